@@ -88,9 +88,7 @@ class NameOrIdMatcher:
         return cls(frozenset(ids), frozenset(names))
 
     def matches(self, obj_id: int | None, name: str | None) -> bool:
-        return (obj_id is not None and obj_id in self.ids) or (
-            name is not None and normalize_name(name) in self.names
-        )
+        return (obj_id is not None and obj_id in self.ids) or (name is not None and normalize_name(name) in self.names)
 
 
 @dataclass(frozen=True)

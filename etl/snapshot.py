@@ -82,7 +82,9 @@ def list_snapshots(snapshots_dir: Path) -> list[str]:
     if not snapshots_dir.is_dir():
         return []
     return sorted(
-        p.name for p in snapshots_dir.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "manifest.json").exists()
+        p.name
+        for p in snapshots_dir.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and (p / "manifest.json").exists()
     )
 
 

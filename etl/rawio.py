@@ -1,0 +1,181 @@
+"""Reading a raw export (DATA.md §1) into polars frames, leniently and with clear errors.
+
+amoCRM is written in PHP: a number may arrive as a string and an empty object as ``[]``.  We read
+only the fields the build needs, scalars as text (cast afterwards with ``strict=False``) and
+free-form objects as their JSON text, so that such quirks never stop a build.  When polars cannot
+parse a file, a second pass in Python finds the first bad line and names it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+S = pl.String
+
+#: Raw export files: name → (required, what produces it).
+FILES: dict[str, tuple[bool, str]] = {
+    "account.json": (False, "GET /api/v4/account"),
+    "users.jsonl": (True, "GET /api/v4/users"),
+    "pipelines.jsonl": (True, "GET /api/v4/leads/pipelines"),
+    "lead_fields.jsonl": (True, "GET /api/v4/leads/custom_fields"),
+    "leads.jsonl": (True, "GET /api/v4/leads?with=contacts"),
+    "contacts.jsonl": (True, "GET /api/v4/contacts"),
+    "events.jsonl": (True, "GET /api/v4/events"),
+    "lead_notes.jsonl": (True, "GET /api/v4/leads/notes"),
+    "contact_notes.jsonl": (True, "GET /api/v4/contacts/notes"),
+    "tasks.jsonl": (True, "GET /api/v4/tasks"),
+    "export.json": (False, "etl pull"),
+}
+
+_CF_VALUES = pl.List(pl.Struct({"value": S, "enum_id": S}))
+_CUSTOM_FIELDS = pl.List(pl.Struct({"field_id": S, "field_name": S, "field_code": S, "values": _CF_VALUES}))
+
+#: The fields of each collection the build reads.  Other fields (names, phones, texts) are
+#: never read, so personal data cannot leak past this point.
+SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    "users.jsonl": {"id": S, "name": S, "rights": S},
+    "pipelines.jsonl": {
+        "id": S,
+        "name": S,
+        "sort": S,
+        "is_archive": S,
+        "_embedded": pl.Struct({"statuses": pl.List(pl.Struct({"id": S, "name": S, "sort": S, "type": S}))}),
+    },
+    "lead_fields.jsonl": {
+        "id": S,
+        "name": S,
+        "code": S,
+        "type": S,
+        "enums": pl.List(pl.Struct({"id": S, "value": S})),
+    },
+    "leads.jsonl": {
+        "id": S,
+        "price": S,
+        "responsible_user_id": S,
+        "status_id": S,
+        "pipeline_id": S,
+        "created_by": S,
+        "created_at": S,
+        "updated_at": S,
+        "closed_at": S,
+        "is_deleted": S,
+        "custom_fields_values": _CUSTOM_FIELDS,
+        "_embedded": pl.Struct({"contacts": pl.List(pl.Struct({"id": S, "is_main": S}))}),
+    },
+    "contacts.jsonl": {
+        "id": S,
+        "updated_at": S,
+        "_embedded": pl.Struct({"leads": pl.List(pl.Struct({"id": S}))}),
+    },
+    "events.jsonl": {
+        "id": S,
+        "type": S,
+        "entity_id": S,
+        "entity_type": S,
+        "created_by": S,
+        "created_at": S,
+        "value_before": S,
+        "value_after": S,
+    },
+    "lead_notes.jsonl": {
+        "id": S,
+        "entity_id": S,
+        "created_by": S,
+        "created_at": S,
+        "updated_at": S,
+        "responsible_user_id": S,
+        "note_type": S,
+        "params": S,
+    },
+    "tasks.jsonl": {
+        "id": S,
+        "responsible_user_id": S,
+        "entity_id": S,
+        "entity_type": S,
+        "task_type_id": S,
+        "created_at": S,
+        "updated_at": S,
+        "complete_till": S,
+        "is_completed": S,
+    },
+}
+SCHEMAS["contact_notes.jsonl"] = SCHEMAS["lead_notes.jsonl"]
+
+
+class RawExportError(ValueError):
+    """The raw export cannot be read; the message names the file (and line) and what is wrong."""
+
+
+def check_files(raw_dir: Path) -> None:
+    if not raw_dir.is_dir():
+        raise RawExportError(f"raw export folder {raw_dir} does not exist")
+    missing = [
+        f"{name} ({source})"
+        for name, (required, source) in FILES.items()
+        if required and not (raw_dir / name).is_file()
+    ]
+    if missing:
+        raise RawExportError(f"raw export {raw_dir} is missing: {', '.join(missing)}")
+
+
+def read_json_object(path: Path) -> dict[str, Any]:
+    """A single-object JSON file (account.json, export.json); {} when absent."""
+    if not path.is_file():
+        return {}
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RawExportError(f"{path}: not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise RawExportError(f"{path}: expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def read_jsonl(path: Path, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Read a JSONL collection with ``schema``; on failure, name the first bad line."""
+    if path.stat().st_size == 0:
+        return pl.DataFrame(schema=schema)
+    try:
+        df = pl.read_ndjson(path, schema=schema)
+    except Exception as exc:  # polars raises several types; we re-diagnose below
+        raise RawExportError(_diagnose(path, exc)) from exc
+    if df.height and df["id"].null_count():
+        first_null = int(df.with_row_index().filter(pl.col("id").is_null())["index"][0])
+        raise RawExportError(f"{path}: record {first_null + 1} has no id")
+    return df
+
+
+def _diagnose(path: Path, exc: Exception) -> str:
+    """Find the first line Python's json cannot read, or that is not an object."""
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            line = raw.strip()
+            if not line:
+                continue
+            try:
+                value = json.loads(line)
+            except (UnicodeDecodeError, json.JSONDecodeError) as err:
+                return f"{path}:{lineno}: not valid JSON ({err})"
+            if not isinstance(value, dict):
+                return f"{path}:{lineno}: expected a JSON object, got {type(value).__name__}"
+    return f"{path}: cannot be read: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+
+
+def int_col(name: str) -> pl.Expr:
+    """Lenient integer: accepts 12, "12", 12.0; anything else becomes null."""
+    return pl.col(name).cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)
+
+
+def ts_col(name: str) -> pl.Expr:
+    """Unix seconds (lenient) → UTC timestamp; 0 and empty mean "not set"."""
+    secs = int_col(name)
+    return pl.when(secs > 0).then(secs * 1_000_000).otherwise(None).cast(pl.Datetime("us", "UTC")).alias(name)
+
+
+def bool_col(name: str) -> pl.Expr:
+    v = pl.col(name).str.to_lowercase()
+    return v.is_in(["true", "1"]).fill_null(False).alias(name)
