@@ -1,0 +1,49 @@
+"""Every component id of the report, in one place, so callbacks, layout and browser tests agree."""
+
+from __future__ import annotations
+
+# Page frame
+URL = "url"
+STATE = "view-state"  # dcc.Store holding the canonical view state (what the URL says)
+NOTICES = "url-notices"
+PAGE = "page-content"
+PAGE_LOADING = "page-loading"
+TABS = "tabs"
+HEADER = "header"
+DATA_AS_OF = "data-as-of"
+STALE_WARNING = "stale-warning"
+ROW_COUNTS = "row-counts"
+LANG_SWITCH = "lang-switch"
+#: Empty container in the header reserved for the admin refresh button and its progress (issue 6).
+ADMIN_SLOT = "admin-slot"
+
+# Filter bar
+FILTER_BAR = "filter-bar"
+PERIOD = "f-period"
+DATE_RANGE = "f-dates"
+GRAIN = "f-grain"
+CITIES = "f-cities"
+MANAGERS = "f-managers"
+CHANNEL = "f-channel"
+CHANNEL_WRAP = "f-channel-wrap"
+FUNNEL = "f-funnel"
+FUNNEL_WRAP = "f-funnel-wrap"
+AS_OF = "f-as-of"
+AS_OF_WRAP = "f-as-of-wrap"
+RESET = "f-reset"
+
+# Tab content
+KPIS = "kpis"
+QUALITY = "quality-panel"
+DOWNLOAD = "download"
+
+#: Pattern-matching id types (dicts: {"type": ..., "metric": ...}).
+DL_BUTTON = "dl-btn"  # {"type": DL_BUTTON, "panel": panel_id, "fmt": "csv"|"xlsx"}
+PANEL = "panel"  # {"type": PANEL, "panel": panel_id}
+GRAPH = "graph"  # {"type": GRAPH, "panel": panel_id}
+TABLE = "table"  # {"type": TABLE, "panel": panel_id}
+
+
+def panel_id(kind: str, panel: str, **extra: str) -> dict[str, str]:
+    """A pattern-matching id for one part (graph, table, download button) of a panel."""
+    return {"type": kind, "panel": panel, **extra}

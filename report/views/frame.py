@@ -1,0 +1,226 @@
+"""The page frame: header ("data as of", language, admin slot), URL notices, filter bar, tab strip.
+
+Labels are ``T(key)`` spans that one callback re-labels when the language changes, so the frame
+(and the controls' values) survive a language switch.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from report import ids
+from report.formatting import fmt_datetime, fmt_duration, fmt_number
+from report.metrics.filters import CHANNEL_FILTERS, GRAINS
+from report.urlstate import FUNNEL_TYPES, PRESETS, TAB_PATHS, Notice
+from report.views.i18n import t
+
+TEXT = "t"  # pattern-matching id type of a translatable label
+
+
+def T(key: str, lang: str, **kw: object) -> html.Span:  # noqa: N802 - reads like a gettext call
+    """A label the language callback can re-translate."""
+    return html.Span(t(key, lang), id={"type": TEXT, "key": key}, **kw)
+
+
+def options(prefix: str, values: tuple[str, ...], lang: str) -> list[dict[str, str]]:
+    return [{"label": t(f"{prefix}_{v}", lang), "value": v} for v in values]
+
+
+def period_options(lang: str) -> list[dict[str, str]]:
+    return options("p", PRESETS, lang)
+
+
+def grain_options(lang: str) -> list[dict[str, str]]:
+    return options("g", GRAINS, lang)
+
+
+def channel_options(lang: str) -> list[dict[str, str]]:
+    return options("c", CHANNEL_FILTERS, lang)
+
+
+def funnel_options(lang: str) -> list[dict[str, str]]:
+    return options("f", FUNNEL_TYPES, lang)
+
+
+def tab_label(tab: str, lang: str) -> str:
+    return t(f"tab_{tab}", lang)
+
+
+def header(lang: str) -> html.Header:
+    return html.Header(
+        dbc.Container(
+            [
+                html.Div(
+                    [
+                        html.H1(T("app_title", lang), className="h4 mb-0 me-3"),
+                        html.Div(id=ids.DATA_AS_OF, className="text-muted small"),
+                    ],
+                    className="d-flex flex-wrap align-items-baseline",
+                ),
+                html.Div(
+                    [
+                        html.Div(id=ids.ADMIN_SLOT, className="me-3"),
+                        dbc.RadioItems(
+                            id=ids.LANG_SWITCH,
+                            options=[{"label": "RU", "value": "ru"}, {"label": "EN", "value": "en"}],
+                            value=lang,
+                            inline=True,
+                            className="small",
+                        ),
+                    ],
+                    className="d-flex align-items-center",
+                ),
+            ],
+            fluid=True,
+            className="d-flex flex-wrap justify-content-between align-items-center gap-2 py-2",
+        ),
+        id=ids.HEADER,
+        className="border-bottom bg-light",
+    )
+
+
+def data_as_of_line(as_of: datetime | None, tz: str, lang: str, stale_after_hours: float, now: datetime) -> list:
+    """ "Data as of …" and, when the snapshot is older than allowed, a visible warning."""
+    if as_of is None:
+        return [dbc.Alert(t("no_snapshot", lang), color="warning", className="py-1 px-2 mb-0 small")]
+    local = as_of.astimezone(ZoneInfo(tz))
+    parts: list = [html.Span(f"{t('data_as_of', lang)} {fmt_datetime(local, lang)}", className="me-2")]
+    age = now - as_of
+    if age > timedelta(hours=stale_after_hours):
+        parts.append(
+            dbc.Badge(
+                t("stale", lang, age=fmt_duration(age.total_seconds(), lang)),
+                color="warning",
+                text_color="dark",
+                id=ids.STALE_WARNING,
+            )
+        )
+    return parts
+
+
+def notices_block(notices: list[Notice], lang: str) -> list:
+    """What was dropped from the URL, said plainly; never an error page."""
+    if not notices:
+        return []
+    return [
+        dbc.Alert(
+            [html.Div(t(f"n_{n.key}", lang, v=n.value)) for n in notices],
+            color="warning",
+            dismissable=True,
+            className="py-2 mb-2 small",
+        )
+    ]
+
+
+def _field(label_key: str, control, lang: str, width: dict[str, int], wrap_id: str | None = None) -> dbc.Col:
+    kw = {"id": wrap_id} if wrap_id else {}
+    return dbc.Col(
+        [html.Label(T(label_key, lang), className="form-label small text-muted mb-0"), control],
+        **width,
+        **kw,
+    )
+
+
+def filter_bar(lang: str, cities: list[str], today: date) -> dbc.Card:
+    """Controls start empty; the URL callback fills them on first load (the URL wins)."""
+    date_fmt = "DD.MM.YYYY" if lang != "en" else "YYYY-MM-DD"
+    return dbc.Card(
+        dbc.CardBody(
+            dbc.Row(
+                [
+                    _field(
+                        "period",
+                        dcc.Dropdown(id=ids.PERIOD, options=period_options(lang), clearable=False, searchable=False),
+                        lang,
+                        {"xs": 6, "md": 3, "xl": 2},
+                    ),
+                    _field(
+                        "dates",
+                        dcc.DatePickerRange(
+                            id=ids.DATE_RANGE,
+                            display_format=date_fmt,
+                            first_day_of_week=1,
+                            minimum_nights=0,
+                            max_date_allowed=today + timedelta(days=366),
+                            className="w-100",
+                        ),
+                        lang,
+                        {"xs": 12, "md": 5, "xl": 3},
+                    ),
+                    _field(
+                        "grain",
+                        dcc.Dropdown(id=ids.GRAIN, options=grain_options(lang), clearable=False, searchable=False),
+                        lang,
+                        {"xs": 6, "md": 2, "xl": 1},
+                    ),
+                    _field(
+                        "channel",
+                        dcc.Dropdown(id=ids.CHANNEL, options=channel_options(lang), clearable=False, searchable=False),
+                        lang,
+                        {"xs": 6, "md": 2, "xl": 2},
+                        wrap_id=ids.CHANNEL_WRAP,
+                    ),
+                    _field(
+                        "cities",
+                        dcc.Dropdown(
+                            id=ids.CITIES,
+                            options=[{"label": c, "value": c} for c in cities],
+                            multi=True,
+                            searchable=True,
+                            placeholder=t("all_cities", lang),
+                        ),
+                        lang,
+                        {"xs": 12, "md": 6, "xl": 2},
+                    ),
+                    _field(
+                        "managers",
+                        dcc.Dropdown(id=ids.MANAGERS, multi=True, searchable=True, placeholder=t("all_managers", lang)),
+                        lang,
+                        {"xs": 12, "md": 6, "xl": 2},
+                    ),
+                    _field(
+                        "funnel",
+                        dcc.Dropdown(id=ids.FUNNEL, options=funnel_options(lang), clearable=False, searchable=False),
+                        lang,
+                        {"xs": 6, "md": 3, "xl": 2},
+                        wrap_id=ids.FUNNEL_WRAP,
+                    ),
+                    _field(
+                        "as_of",
+                        dcc.DatePickerSingle(
+                            id=ids.AS_OF,
+                            display_format=date_fmt,
+                            first_day_of_week=1,
+                            clearable=True,
+                            placeholder="—",
+                        ),
+                        lang,
+                        {"xs": 6, "md": 3, "xl": 2},
+                        wrap_id=ids.AS_OF_WRAP,
+                    ),
+                ],
+                className="g-2",
+            ),
+            className="py-2",
+        ),
+        id=ids.FILTER_BAR,
+        className="mb-2 shadow-sm",
+    )
+
+
+def tab_strip(lang: str) -> dbc.Tabs:
+    return dbc.Tabs(
+        [dbc.Tab(label=tab_label(tab, lang), tab_id=tab, id=f"tab-{tab}") for tab in TAB_PATHS],
+        id=ids.TABS,
+        active_tab="funnels",
+        className="mb-2",
+    )
+
+
+def row_counts_line(row_counts: dict[str, int], lang: str) -> str:
+    parts = [f"{name}: {fmt_number(n, lang)}" for name, n in row_counts.items()]
+    return f"{t('rows', lang)} — " + ", ".join(parts)

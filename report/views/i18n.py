@@ -1,0 +1,108 @@
+"""UI texts in Russian and English. Metric titles and definitions come from the metric registry."""
+
+from __future__ import annotations
+
+from etl.config import STAGE_LABELS
+
+TEXTS: dict[str, tuple[str, str]] = {
+    # key: (ru, en)
+    "app_title": ("Отчёт по продажам", "Sales report"),
+    "tab_funnels": ("Воронки", "Funnels"),
+    "tab_time": ("Время между статусами", "Time between statuses"),
+    "tab_touches_all": ("Касания: все воронки", "Touches: all pipelines"),
+    "tab_touches_office": ("Касания: офис", "Touches: office"),
+    "data_as_of": ("Данные на", "Data as of"),
+    "stale": ("Данные устарели: последнее обновление {age} назад", "Data is stale: last refreshed {age} ago"),
+    "no_snapshot": (
+        "Нет данных: снимок ещё не собран (python -m etl build).",
+        "No data yet: no snapshot has been built (python -m etl build).",
+    ),
+    "rows": ("Строк в снимке", "Rows in snapshot"),
+    "period": ("Период", "Period"),
+    "dates": ("Даты", "Dates"),
+    "grain": ("Шаг", "Grain"),
+    "cities": ("Города", "Cities"),
+    "managers": ("Менеджеры", "Managers"),
+    "channel": ("Воронки", "Pipelines"),
+    "funnel": ("Тип воронки", "Funnel type"),
+    "as_of": ("Статус на дату", "Status as of"),
+    "all_cities": ("Все города", "All cities"),
+    "all_managers": ("Все менеджеры", "All managers"),
+    "reset": ("Сбросить", "Reset"),
+    "office_fixed": ("Только офисные воронки", "Office pipelines only"),
+    # presets
+    "p_today": ("Сегодня", "Today"),
+    "p_last_7_days": ("Последние 7 дней", "Last 7 days"),
+    "p_this_week": ("Эта неделя", "This week"),
+    "p_last_week": ("Прошлая неделя", "Last week"),
+    "p_this_month": ("Этот месяц", "This month"),
+    "p_last_month": ("Прошлый месяц", "Last month"),
+    "p_this_quarter": ("Этот квартал", "This quarter"),
+    "p_last_quarter": ("Прошлый квартал", "Last quarter"),
+    "p_this_year": ("Этот год", "This year"),
+    "p_last_year": ("Прошлый год", "Last year"),
+    "p_custom": ("Свои даты", "Custom"),
+    # grains
+    "g_day": ("День", "Day"),
+    "g_week": ("Неделя", "Week"),
+    "g_month": ("Месяц", "Month"),
+    "g_quarter": ("Квартал", "Quarter"),
+    "g_year": ("Год", "Year"),
+    # channels, funnel types
+    "c_all": ("Все", "All"),
+    "c_office": ("Офис", "Office"),
+    "c_contact_center": ("Контакт-центр", "Contact centre"),
+    "f_cohort": ("Когорта", "Cohort"),
+    "f_flow": ("Поток", "Flow"),
+    # notices (a dropped part of the URL)
+    "n_path": ("Страница «{v}» не найдена, открыты «Воронки».", "Page “{v}” not found; showing Funnels."),
+    "n_city": ("Город «{v}» не найден в данных и не применён.", "City “{v}” is not in the data and was dropped."),
+    "n_manager": ("Менеджер «{v}» не найден и не применён.", "Manager “{v}” was not found and was dropped."),
+    "n_from": ("Дата начала «{v}» не распознана, период сброшен.", "Start date “{v}” is not a date; period reset."),
+    "n_to": ("Дата конца «{v}» не распознана, период сброшен.", "End date “{v}” is not a date; period reset."),
+    "n_range": ("Начало периода позже конца ({v}), период сброшен.", "Period starts after it ends ({v}); reset."),
+    "n_period_incomplete": ("Период задан не полностью, он сброшен.", "The period was incomplete; reset."),
+    "n_period": ("Период «{v}» не распознан.", "Unknown period “{v}”."),
+    "n_grain": ("Шаг «{v}» не распознан.", "Unknown grain “{v}”."),
+    "n_channel": ("Тип воронок «{v}» не распознан.", "Unknown pipeline class “{v}”."),
+    "n_funnel": ("Тип воронки «{v}» не распознан.", "Unknown funnel type “{v}”."),
+    "n_asof": ("Дата «{v}» не распознана.", "Date “{v}” is not a date."),
+    "n_lang": ("Язык «{v}» не поддерживается.", "Language “{v}” is not supported."),
+    # panels
+    "download_csv": ("CSV", "CSV"),
+    "download_xlsx": ("XLSX", "XLSX"),
+    "no_data": ("Нет данных за выбранный период.", "No data for the chosen period."),
+    "not_ready": ("Показатель ещё не готов.", "This metric is not available yet."),
+    "error": ("Не удалось посчитать: {v}", "Could not compute: {v}"),
+    "quality": ("Качество данных", "Data quality"),
+    "q_deals_without_city": ("Сделок без города", "Deals without city"),
+    "q_deals_city_not_in_config": ("Сделок с городом не из конфигурации", "Deals with a city not in config"),
+    "q_deleted_deals": ("Удалённых сделок", "Deleted deals"),
+    "q_unattributed_touches": ("Касаний без сделки", "Unattributed touches"),
+    "q_events_unknown_deals": ("Событий по неизвестным сделкам", "Events for unknown deals"),
+    "q_notes_unknown_deals": ("Примечаний по неизвестным сделкам", "Notes for unknown deals"),
+    "q_tasks_unknown_deals": ("Задач по неизвестным сделкам", "Tasks for unknown deals"),
+    "q_duplicate_records_dropped": ("Дублей отброшено", "Duplicates dropped"),
+    "q_unmapped_statuses": ("Статусы без этапа в config.yaml", "Statuses not mapped in config.yaml"),
+    "q_snapshot_age": ("Возраст снимка", "Snapshot age"),
+    "filters_sheet": ("Фильтры", "Filters"),
+    "definition": ("Определение", "Definition"),
+    "metric": ("Показатель", "Metric"),
+    "value": ("Значение", "Value"),
+    "unknown_city": ("(без города)", "(no city)"),
+    "total": ("Итого", "Total"),
+}
+
+
+def t(key: str, lang: str, **values: object) -> str:
+    """The text for ``key`` in ``lang``; ``{v}``-style placeholders filled from ``values``."""
+    ru, en = TEXTS[key]
+    text = en if lang == "en" else ru
+    return text.format(**values) if values else text
+
+
+def stage_label(stage: str, lang: str) -> str:
+    labels = STAGE_LABELS.get(stage)
+    if labels is None:
+        return stage
+    return labels["en" if lang == "en" else "ru"]

@@ -1,0 +1,25 @@
+"""Each tab opens at its own URL, in Russian, with the snapshot's "data as of" and row counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from report import ids
+
+TABS = [
+    ("/funnels", "Воронки"),
+    ("/time-between-statuses", "Время между статусами"),
+    ("/touches-all", "Касания: все воронки"),
+    ("/touches-office", "Касания: офис"),
+]
+
+
+@pytest.mark.parametrize(("path", "title"), TABS)
+def test_each_tab_opens_at_its_url(dash_duo, report_app, path, title):
+    dash_duo.start_server(report_app)
+    dash_duo.wait_for_page(url=dash_duo.server_url + path)
+    # The active tab is the one the URL names (dbc marks the active nav link).
+    dash_duo.wait_for_text_to_equal(f"#{ids.TABS} .nav-link.active", title)
+    # The fixture was pulled at 30.06.2026 12:00 Moscow time.
+    dash_duo.wait_for_contains_text(f"#{ids.DATA_AS_OF}", "Данные на 30.06.2026 12:00")
+    assert dash_duo.get_logs() == []
