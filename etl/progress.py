@@ -1,0 +1,141 @@
+"""Progress of a pull / refresh: a JSON file the report's admin page polls, and terminal lines.
+
+The file is rewritten atomically (tmp + ``os.replace``) on every change, so a reader never sees a
+half-written object.  Shape (issue 6 contract)::
+
+    {"refresh_id", "pid", "state": running|succeeded|failed|cancelled, "stage": pull|build|publish|done,
+     "collection", "collections": {name: {"records", "requests", "done"}}, "message", "error":
+     null | {"kind", "message"}, "snapshot_id", "started_at", "updated_at"}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+#: Russian names of collections for messages.
+COLLECTION_RU = {
+    "account": "аккаунт",
+    "users": "пользователи",
+    "pipelines": "воронки",
+    "lead_fields": "поля сделок",
+    "leads": "сделки",
+    "contacts": "контакты",
+    "events": "события",
+    "lead_notes": "примечания сделок",
+    "contact_notes": "примечания контактов",
+    "tasks": "задачи",
+}
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def new_refresh_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def write_atomic(path: Path, value: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_progress(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+class Progress:
+    """Tracks one run; every change rewrites the progress file and (sometimes) prints a line."""
+
+    def __init__(
+        self,
+        path: Path | None,
+        *,
+        refresh_id: str | None = None,
+        echo: TextIO | None = None,
+        echo_every_s: float = 5.0,
+    ) -> None:
+        self.path = path
+        self.echo = echo
+        self.echo_every_s = echo_every_s
+        self._last_echo = 0.0
+        self.state: dict[str, Any] = {
+            "refresh_id": refresh_id or new_refresh_id(),
+            "pid": os.getpid(),
+            "state": "running",
+            "stage": "pull",
+            "collection": None,
+            "collections": {},
+            "message": "выгрузка из amoCRM",
+            "error": None,
+            "snapshot_id": None,
+            "started_at": now_iso(),
+            "updated_at": now_iso(),
+        }
+        self._write()
+
+    # -- file ---------------------------------------------------------------------------------
+    def _write(self) -> None:
+        self.state["updated_at"] = now_iso()
+        if self.path is not None:
+            write_atomic(self.path, self.state)
+
+    def _print(self, line: str) -> None:
+        if self.echo is not None:
+            print(line, file=self.echo, flush=True)
+
+    def say(self, message: str) -> None:
+        self.state["message"] = message
+        self._write()
+        self._print(message)
+
+    # -- pull callbacks (etl.pull.PullProgress) -------------------------------------------------
+    def collection_started(self, name: str) -> None:
+        self.state["stage"] = "pull"
+        self.state["collection"] = name
+        self.state["collections"][name] = {"records": 0, "requests": 0, "done": False}
+        self.state["message"] = f"выгрузка: {COLLECTION_RU.get(name, name)}"
+        self._write()
+
+    def collection_update(self, name: str, records: int, requests: int) -> None:
+        entry = self.state["collections"].setdefault(name, {"records": 0, "requests": 0, "done": False})
+        entry.update(records=records, requests=requests)
+        self.state["message"] = f"выгрузка: {COLLECTION_RU.get(name, name)} — {records} записей, {requests} запросов"
+        self._write()
+        now = time.monotonic()
+        if now - self._last_echo >= self.echo_every_s:
+            self._last_echo = now
+            self._print(f"  {name}: {records} записей, {requests} запросов …")
+
+    def collection_done(self, name: str, records: int, requests: int) -> None:
+        self.state["collections"][name] = {"records": records, "requests": requests, "done": True}
+        self.state["collection"] = None
+        self._write()
+        self._print(f"  {name}: {records} записей, {requests} запросов ✓")
+
+    # -- stages and endings -------------------------------------------------------------------
+    def stage(self, stage: str, message: str) -> None:
+        self.state["stage"] = stage
+        self.state["collection"] = None
+        self.say(message)
+
+    def finish(self, state: str, stage: str, message: str, snapshot_id: str | None = None) -> None:
+        self.state.update(state=state, stage=stage, message=message, collection=None)
+        if snapshot_id is not None:
+            self.state["snapshot_id"] = snapshot_id
+        self._write()
+
+    def fail(self, kind: str, message: str) -> None:
+        self.state.update(state="failed", message=message, collection=None, error={"kind": kind, "message": message})
+        self._write()
