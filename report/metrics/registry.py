@@ -26,7 +26,8 @@ class Metric:
     ``columns`` are the export contract's columns after the group columns (METRICS.md).
     ``breakdowns`` are the ``by`` values it supports (subset of city, manager, channel, bucket,
     package). ``tabs`` lists the tabs it appears on. ``definition_*`` is the docstring's
-    one-or-two-sentence definition, shown in the app and in exports.
+    one-or-two-sentence definition, shown in the app and in exports. ``cacheable`` is False for
+    metrics that depend on the wall clock (the data-quality panel's age).
     """
 
     id: str
@@ -38,6 +39,7 @@ class Metric:
     definition_en: str
     breakdowns: tuple[str, ...]
     tabs: tuple[str, ...]
+    cacheable: bool = True
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" else self.title_ru
@@ -70,6 +72,13 @@ def all_metrics() -> dict[str, Metric]:
     return dict(METRICS)
 
 
+def for_tab(tab: str) -> list[Metric]:
+    """The metrics shown on a tab, in registration order."""
+    if tab not in TABS:
+        raise KeyError(f"unknown tab {tab!r}; known: {', '.join(TABS)}")
+    return [m for m in all_metrics().values() if tab in m.tabs]
+
+
 def _load_all() -> None:
     """Import the metric modules (they register themselves); cheap after the first call."""
     import importlib
@@ -78,5 +87,5 @@ def _load_all() -> None:
     import report.metrics as pkg
 
     for mod in pkgutil.iter_modules(pkg.__path__):
-        if mod.name not in ("registry", "filters"):
+        if mod.name not in ("registry", "filters", "common", "docs"):
             importlib.import_module(f"report.metrics.{mod.name}")

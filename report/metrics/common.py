@@ -1,0 +1,250 @@
+"""What every metric shares: the one filter function, periods and buckets in the report time
+zone, duration statistics, rates, and shaping the output (group columns first, manager names).
+
+Metrics build a LazyFrame of "items" (deals, entries, touches, tasks) that carries the group
+columns ``city``, ``channel``, ``manager`` (a user id until :func:`finish` names it) and a time
+column for ``bucket``, then aggregate with :func:`aggregate`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from etl.config import ALL_STAGES, FUNNEL_STAGES, STAGE_POSITION
+from etl.snapshot import Snapshot
+from report.metrics.filters import Filters
+
+UTC = ZoneInfo("UTC")
+CALL_KINDS = ("call_in", "call_out")
+SMS_KINDS = ("sms_in", "sms_out")
+OUT_KINDS = ("call_out", "sms_out")
+STAGE_ORDER: dict[str, int] = {s: i for i, s in enumerate(ALL_STAGES)}
+#: Group columns in their fixed output order.
+GROUP_ORDER: tuple[str, ...] = ("city", "manager", "channel", "bucket", "package")
+
+_TRUNCATE = {"day": None, "week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
+
+
+class MetricInputError(ValueError):
+    """A metric was asked for something it cannot answer (e.g. an unsupported breakdown)."""
+
+
+def day_start_utc(day: date, tz: str) -> datetime:
+    """00:00 of ``day`` in ``tz``, as an aware UTC datetime."""
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
+def period_utc(filters: Filters, tz: str) -> tuple[datetime, datetime]:
+    """The period as a half-open UTC interval [date_from 00:00, date_to+1 00:00) of the report tz."""
+    return day_start_utc(filters.date_from, tz), day_start_utc(filters.date_to + timedelta(days=1), tz)
+
+
+def as_of_end_utc(filters: Filters, tz: str) -> datetime:
+    """End of the as-of day (exclusive) in UTC."""
+    return day_start_utc(filters.effective_as_of + timedelta(days=1), tz)
+
+
+def in_period(col: str, filters: Filters, tz: str) -> pl.Expr:
+    start, end = period_utc(filters, tz)
+    return (pl.col(col) >= start) & (pl.col(col) < end)
+
+
+def apply_filters(
+    lf: pl.LazyFrame,
+    filters: Filters,
+    tz: str,
+    *,
+    time_col: str | None = None,
+    manager_col: str = "manager",
+    city_col: str = "city",
+    channel_col: str = "channel",
+    deleted_col: str = "is_deleted",
+) -> pl.LazyFrame:
+    """THE filter function: deleted rows out, then cities, managers, pipeline class and the period.
+
+    Rows without a deal (unattributed touches, tasks on contacts) have null city/channel/deleted:
+    they survive the deleted filter, and any city or channel filter drops them (they have neither).
+    ``time_col`` None means the metric has no period on this frame (e.g. as-of metrics).
+    """
+    cond = pl.col(deleted_col).fill_null(False).not_()
+    if filters.cities:
+        cond = cond & pl.col(city_col).is_in(list(filters.cities))
+    if filters.managers:
+        cond = cond & pl.col(manager_col).is_in(list(filters.managers))
+    if filters.channel != "all":
+        cond = cond & (pl.col(channel_col) == filters.channel)
+    if time_col is not None:
+        cond = cond & in_period(time_col, filters, tz)
+    return lf.filter(cond)
+
+
+def deals(
+    snap: Snapshot, filters: Filters, columns: Sequence[str], *, time_col: str | None = "created_at"
+) -> pl.LazyFrame:
+    """Filtered deals with ``manager`` = responsible user; ``time_col`` None = no period filter."""
+    cols = ["deal_id", "city", "channel", "user_id", "is_deleted", *columns]
+    if time_col:
+        cols.append(time_col)
+    lf = snap.scan("deals").select(list(dict.fromkeys(cols))).rename({"user_id": "manager"})
+    return apply_filters(lf, filters, snap.timezone, time_col=time_col)
+
+
+def entries(
+    snap: Snapshot, filters: Filters, columns: Sequence[str], *, period: bool = True, before_end: bool = False
+) -> pl.LazyFrame:
+    """Filtered entries (``manager`` = the deal's responsible user).
+
+    ``period``: only entries in the period. ``before_end``: only entries before the period's end
+    (for metrics that need a deal's history up to an event in the period).
+    """
+    cols = ["deal_id", "at", "city", "channel", "deal_user_id", "is_deleted", *columns]
+    lf = snap.scan("entries").select(list(dict.fromkeys(cols))).rename({"deal_user_id": "manager"})
+    lf = apply_filters(lf, filters, snap.timezone, time_col="at" if period else None)
+    if before_end and not period:
+        lf = lf.filter(pl.col("at") < period_utc(filters, snap.timezone)[1])
+    return lf
+
+
+def deal_touches(snap: Snapshot, columns: Sequence[str] = ("kind", "at")) -> pl.LazyFrame:
+    """Touches attributed to a live deal (filters come from the deals they are joined to)."""
+    cols = list(dict.fromkeys(["deal_id", *columns]))
+    return snap.scan("touches").filter(pl.col("deal_id").is_not_null() & ~pl.col("is_deleted")).select(cols)
+
+
+def touch_counts(touches: pl.LazyFrame) -> list[pl.Expr]:
+    """Aggregations counting touches, calls and SMS (for a group_by on deal)."""
+    return [
+        pl.len().alias("touches"),
+        pl.col("kind").is_in(CALL_KINDS).sum().alias("calls"),
+        pl.col("kind").is_in(SMS_KINDS).sum().alias("sms"),
+    ]
+
+
+def bucket_expr(col: str, grain: str, tz: str) -> pl.Expr:
+    """The bucket's first date (pl.Date) of a UTC timestamp, in ``tz``: day, ISO week (Monday),
+    month, quarter or year."""
+    local_day = pl.col(col).dt.convert_time_zone(tz).dt.date()
+    every = _TRUNCATE[grain]
+    return (local_day if every is None else local_day.dt.truncate(every)).alias("bucket")
+
+
+def seconds(end: str | pl.Expr, start: str | pl.Expr) -> pl.Expr:
+    """Duration end − start in seconds (f64)."""
+    end = pl.col(end) if isinstance(end, str) else end
+    start = pl.col(start) if isinstance(start, str) else start
+    return (end - start).dt.total_microseconds() / 1_000_000
+
+
+def duration_stats(col: str = "d", p90: bool = True) -> list[pl.Expr]:
+    """n, mean_s, median_s, p90_s (linear interpolation) over a column of durations already
+    cleaned of negatives and nulls."""
+    out = [
+        pl.len().cast(pl.Int64).alias("n"),
+        pl.col(col).mean().alias("mean_s"),
+        pl.col(col).median().alias("median_s"),
+    ]
+    if p90:
+        out.append(pl.col(col).quantile(0.9, "linear").alias("p90_s"))
+    return out
+
+
+def valid_durations(col: str = "d") -> pl.Expr:
+    """Negative or missing durations are excluded, never 0-filled (METRICS.md)."""
+    return pl.col(col).is_not_null() & (pl.col(col) >= 0)
+
+
+def rate(num: str | pl.Expr, den: str | pl.Expr) -> pl.Expr:
+    """num / den as a fraction; null where den is 0 or null."""
+    num = pl.col(num) if isinstance(num, str) else num
+    den = pl.col(den) if isinstance(den, str) else den
+    return pl.when(den > 0).then(num.cast(pl.Float64) / den).otherwise(None)
+
+
+def check_by(by: Sequence[str], allowed: Sequence[str], metric_id: str) -> tuple[str, ...]:
+    """Validate and canonically order the breakdown."""
+    by = tuple(dict.fromkeys(by))
+    bad = [b for b in by if b not in allowed]
+    if bad:
+        raise MetricInputError(
+            f"{metric_id}: cannot break down by {', '.join(bad)}; supported: {', '.join(allowed) or 'nothing'}"
+        )
+    return tuple(g for g in GROUP_ORDER if g in by)
+
+
+def with_bucket(lf: pl.LazyFrame, by: Sequence[str], time_col: str, filters: Filters, tz: str) -> pl.LazyFrame:
+    """Add the ``bucket`` column when the breakdown asks for it."""
+    return lf.with_columns(bucket_expr(time_col, filters.grain, tz)) if "bucket" in by else lf
+
+
+def aggregate(lf: pl.LazyFrame, keys: Sequence[str], exprs: Sequence[pl.Expr]) -> pl.LazyFrame:
+    """group_by(keys).agg(exprs), or one total row when there are no keys (also on empty input)."""
+    if keys:
+        return lf.group_by(list(keys)).agg(exprs)
+    return lf.select(exprs)
+
+
+def manager_names(snap: Snapshot) -> pl.DataFrame:
+    return snap.scan("users").select(pl.col("user_id").alias("manager"), pl.col("name").alias("_name")).collect()
+
+
+def finish(
+    df: pl.DataFrame | pl.LazyFrame,
+    snap: Snapshot,
+    by: Sequence[str],
+    columns: Sequence[str],
+    *,
+    sort_extra: Sequence[str] = (),
+) -> pl.DataFrame:
+    """Group columns first (manager as the user's name), then exactly ``columns``; sorted by the
+    group columns and ``sort_extra``. Managers without a users row are shown as ``id <n>``."""
+    if isinstance(df, pl.LazyFrame):
+        df = df.collect()
+    sort_cols = [*by, *sort_extra]
+    if sort_cols:
+        df = df.sort(sort_cols, nulls_last=True, maintain_order=True)
+    if "manager" in by:
+        names = manager_names(snap)
+        df = df.with_columns(pl.col("manager").cast(pl.Int64)).join(
+            names, on="manager", how="left", maintain_order="left"
+        )
+        df = df.with_columns(
+            manager=pl.coalesce("_name", pl.when(pl.col("manager").is_not_null()).then(pl.format("id {}", "manager")))
+        )
+    out = df.select([*by, *columns])
+    if "bucket" in out.columns:
+        out = out.with_columns(pl.col("bucket").cast(pl.Date))
+    return out
+
+
+def stage_frame(stages: Sequence[str]) -> pl.DataFrame:
+    return pl.DataFrame({"stage": list(stages), "_order": [STAGE_ORDER[s] for s in stages]}).with_columns(
+        pl.col("_order").cast(pl.Int32)
+    )
+
+
+def with_all_stages(
+    counts: pl.DataFrame, keys: Sequence[str], stages: Sequence[str], fill: Sequence[str]
+) -> pl.DataFrame:
+    """Every group × every stage, missing counts as 0, with an ``_order`` column for sorting."""
+    sf = stage_frame(stages)
+    groups = counts.select(list(keys)).unique() if keys else None
+    grid = groups.join(sf, how="cross") if groups is not None else sf
+    out = grid.join(counts, on=[*keys, "stage"], how="left", nulls_equal=True)
+    return out.with_columns([pl.col(c).fill_null(0) for c in fill])
+
+
+def prev_ratio(col: str, keys: Sequence[str]) -> pl.Expr:
+    """col / col of the previous funnel stage (within the group); null for lead and side stages."""
+    prev = pl.col(col).shift(1)
+    if keys:
+        prev = prev.over(list(keys), order_by="_order")
+    is_funnel = pl.col("stage").is_in(FUNNEL_STAGES[1:])
+    return pl.when(is_funnel).then(rate(col, prev)).otherwise(None)
+
+
+def position_of(stage: str) -> int | None:
+    return STAGE_POSITION[stage]

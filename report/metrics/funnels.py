@@ -1,0 +1,291 @@
+"""Tab "Funnels" (Воронки): cohort and flow funnels, status as of a date, counts per bucket."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from etl.config import ALL_STAGES, FUNNEL_STAGES
+from etl.snapshot import Snapshot
+from report.metrics.common import (
+    aggregate,
+    as_of_end_utc,
+    check_by,
+    deals,
+    entries,
+    finish,
+    prev_ratio,
+    rate,
+    with_all_stages,
+    with_bucket,
+)
+from report.metrics.filters import Filters
+from report.metrics.registry import Metric, register
+
+FUNNEL = ("funnels",)
+DEAL_GROUPS = ("city", "manager", "channel", "bucket")
+
+
+def funnel_cohort(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Deals created in the period, per stage: how many reached it (as of now), dropped before the
+    next stage, conversion from the previous stage and from lead, and how many sit in it now.
+
+    Choices: every stage is listed for every group (zeros included); side and closed stages
+    (won, not_booked, no_answer, no_show, lost, other) carry only ``current``, their reached,
+    dropped and conversions are empty; ``conv_prev`` of lead is empty, ``conv_lead`` of lead is 1.
+    ``bucket`` is the creation bucket.
+    """
+    by = check_by(by, DEAL_GROUPS, "funnel.cohort")
+    tz = snap.timezone
+    lf = deals(snap, filters, ["stage", *[f"reach_{s}" for s in FUNNEL_STAGES[1:]]])
+    lf = with_bucket(lf, by, "created_at", filters, tz)
+    exprs = [pl.len().alias("r_lead")]
+    exprs += [pl.col(f"reach_{s}").is_not_null().sum().alias(f"r_{s}") for s in FUNNEL_STAGES[1:]]
+    exprs += [(pl.col("stage") == s).sum().alias(f"c_{s}") for s in ALL_STAGES]
+    wide = aggregate(lf, by, exprs).collect()
+    if by:
+        wide = wide.filter(pl.col("r_lead") > 0)
+    keys = list(by)
+    long = pl.concat(
+        [
+            wide.select(
+                *keys,
+                pl.lit(s).alias("stage"),
+                (pl.col(f"r_{s}") if s in FUNNEL_STAGES else pl.lit(None)).cast(pl.Int64).alias("reached"),
+                (pl.col(f"r_{s}") - pl.col(f"r_{FUNNEL_STAGES[i + 1]}") if i < 4 else pl.lit(None))
+                .cast(pl.Int64)
+                .alias("dropped"),
+                pl.col(f"c_{s}").cast(pl.Int64).alias("current"),
+                pl.col("r_lead").alias("_lead"),
+            )
+            for i, s in enumerate(ALL_STAGES)
+        ]
+    )
+    long = with_all_stages(long, keys, ALL_STAGES, ["current"]).sort([*keys, "_order"])
+    long = long.with_columns(
+        conv_prev=prev_ratio("reached", keys),
+        conv_lead=pl.when(pl.col("stage").is_in(FUNNEL_STAGES)).then(rate("reached", "_lead")),
+    )
+    return finish(
+        long, snap, by, ["stage", "reached", "dropped", "conv_prev", "conv_lead", "current"], sort_extra=["_order"]
+    )
+
+
+def funnel_flow(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Entries per stage in the period (a deal entering twice counts twice): lead = deals created
+    in the period, every other stage = entries into exactly that stage, creation into it included;
+    ``conv_prev`` = entries / entries of the previous funnel stage.
+
+    Choices: side and closed stages are listed too (their ``conv_prev`` is empty); ``bucket`` is
+    the bucket of the entry (of creation for lead).
+    """
+    by = check_by(by, DEAL_GROUPS, "funnel.flow")
+    tz = snap.timezone
+    keys = list(by)
+    created = with_bucket(deals(snap, filters, []), by, "created_at", filters, tz)
+    created = aggregate(created, keys, [pl.len().cast(pl.Int64).alias("entries")]).with_columns(stage=pl.lit("lead"))
+    ent = entries(snap, filters, ["stage", "is_stage_entry"]).filter(
+        pl.col("is_stage_entry") & (pl.col("stage") != "lead")
+    )
+    ent = with_bucket(ent, by, "at", filters, tz)
+    moved = ent.group_by([*keys, "stage"]).agg(pl.len().cast(pl.Int64).alias("entries"))
+    counts = pl.concat([created.select(*keys, "stage", "entries").collect(), moved.collect()])
+    if keys:
+        counts = counts.filter(pl.col("entries") > 0)
+    out = with_all_stages(counts, keys, ALL_STAGES, ["entries"]).sort([*keys, "_order"])
+    out = out.with_columns(conv_prev=prev_ratio("entries", keys))
+    return finish(out, snap, by, ["stage", "entries", "conv_prev"], sort_extra=["_order"])
+
+
+def status_as_of(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """For the as-of date D: every deal created by the end of D, counted under its status at the
+    end of D (its last entry up to then), with the status's stage.
+
+    Choices: the period is ignored (only D, default = the period's last day); ``channel`` is the
+    deal's current pipeline class, as for every filter, so contact-centre deals are shown apart
+    with ``by=channel``; statuses with the same name in several pipelines are counted together;
+    a deal deleted by export time never counts.
+    """
+    by = check_by(by, ("city", "manager", "channel"), "deals.status_as_of")
+    end = as_of_end_utc(filters, snap.timezone)
+    keys = list(by)
+    ent = entries(snap, filters, ["seq", "pipeline_id", "status_id", "stage"], period=False).filter(pl.col("at") < end)
+    last = ent.group_by("deal_id").agg(
+        pl.col("pipeline_id", "status_id", "stage").sort_by("seq").last(),
+        pl.col(keys).first() if keys else pl.col("deal_id").first().alias("_x"),
+    )
+    names = snap.scan("statuses").select("pipeline_id", "status_id", "status")
+    last = last.join(names, on=["pipeline_id", "status_id"], how="left").with_columns(
+        pl.col("status").fill_null(pl.format("#{}", "status_id"))
+    )
+    counts = last.group_by([*keys, "status", "stage"]).agg(pl.len().cast(pl.Int64).alias("deals")).collect()
+    order = {s: i for i, s in enumerate(ALL_STAGES)}
+    counts = counts.with_columns(
+        _order=pl.col("stage").replace_strict(order, default=len(order), return_dtype=pl.Int32)
+    )
+    return finish(counts, snap, by, ["status", "stage", "deals"], sort_extra=["_order", "status"])
+
+
+def deals_created(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Deals created in the period, per bucket of creation."""
+    by = check_by(by, DEAL_GROUPS, "deals.created")
+    lf = with_bucket(deals(snap, filters, []), by, "created_at", filters, snap.timezone)
+    return finish(aggregate(lf, by, [pl.len().cast(pl.Int64).alias("deals")]), snap, by, ["deals"])
+
+
+def _stage_entries(snap: Snapshot, filters: Filters, by: tuple[str, ...], stages: tuple[str, ...]) -> pl.LazyFrame:
+    ent = entries(snap, filters, ["stage", "is_stage_entry"]).filter(
+        pl.col("is_stage_entry") & pl.col("stage").is_in(stages)
+    )
+    return with_bucket(ent, by, "at", filters, snap.timezone)
+
+
+def bookings_count(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Entries into the booked stage in the period (a deal booked twice counts twice; creation
+    straight into booked counts), per bucket of the entry."""
+    by = check_by(by, DEAL_GROUPS, "bookings.count")
+    lf = _stage_entries(snap, filters, by, ("booked",))
+    return finish(aggregate(lf, by, [pl.len().cast(pl.Int64).alias("bookings")]), snap, by, ["bookings"])
+
+
+def attendance(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Entries into attended and into no_show in the period, per bucket; show rate = attended /
+    (attended + no_show), empty when both are 0."""
+    by = check_by(by, DEAL_GROUPS, "consultations.attendance")
+    lf = _stage_entries(snap, filters, by, ("attended", "no_show"))
+    agg = aggregate(
+        lf,
+        by,
+        [
+            (pl.col("stage") == "attended").sum().cast(pl.Int64).alias("attended"),
+            (pl.col("stage") == "no_show").sum().cast(pl.Int64).alias("no_show"),
+        ],
+    ).with_columns(show_rate=rate("attended", pl.col("attended") + pl.col("no_show")))
+    return finish(agg, snap, by, ["attended", "no_show", "show_rate"])
+
+
+def attended_to_contract(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Deals that first reached attended in the period (per bucket of that time): how many, how
+    many of them reached contract by now, and the share."""
+    by = check_by(by, DEAL_GROUPS, "conversion.attended_to_contract")
+    lf = deals(snap, filters, ["reach_contract"], time_col="reach_attended")
+    lf = with_bucket(lf, by, "reach_attended", filters, snap.timezone)
+    agg = aggregate(
+        lf,
+        by,
+        [
+            pl.len().cast(pl.Int64).alias("attended"),
+            pl.col("reach_contract").is_not_null().sum().cast(pl.Int64).alias("contract"),
+        ],
+    ).with_columns(rate=rate("contract", "attended"))
+    return finish(agg, snap, by, ["attended", "contract", "rate"])
+
+
+def deals_averages(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Deals that first reached contract in the period: count, sum and mean of the budget, per
+    bucket of that time; by package where the package field is configured.
+
+    Choice: deals without a package form their own group with an empty package.
+    """
+    by = check_by(by, (*DEAL_GROUPS, "package"), "deals.averages")
+    lf = deals(snap, filters, ["price", "package"], time_col="reach_contract")
+    lf = with_bucket(lf, by, "reach_contract", filters, snap.timezone)
+    agg = aggregate(
+        lf,
+        by,
+        [
+            pl.len().cast(pl.Int64).alias("deals"),
+            pl.col("price").sum().cast(pl.Float64).alias("price_sum"),
+            pl.col("price").mean().cast(pl.Float64).alias("price_mean"),
+        ],
+    )
+    return finish(agg, snap, by, ["deals", "price_sum", "price_mean"])
+
+
+def _reg(mid: str, fn, columns, ru, en, def_ru, def_en, breakdowns) -> None:
+    register(Metric(mid, fn, tuple(columns), ru, en, def_ru, def_en, tuple(breakdowns), FUNNEL))
+
+
+_reg(
+    "funnel.cohort",
+    funnel_cohort,
+    ["stage", "reached", "dropped", "conv_prev", "conv_lead", "current"],
+    "Воронка когорты",
+    "Cohort funnel",
+    "Сделки, созданные в периоде: сколько дошло до каждого этапа (на сегодня), сколько отвалилось до "
+    "следующего, конверсия от предыдущего этапа и от лида, и сколько сейчас стоит на этапе.",
+    "Deals created in the period: how many reached each stage (as of now), dropped before the next one, "
+    "conversion from the previous stage and from lead, and how many are in the stage now.",
+    ["city", "channel", "manager", "bucket"],
+)
+_reg(
+    "funnel.flow",
+    funnel_flow,
+    ["stage", "entries", "conv_prev"],
+    "Поток по этапам",
+    "Stage flow",
+    "Входы в каждый этап за период (повторный вход считается снова); лиды — сделки, созданные в периоде. "
+    "Конверсия — входы / входы предыдущего этапа.",
+    "Entries into each stage in the period (re-entries count again); lead = deals created in the period. "
+    "Conversion = entries / entries of the previous stage.",
+    ["city", "channel", "manager", "bucket"],
+)
+_reg(
+    "deals.status_as_of",
+    status_as_of,
+    ["status", "stage", "deals"],
+    "Сделки по статусам на дату",
+    "Deals by status as of a date",
+    "Все сделки, созданные к концу выбранной даты, по статусу, в котором они были в конце этой даты.",
+    "Every deal created by the end of the chosen date, counted under its status at the end of that date.",
+    ["city", "channel", "manager"],
+)
+_reg(
+    "deals.created",
+    deals_created,
+    ["deals"],
+    "Создано сделок",
+    "Deals created",
+    "Сделки, созданные в периоде, по интервалам.",
+    "Deals created in the period, per bucket.",
+    ["city", "channel", "manager", "bucket"],
+)
+_reg(
+    "bookings.count",
+    bookings_count,
+    ["bookings"],
+    "Записи на консультацию",
+    "Bookings",
+    "Входы в этап «Записан на консультацию» за период, по интервалам; повторная запись считается снова.",
+    "Entries into the booked stage in the period, per bucket; a re-booking counts again.",
+    ["city", "channel", "manager", "bucket"],
+)
+_reg(
+    "consultations.attendance",
+    attendance,
+    ["attended", "no_show", "show_rate"],
+    "Явка на консультации",
+    "Consultation attendance",
+    "Входы в «Пришёл» и «Не пришёл» за период, по интервалам; явка = пришли / (пришли + не пришли).",
+    "Entries into attended and no-show in the period, per bucket; show rate = attended / (attended + no-show).",
+    ["city", "channel", "manager", "bucket"],
+)
+_reg(
+    "conversion.attended_to_contract",
+    attended_to_contract,
+    ["attended", "contract", "rate"],
+    "Конверсия из консультации в договор",
+    "Attended → contract conversion",
+    "Сделки, впервые дошедшие до консультации в периоде (по интервалу этого момента): доля дошедших до договора.",
+    "Deals that first reached attended in the period (bucketed by that time): the share that reached contract.",
+    ["city", "channel", "manager", "bucket"],
+)
+_reg(
+    "deals.averages",
+    deals_averages,
+    ["deals", "price_sum", "price_mean"],
+    "Средний чек договоров",
+    "Contract deal values",
+    "Сделки, впервые дошедшие до договора в периоде: число, сумма и средний бюджет, по интервалам и пакетам.",
+    "Deals that first reached contract in the period: count, sum and mean budget, per bucket and package.",
+    ["city", "package", "channel", "manager", "bucket"],
+)

@@ -1,0 +1,304 @@
+"""Tab "Time between statuses" (Время между статусами): durations, counted in the period of the
+duration's end. Every duration metric returns n, mean_s, median_s, p90_s (seconds)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from etl.config import FUNNEL_STAGES
+from etl.snapshot import Snapshot
+from report.metrics.common import (
+    OUT_KINDS,
+    aggregate,
+    check_by,
+    deal_touches,
+    deals,
+    duration_stats,
+    entries,
+    finish,
+    in_period,
+    seconds,
+    valid_durations,
+    with_bucket,
+)
+from report.metrics.filters import Filters
+from report.metrics.registry import Metric, register
+
+GROUPS = ("city", "manager", "channel", "bucket")
+DURATION_COLUMNS = ("n", "mean_s", "median_s", "p90_s")
+TRANSITIONS = tuple(zip(FUNNEL_STAGES[:-1], FUNNEL_STAGES[1:], strict=True))
+
+
+def _deal_duration(
+    snap: Snapshot, filters: Filters, by: tuple[str, ...], start: str, end: str, metric_id: str
+) -> pl.DataFrame:
+    """Duration start → end between two deal columns, for deals whose ``end`` is in the period."""
+    by = check_by(by, GROUPS, metric_id)
+    lf = deals(snap, filters, [start], time_col=end)
+    lf = with_bucket(lf, by, end, filters, snap.timezone).with_columns(d=seconds(end, start)).filter(valid_durations())
+    return finish(aggregate(lf, by, duration_stats()), snap, by, list(DURATION_COLUMNS))
+
+
+def stage_to_stage(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """For each consecutive pair of funnel stages a→b: first_reach(a) → first_reach(b), for deals
+    whose first_reach(b) is in the period.
+
+    Choice: a deal that skipped a stage (created straight into booked) has equal first_reach
+    times and counts with a duration of 0 — it did take no time.
+    """
+    by = check_by(by, GROUPS, "time.stage_to_stage")
+    tz = snap.timezone
+    keys = list(by)
+    lf = deals(snap, filters, [f"reach_{s}" for s in FUNNEL_STAGES], time_col=None)
+    # one scan, then a row per (deal, transition) whose end lies in the period
+    parts = []
+    for a, b in TRANSITIONS:
+        part = lf.filter(in_period(f"reach_{b}", filters, tz)).select(
+            *[k for k in keys if k != "bucket"],
+            *([pl.col(f"reach_{b}").alias("_end")] if "bucket" in keys else []),
+            pl.lit(f"{a}→{b}").alias("transition"),
+            pl.lit(FUNNEL_STAGES.index(b), dtype=pl.Int32).alias("_order"),
+            seconds(f"reach_{b}", f"reach_{a}").alias("d"),
+        )
+        parts.append(part)
+    long = pl.concat(parts).filter(valid_durations())
+    long = with_bucket(long, by, "_end", filters, tz)
+    agg = long.group_by([*keys, "transition", "_order"]).agg(duration_stats())
+    return finish(agg, snap, by, ["transition", *DURATION_COLUMNS], sort_extra=["_order"])
+
+
+def creation_to_contract(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Created → first_reach(contract), for deals that first reached contract in the period."""
+    return _deal_duration(snap, filters, by, "created_at", "reach_contract", "time.creation_to_contract")
+
+
+def phone_to_consultation(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """first_reach(phone) → first_reach(attended), for deals that first reached attended in the period."""
+    return _deal_duration(snap, filters, by, "reach_phone", "reach_attended", "time.phone_to_consultation")
+
+
+def request_to_won(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Created → first entry into won, for deals first won in the period."""
+    return _deal_duration(snap, filters, by, "created_at", "first_won_at", "time.request_to_won")
+
+
+def _per_deal_times(snap: Snapshot, filters: Filters, by: tuple[str, ...], stages: tuple[str, ...]) -> pl.LazyFrame:
+    """Stage entries into ``stages`` up to the period's end, with the deal's group columns."""
+    cols = ["stage", "is_stage_entry", "from_stage", "seq"]
+    return entries(snap, filters, cols, period=False, before_end=True).filter(
+        pl.col("is_stage_entry") & pl.col("stage").is_in(stages)
+    )
+
+
+def _first(cond: pl.Expr) -> pl.Expr:
+    return pl.col("at").filter(cond).min()
+
+
+def rebooking(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """First entry into booked → the first entry into booked after a no_show that followed it
+    (the client missed the consultation and booked again), for re-bookings in the period.
+
+    Choice: the no_show is the first one at or after the first booking; a deal counts once.
+    """
+    by = check_by(by, GROUPS, "time.rebooking")
+    keys = [k for k in by if k != "bucket"]
+    ent = _per_deal_times(snap, filters, by, ("booked", "no_show"))
+    booked = pl.col("stage") == "booked"
+    t1 = _first(booked)
+    t_ns = _first((pl.col("stage") == "no_show") & (pl.col("at") >= t1))
+    t2 = _first(booked & (pl.col("at") > t_ns))
+    per = ent.group_by("deal_id").agg(*[pl.col(k).first() for k in keys], t1.alias("t1"), t2.alias("t2"))
+    per = (
+        per.filter(in_period("t2", filters, snap.timezone))
+        .with_columns(d=seconds("t2", "t1"))
+        .filter(valid_durations())
+    )
+    per = with_bucket(per, by, "t2", filters, snap.timezone)
+    return finish(aggregate(per, by, duration_stats()), snap, by, list(DURATION_COLUMNS))
+
+
+def no_answer_to_close(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """First entry into no_answer → the entry into lost, for deals closed lost straight from
+    no_answer (they were not answering when closed), counted when the lost entry is in the period.
+
+    Choice: "not answering before they were closed" = the lost entry came from the no_answer
+    stage; the first such lost entry of a deal is used; a deal counts once.
+    """
+    by = check_by(by, GROUPS, "time.no_answer_to_close")
+    keys = [k for k in by if k != "bucket"]
+    ent = _per_deal_times(snap, filters, by, ("no_answer", "lost"))
+    t_lost = _first((pl.col("stage") == "lost") & (pl.col("from_stage") == "no_answer"))
+    t_na = _first(pl.col("stage") == "no_answer")
+    per = ent.group_by("deal_id").agg(*[pl.col(k).first() for k in keys], t_na.alias("t_na"), t_lost.alias("t_lost"))
+    per = per.filter(in_period("t_lost", filters, snap.timezone)).with_columns(d=seconds("t_lost", "t_na"))
+    per = with_bucket(per.filter(valid_durations()), by, "t_lost", filters, snap.timezone)
+    return finish(aggregate(per, by, duration_stats()), snap, by, list(DURATION_COLUMNS))
+
+
+def to_first_touch(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Deals created in the period: created → first outgoing touch (call_out or sms_out, answered
+    or not) at or after creation; deals never touched so far are counted apart as ``untouched``.
+
+    Choice: ``manager`` is the deal's responsible user (not the caller).
+    """
+    by = check_by(by, GROUPS, "time.to_first_touch")
+    tz = snap.timezone
+    keys = list(by)
+    cohort = with_bucket(deals(snap, filters, []), by, "created_at", filters, tz)
+    touches = deal_touches(snap, ["kind", "at", "deal_created_at"]).filter(
+        pl.col("kind").is_in(OUT_KINDS)
+        & in_period("deal_created_at", filters, tz)
+        & (pl.col("at") >= pl.col("deal_created_at"))
+    )
+    first = touches.group_by("deal_id").agg(pl.col("at").min().alias("first_at"))
+    per = cohort.join(first, on="deal_id", how="left").with_columns(d=seconds("first_at", "created_at"))
+    agg = aggregate(
+        per,
+        keys,
+        [
+            pl.col("d").is_not_null().sum().cast(pl.Int64).alias("n"),
+            pl.col("d").mean().alias("mean_s"),
+            pl.col("d").median().alias("median_s"),
+            pl.col("d").quantile(0.9, "linear").alias("p90_s"),
+            pl.col("d").is_null().sum().cast(pl.Int64).alias("untouched"),
+        ],
+    )
+    return finish(agg, snap, by, [*DURATION_COLUMNS, "untouched"])
+
+
+def bookings_before_contract(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Deals that first reached contract in the period: number of entries into booked before
+    that moment; mean and median over the deals (0 for a deal that never booked)."""
+    by = check_by(by, GROUPS, "bookings.before_contract")
+    per = _bookings_per_contract_deal(snap, filters, by)
+    agg = aggregate(
+        per,
+        by,
+        [
+            pl.len().cast(pl.Int64).alias("n"),
+            pl.col("bookings").mean().cast(pl.Float64).alias("mean"),
+            pl.col("bookings").median().cast(pl.Float64).alias("median"),
+        ],
+    )
+    return finish(agg, snap, by, ["n", "mean", "median"])
+
+
+def bookings_before_contract_distribution(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """The distribution behind bookings.before_contract: how many deals had 0, 1, 2… bookings
+    before first reaching contract (deals that first reached contract in the period)."""
+    by = check_by(by, GROUPS, "bookings.before_contract.distribution")
+    per = _bookings_per_contract_deal(snap, filters, by)
+    agg = per.group_by([*by, "bookings"]).agg(pl.len().cast(pl.Int64).alias("deals"))
+    return finish(agg, snap, by, ["bookings", "deals"], sort_extra=["bookings"])
+
+
+def _bookings_per_contract_deal(snap: Snapshot, filters: Filters, by: tuple[str, ...]) -> pl.LazyFrame:
+    tz = snap.timezone
+    cohort = with_bucket(deals(snap, filters, [], time_col="reach_contract"), by, "reach_contract", filters, tz)
+    booked = (
+        snap.scan("entries")
+        .select("deal_id", "at", "stage", "is_stage_entry")
+        .filter(pl.col("is_stage_entry") & (pl.col("stage") == "booked"))
+        .join(cohort.select("deal_id", "reach_contract"), on="deal_id", how="inner")
+        .filter(pl.col("at") < pl.col("reach_contract"))
+        .group_by("deal_id")
+        .agg(pl.len().cast(pl.Int64).alias("bookings"))
+    )
+    return cohort.join(booked, on="deal_id", how="left").with_columns(pl.col("bookings").fill_null(0))
+
+
+TAB = ("time",)
+
+
+def _reg(mid, fn, columns, ru, en, def_ru, def_en, breakdowns=("city", "bucket", "manager", "channel"), tabs=TAB):
+    register(Metric(mid, fn, tuple(columns), ru, en, def_ru, def_en, tuple(breakdowns), tuple(tabs)))
+
+
+_reg(
+    "time.stage_to_stage",
+    stage_to_stage,
+    ["transition", *DURATION_COLUMNS],
+    "Время между этапами",
+    "Time between stages",
+    "Для каждой пары соседних этапов воронки: время от первого достижения одного до первого достижения "
+    "следующего; сделка считается в периоде, где достигнут второй этап.",
+    "For each pair of consecutive funnel stages: time from first reaching one to first reaching the next; "
+    "a deal counts in the period where it reached the second.",
+)
+_reg(
+    "time.creation_to_contract",
+    creation_to_contract,
+    DURATION_COLUMNS,
+    "От заявки до договора",
+    "Creation to contract",
+    "Время от создания сделки до первого достижения договора, для сделок, дошедших до договора в периоде.",
+    "Time from a deal's creation to first reaching contract, for deals that reached contract in the period.",
+)
+_reg(
+    "time.rebooking",
+    rebooking,
+    DURATION_COLUMNS,
+    "Время до повторной записи",
+    "Time to re-booking",
+    "От первой записи на консультацию до новой записи после неявки; считается в периоде новой записи.",
+    "From the first booking to booking again after a no-show; counted in the period of the new booking.",
+)
+_reg(
+    "time.phone_to_consultation",
+    phone_to_consultation,
+    DURATION_COLUMNS,
+    "От номера до консультации",
+    "Phone to consultation",
+    "От первого получения номера до первой явки на консультацию, для сделок с явкой в периоде.",
+    "From first getting the phone number to first attending, for deals that attended in the period.",
+)
+_reg(
+    "time.no_answer_to_close",
+    no_answer_to_close,
+    DURATION_COLUMNS,
+    "От «Не отвечает» до закрытия",
+    "No answer to close",
+    "От первого входа в «Не отвечает» до закрытия в «Не реализовано» прямо из «Не отвечает»; считается в "
+    "периоде закрытия.",
+    "From the first entry into no-answer to being closed lost straight from no-answer; counted in the period "
+    "of the closing.",
+)
+_reg(
+    "time.request_to_won",
+    request_to_won,
+    DURATION_COLUMNS,
+    "От заявки до успешной реализации",
+    "Request to won",
+    "Время от создания сделки до первого входа в «Успешно реализовано», для сделок, выигранных в периоде.",
+    "Time from a deal's creation to its first entry into won, for deals won in the period.",
+)
+_reg(
+    "time.to_first_touch",
+    to_first_touch,
+    [*DURATION_COLUMNS, "untouched"],
+    "Время до первого касания",
+    "Time to first touch",
+    "Сделки, созданные в периоде: время от создания до первого исходящего звонка или SMS; сделки без "
+    "касаний считаются отдельно.",
+    "Deals created in the period: time from creation to the first outgoing call or SMS; deals never touched "
+    "are counted apart.",
+    breakdowns=("city", "manager", "channel", "bucket"),
+)
+_reg(
+    "bookings.before_contract",
+    bookings_before_contract,
+    ["n", "mean", "median"],
+    "Записей до договора",
+    "Bookings before contract",
+    "Сделки, впервые дошедшие до договора в периоде: сколько раз их записывали на консультацию до этого.",
+    "Deals that first reached contract in the period: how many times they were booked before that.",
+)
+_reg(
+    "bookings.before_contract.distribution",
+    bookings_before_contract_distribution,
+    ["bookings", "deals"],
+    "Распределение записей до договора",
+    "Bookings before contract: distribution",
+    "Сколько сделок, дошедших до договора в периоде, записывали 0, 1, 2… раз до договора.",
+    "How many deals that reached contract in the period were booked 0, 1, 2… times before it.",
+)
