@@ -1,0 +1,480 @@
+"""The refresh job: one ``python -m etl refresh`` at a time per data folder, run by a tiny supervisor.
+
+Why a supervisor process (``report/admin/supervisor.py``) and not the web worker itself:
+
+* the web process has run polars, and polars in a forked child hangs (STYLE.md), so the refresh is a
+  fresh interpreter started with ``subprocess.Popen`` (fork + exec), never ``multiprocessing``;
+* the lock must outlive the web worker that pressed the button.  The worker takes
+  ``flock(<data>/refresh/lock)`` and hands the very same open file to the supervisor (``pass_fds``),
+  which hands it on to the refresh child; the lock is released only when both have exited, whatever
+  happens to the web worker.  A crashed job leaves no stale lock: the kernel drops it;
+* someone must write the audit line and the final state when the child ends, crashes or is killed
+  after a cancel, even if no web worker is watching.
+
+Files in ``<data>/refresh/``: ``lock``; ``current.json`` (the running refresh: id, supervisor pid,
+who) exists only while one runs; ``<id>.json`` the progress file the refresh command rewrites;
+``<id>.log`` its terminal output; ``<id>.cancel`` a cancel request; ``last.json`` the last result;
+``audit.jsonl`` one line per finished refresh.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+REFRESH_DIR = "refresh"
+#: Collections the refresh pulls, in order, for the progress bar when the progress file does not
+#: list them all yet (keys of the raw export; etl/refresh.py is the authority).
+EXPECTED_COLLECTIONS = 10
+DEFAULT_CANCEL_TIMEOUT_S = 15.0
+#: Variables the refresh child must not inherit: it needs amoCRM's, not the report's secrets.
+CHILD_ENV_DROP = (
+    "REPORT_ADMIN_PASSWORD",
+    "REPORT_ADMIN_PASSWORD_HASH",
+    "REPORT_VIEWER_KEY",
+    "REPORT_SECRET_KEY",
+)
+RESULTS = ("succeeded", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class RefreshPaths:
+    root: Path
+
+    @classmethod
+    def of(cls, data_dir: Path) -> RefreshPaths:
+        return cls(Path(data_dir) / REFRESH_DIR)
+
+    @property
+    def lock(self) -> Path:
+        return self.root / "lock"
+
+    @property
+    def current(self) -> Path:
+        return self.root / "current.json"
+
+    @property
+    def last(self) -> Path:
+        return self.root / "last.json"
+
+    @property
+    def audit(self) -> Path:
+        return self.root / "audit.jsonl"
+
+    def progress(self, refresh_id: str) -> Path:
+        return self.root / f"{refresh_id}.json"
+
+    def log(self, refresh_id: str) -> Path:
+        return self.root / f"{refresh_id}.log"
+
+    def cancel(self, refresh_id: str) -> Path:
+        return self.root / f"{refresh_id}.cancel"
+
+
+@dataclass(frozen=True)
+class StartResult:
+    refresh_id: str
+    state: str
+    joined: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"refresh_id": self.refresh_id, "state": self.state, "joined": self.joined}
+
+
+class RefreshError(RuntimeError):
+    """The refresh could not be started (the message is safe to show)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Small file helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON object from a file written atomically by someone else; None if absent or unreadable."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def write_json(path: Path, value: Mapping[str, Any]) -> None:
+    """Write a JSON file atomically (temp file + ``os.replace``): readers never see half of it."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")
+    tmp.write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def append_audit(paths: RefreshPaths, record: Mapping[str, Any]) -> None:
+    """One JSON line per refresh, one ``write`` on an O_APPEND descriptor (no interleaving)."""
+    line = (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+    fd = os.open(paths.audit, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+def read_audit(paths: RefreshPaths) -> list[dict[str, Any]]:
+    try:
+        lines = paths.audit.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    out = []
+    for line in lines:
+        with contextlib.suppress(ValueError):
+            out.append(json.loads(line))
+    return out
+
+
+def _open_lock(paths: RefreshPaths) -> int:
+    paths.root.mkdir(parents=True, exist_ok=True)
+    return os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o600)
+
+
+def _try_flock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            return False
+        raise
+    return True
+
+
+@contextlib.contextmanager
+def _lock_if_free(paths: RefreshPaths) -> Iterator[bool]:
+    """Hold the refresh lock for the block when nobody runs a refresh; yields whether we got it."""
+    fd = _open_lock(paths)
+    try:
+        yield _try_flock(fd)
+    finally:
+        os.close(fd)  # closing the only descriptor releases the lock
+
+
+def refresh_running(paths: RefreshPaths) -> bool:
+    """Is a refresh holding the lock right now (on this host, any worker, any process)?"""
+    with _lock_if_free(paths) as free:
+        return not free
+
+
+def new_refresh_id() -> str:
+    """Sortable and unique: UTC time plus randomness."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def child_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The refresh's environment: ours (amoCRM settings included) minus the report's own secrets."""
+    env = {k: v for k, v in environ.items() if k not in CHILD_ENV_DROP}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+# ---------------------------------------------------------------------------------------------
+# Start, join, cancel, status
+# ---------------------------------------------------------------------------------------------
+
+
+def _reap_stale(paths: RefreshPaths) -> None:
+    """Called with the lock held: a current.json left by a supervisor killed with SIGKILL (or a reboot).
+
+    Nobody holds the lock, so nothing of that run is alive; record it as failed so the audit has it.
+    """
+    cur = read_json(paths.current)
+    if cur is None:
+        if paths.current.exists():
+            paths.current.unlink(missing_ok=True)
+        return
+    rid = str(cur.get("refresh_id") or "")
+    progress = (read_json(paths.progress(rid)) if rid else None) or {}
+    error = {"kind": "internal", "message": "обновление прервано: процесс обновления остановился, не записав итог"}
+    record = audit_record(cur, progress, "failed", error, None, finished_at=utc_now())
+    append_audit(paths, record)
+    write_json(paths.last, record)
+    if rid and progress.get("state") in (None, "running"):
+        write_json(paths.progress(rid), {**progress, "refresh_id": rid, "state": "failed", "error": error})
+    paths.current.unlink(missing_ok=True)
+
+
+def start_or_join(
+    data_dir: Path,
+    *,
+    who: str,
+    via: str,
+    config_path: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    full: bool = False,
+    cancel_timeout_s: float = DEFAULT_CANCEL_TIMEOUT_S,
+    join_wait_s: float = 5.0,
+) -> StartResult:
+    """Start a refresh, or join the one already running anywhere on this host."""
+    paths = RefreshPaths.of(data_dir)
+    deadline = time.monotonic() + join_wait_s
+    while True:
+        fd = _open_lock(paths)
+        try:
+            if _try_flock(fd):
+                return _start_locked(paths, fd, who, via, config_path, environ, full, cancel_timeout_s)
+        finally:
+            os.close(fd)  # the supervisor keeps its own copy of the locked descriptor
+        cur = read_json(paths.current)
+        if cur and cur.get("refresh_id"):
+            return StartResult(str(cur["refresh_id"]), "running", True)
+        # Locked but current.json not readable yet (a start in progress elsewhere, or a status check
+        # that holds the lock for a moment): look again shortly.
+        if time.monotonic() > deadline:
+            raise RefreshError("обновление уже выполняется, но его состояние не читается; повторите позже")
+        time.sleep(0.05)
+
+
+def _start_locked(
+    paths: RefreshPaths,
+    fd: int,
+    who: str,
+    via: str,
+    config_path: str | None,
+    environ: Mapping[str, str] | None,
+    full: bool,
+    cancel_timeout_s: float,
+) -> StartResult:
+    _reap_stale(paths)
+    rid = new_refresh_id()
+    started = utc_now()
+    # current.json is written before the supervisor exists, so that it can only ever be removed by
+    # the supervisor (when done) and a joiner never sees a running refresh without it.
+    write_json(paths.current, {"refresh_id": rid, "pid": None, "who": who, "via": via, "started_at": started})
+    write_json(
+        paths.progress(rid),
+        {"refresh_id": rid, "state": "running", "stage": "pull", "collection": None, "collections": {},
+         "message": "запуск обновления", "error": None, "snapshot_id": None, "started_at": started,
+         "updated_at": started},
+    )  # fmt: skip
+    cmd = [
+        sys.executable, "-m", "report.admin.supervisor",
+        "--data-dir", str(paths.root.parent), "--refresh-id", rid, "--lock-fd", str(fd),
+        "--who", who, "--via", via, "--started-at", started, "--cancel-timeout", str(cancel_timeout_s),
+    ]  # fmt: skip
+    if config_path:
+        cmd += ["--config", str(config_path)]
+    if full:
+        cmd.append("--full")
+    try:
+        with open(paths.log(rid), "ab") as log:
+            proc = subprocess.Popen(
+                cmd,
+                pass_fds=(fd,),
+                start_new_session=True,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=child_env(os.environ if environ is None else environ),
+                cwd=REPO_ROOT,
+            )
+    except OSError as exc:
+        paths.current.unlink(missing_ok=True)
+        raise RefreshError(f"не удалось запустить обновление: {exc.strerror}") from exc
+    # Reap the supervisor when it ends so it does not linger as a zombie of the web worker.
+    threading.Thread(target=proc.wait, name=f"refresh-reaper-{rid}", daemon=True).start()
+    return StartResult(rid, "running", False)
+
+
+def cancel(data_dir: Path) -> str | None:
+    """Ask the running refresh to stop; its id, or None when none runs.
+
+    The request is a file the supervisor polls, plus SIGTERM to the supervisor to wake it; the
+    supervisor sends SIGTERM to the refresh's process group and SIGKILL after its timeout.
+    """
+    paths = RefreshPaths.of(data_dir)
+    cur = read_json(paths.current)
+    if not cur or not cur.get("refresh_id") or not refresh_running(paths):
+        return None
+    rid = str(cur["refresh_id"])
+    paths.cancel(rid).touch()
+    pid = cur.get("pid")
+    if isinstance(pid, int) and pid > 0:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGTERM)
+    return rid
+
+
+def status(data_dir: Path, snapshots_dir: Path | None = None) -> dict[str, Any]:
+    """What runs now (with its progress) and how the last refresh ended; safe to show an admin."""
+    paths = RefreshPaths.of(data_dir)
+    running = None
+    cur = read_json(paths.current)
+    if cur is not None or paths.current.exists():
+        with _lock_if_free(paths) as free:
+            if free:
+                _reap_stale(paths)
+                cur = None
+    if cur is not None and cur.get("refresh_id"):
+        rid = str(cur["refresh_id"])
+        progress = read_json(paths.progress(rid)) or {}
+        running = {
+            **public_progress(progress),
+            "refresh_id": rid,
+            "who": cur.get("who"),
+            "via": cur.get("via"),
+            "started_at": cur.get("started_at"),
+            "state": "running",
+            "cancelling": paths.cancel(rid).exists(),
+            "percent": percent(progress),
+        }
+    out: dict[str, Any] = {"running": running is not None, "refresh": running, "last": read_json(paths.last)}
+    if snapshots_dir is not None:
+        from etl.snapshot import current_id  # light: no polars work at import of this function
+
+        out["current_snapshot_id"] = current_id(Path(snapshots_dir))
+    return out
+
+
+def result_of(refresh_id: str, data_dir: Path) -> dict[str, Any] | None:
+    """The audit record of a finished refresh (None while it runs or if unknown)."""
+    paths = RefreshPaths.of(data_dir)
+    last = read_json(paths.last)
+    if last and last.get("refresh_id") == refresh_id:
+        return last
+    for rec in reversed(read_audit(paths)):
+        if rec.get("refresh_id") == refresh_id:
+            return rec
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure helpers: progress → numbers and outcome
+# ---------------------------------------------------------------------------------------------
+
+
+def public_progress(progress: Mapping[str, Any]) -> dict[str, Any]:
+    """The progress file's fields an admin may see (the child's pid is of no use over HTTP)."""
+    keys = (
+        "state",
+        "stage",
+        "collection",
+        "collections",
+        "message",
+        "error",
+        "snapshot_id",
+        "started_at",
+        "updated_at",
+    )
+    return {k: progress.get(k) for k in keys}
+
+
+def _collections(progress: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    cols = progress.get("collections")
+    if not isinstance(cols, dict):
+        return {}
+    return {str(k): v for k, v in cols.items() if isinstance(v, dict)}
+
+
+def records_pulled(progress: Mapping[str, Any]) -> dict[str, int]:
+    return {name: int(c.get("records") or 0) for name, c in _collections(progress).items()}
+
+
+def requests_made(progress: Mapping[str, Any]) -> int:
+    return sum(int(c.get("requests") or 0) for c in _collections(progress).values())
+
+
+def percent(progress: Mapping[str, Any], expected_collections: int = EXPECTED_COLLECTIONS) -> int:
+    """A progress bar value: pulling fills 5–80 % by finished collections, then build 85, publish 95.
+
+    Pull time per collection differs a lot (events dwarf users), but the count of finished
+    collections is the honest figure we have; the stage text carries the record counts.
+    """
+    state, stage = progress.get("state"), progress.get("stage")
+    if state == "succeeded" or stage == "done":
+        return 100
+    if stage == "build":
+        return 85
+    if stage == "publish":
+        return 95
+    cols = _collections(progress)
+    total = max(len(cols), expected_collections, 1)
+    done = sum(1 for c in cols.values() if c.get("done"))
+    return min(80, 5 + round(75 * done / total))
+
+
+def outcome(
+    exit_code: int | None, progress: Mapping[str, Any], cancel_requested: bool
+) -> tuple[str, dict[str, Any] | None]:
+    """(result, error) of a finished refresh from its exit code and last progress.
+
+    A refresh that published before the cancel arrived did succeed; a child that died without a word
+    (killed, crashed) is a failure of kind "internal".
+    """
+    state = progress.get("state")
+    if exit_code == 0 and state == "succeeded":
+        return "succeeded", None
+    if cancel_requested or state == "cancelled":
+        return "cancelled", None
+    err = progress.get("error")
+    if isinstance(err, dict) and err.get("kind"):
+        return "failed", {"kind": str(err["kind"]), "message": str(err.get("message") or "")}
+    if exit_code == 0:
+        msg = "обновление завершилось, но не сообщило об успехе"
+    elif exit_code is not None and exit_code < 0:
+        msg = f"процесс обновления остановлен сигналом {-exit_code}"
+    else:
+        msg = f"процесс обновления завершился с кодом {exit_code}"
+    return "failed", {"kind": "internal", "message": msg}
+
+
+def audit_record(
+    cur: Mapping[str, Any],
+    progress: Mapping[str, Any],
+    result: str,
+    error: Mapping[str, Any] | None,
+    exit_code: int | None,
+    finished_at: str,
+) -> dict[str, Any]:
+    """The audit line: who, when, how long, records pulled, result."""
+    started_at = cur.get("started_at") or progress.get("started_at")
+    t0, t1 = parse_time(started_at), parse_time(finished_at)
+    records = records_pulled(progress)
+    return {
+        "refresh_id": cur.get("refresh_id") or progress.get("refresh_id"),
+        "who": cur.get("who"),
+        "via": cur.get("via"),
+        "started_at": started_at,
+        "finished_at": finished_at,
+        "duration_s": round((t1 - t0).total_seconds(), 1) if t0 and t1 else None,
+        "records_pulled": sum(records.values()),
+        "records": records,
+        "requests": requests_made(progress),
+        "result": result,
+        "error": dict(error) if error else None,
+        "snapshot_id": progress.get("snapshot_id") if result == "succeeded" else None,
+        "exit_code": exit_code,
+    }

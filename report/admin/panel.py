@@ -1,0 +1,164 @@
+"""The admin panel in the report's header: refresh button, progress bar with stage and counts, cancel.
+
+The layout shows the controls only to a signed-in admin, but that is convenience: every callback
+re-checks the admin session on the server, and a callback posted without it refuses to act.
+The status poll (a ``dcc.Interval``) is enabled only while a refresh runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+import flask
+from dash import Input, Output, State, ctx, dcc, html, no_update
+
+from report import ids as report_ids
+from report.admin import ids, jobs
+from report.admin.routes import AdminContext, context, current_admin, refresh_status, start_refresh
+from report.admin.texts import result_text, stage_text, t
+
+POLL_MS = 700
+HIDDEN = {"display": "none"}
+
+
+def _visible(flag: bool, base: dict[str, str] | None = None) -> dict[str, str]:
+    return dict(base or {}) if flag else dict(HIDDEN)
+
+
+def panel_layout(lang: str) -> html.Div:
+    """The header's admin slot; what it shows depends on this request's session (re-checked later)."""
+    actx = context() if flask.has_request_context() else None
+    user = current_admin(actx) if actx else None
+    enabled = bool(actx and actx.settings.admin_enabled)
+    running = bool(user and actx and jobs.RefreshPaths.of(actx.data_dir).current.exists())
+    next_path = flask.request.path if flask.has_request_context() else "/"
+    if next_path.startswith("/_dash"):
+        next_path = "/"
+    return html.Div(
+        [
+            html.Div(
+                [
+                    dbc.Button(
+                        t("refresh", lang), id=ids.REFRESH, size="sm", color="primary", className="me-2", n_clicks=0
+                    ),
+                    dbc.Button(
+                        t("cancel", lang),
+                        id=ids.CANCEL,
+                        size="sm",
+                        color="outline-danger",
+                        className="me-2",
+                        n_clicks=0,
+                        style=_visible(running),
+                    ),
+                    html.Span(t("admin_as", lang, user=user or ""), id=ids.USER, className="small text-muted me-2"),
+                    html.A(t("logout", lang), id=ids.LOGOUT, href="/admin/logout", className="small"),
+                ],
+                id=ids.CONTROLS,
+                className="d-flex align-items-center",
+                style=_visible(bool(user)),
+            ),
+            html.A(
+                t("login", lang),
+                id=ids.LOGIN_LINK,
+                href=f"/admin/login?next={next_path}" + ("&lang=en" if lang == "en" else ""),
+                className="small",
+                style=_visible(enabled and not user),
+            ),
+            html.Div(
+                [
+                    dbc.Progress(id=ids.PROGRESS, value=0, striped=True, animated=True, style={"height": "1rem"}),
+                    html.Div(id=ids.STAGE, className="small text-muted"),
+                ],
+                id=ids.PROGRESS_WRAP,
+                style=_visible(running, {"minWidth": "16rem", "marginTop": "0.25rem"}),
+            ),
+            html.Div(id=ids.MESSAGE, className="small"),
+            html.Div(id=ids.RESULT, className="small", style={"maxWidth": "32rem"}),
+            dcc.Store(id=ids.JOB),
+            dcc.Interval(id=ids.INTERVAL, interval=POLL_MS, disabled=not running),
+        ],
+        id=ids.ROOT,
+    )
+
+
+def _lang_of(state: Any, default: str) -> str:
+    lang = state.get("lang") if isinstance(state, dict) else None
+    return lang if lang in ("ru", "en") else default
+
+
+def register_callbacks(app: dash.Dash, actx: AdminContext) -> None:
+    """Register the panel's callbacks on this app instance (never module-level)."""
+
+    @app.callback(
+        Output(ids.JOB, "data"),
+        Output(ids.MESSAGE, "children"),
+        Output(ids.INTERVAL, "disabled"),
+        Input(ids.REFRESH, "n_clicks"),
+        Input(ids.CANCEL, "n_clicks"),
+        State(report_ids.STATE, "data"),
+        prevent_initial_call=True,
+    )
+    def act(_refresh_clicks, _cancel_clicks, state):
+        """Start/join or cancel — only for an admin session, checked here on the server."""
+        lang = _lang_of(state, actx.default_lang)
+        user = current_admin(actx)
+        if user is None:
+            return no_update, dbc.Alert(t("refused", lang), color="danger", className="py-1 px-2 mb-0"), True
+        if ctx.triggered_id == ids.CANCEL:
+            rid = jobs.cancel(actx.data_dir)
+            return no_update, t("cancelling", lang) if rid else t("no_running", lang), False
+        try:
+            started = start_refresh(actx, user, "ui")
+        except jobs.RefreshError as exc:
+            return no_update, t("start_error", lang, reason=str(exc)), True
+        message = t("joined", lang) if started.joined else t("starting", lang)
+        return {"refresh_id": started.refresh_id, "joined": started.joined}, message, False
+
+    @app.callback(
+        Output(ids.PROGRESS, "value"),
+        Output(ids.PROGRESS, "label"),
+        Output(ids.PROGRESS, "color"),
+        Output(ids.PROGRESS, "animated"),
+        Output(ids.PROGRESS_WRAP, "style"),
+        Output(ids.STAGE, "children"),
+        Output(ids.RESULT, "children"),
+        Output(ids.MESSAGE, "children", allow_duplicate=True),
+        Output(ids.INTERVAL, "disabled", allow_duplicate=True),
+        Output(ids.REFRESH, "disabled"),
+        Output(ids.CANCEL, "style"),
+        Output(report_ids.STATE, "data", allow_duplicate=True),
+        Input(ids.INTERVAL, "n_intervals"),
+        Input(ids.JOB, "data"),
+        State(report_ids.STATE, "data"),
+        prevent_initial_call=True,
+    )
+    def poll(_n, job, state):
+        """Progress while a refresh runs; its result in words when it ends; re-render on success."""
+        lang = _lang_of(state, actx.default_lang)
+        wrap_style = {"minWidth": "16rem", "marginTop": "0.25rem"}
+        if current_admin(actx) is None:
+            return 0, "", "secondary", False, HIDDEN, "", "", t("refused", lang), True, True, HIDDEN, no_update
+        st = refresh_status(actx)
+        run = st.get("refresh")
+        if st.get("running") and run:
+            pct = int(run.get("percent") or 0)
+            stage = stage_text(run, lang)
+            if run.get("cancelling"):
+                stage = f"{stage} — {t('cancelling', lang)}"
+            return pct, f"{pct} %", "primary", True, wrap_style, stage, "", "", False, True, {}, no_update
+        last = st.get("last") or {}
+        watched = isinstance(job, dict) and job.get("refresh_id") and last.get("refresh_id") == job.get("refresh_id")
+        text = result_text(last, lang) if last else ""
+        color = {"succeeded": "success", "cancelled": "secondary"}.get(str(last.get("result")), "danger")
+        result = dbc.Alert(text, color=color, className="py-1 px-2 mb-0") if text else ""
+        new_state = no_update
+        if watched and last.get("result") == "succeeded" and isinstance(state, dict):
+            # Re-emit the view state (marked with the refresh) so the page re-renders from the new
+            # snapshot; nothing else changes in the view.
+            new_state = {**state, "_refreshed": last.get("refresh_id")}
+        bar_style = wrap_style if watched else HIDDEN
+        pct = 100 if last.get("result") == "succeeded" else 0
+        stage = t("stage_done", lang) if last.get("result") == "succeeded" else ""
+        return pct, f"{pct} %", color, False, bar_style, stage, result, "", True, False, HIDDEN, new_state

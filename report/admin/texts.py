@@ -1,0 +1,147 @@
+"""Admin texts (Russian and English) and the pure functions that put a refresh into words."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from report.formatting import fmt_number
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "refresh": ("Обновить данные", "Refresh data"),
+    "cancel": ("Отменить", "Cancel"),
+    "login": ("Вход для администратора", "Admin sign-in"),
+    "logout": ("Выйти", "Sign out"),
+    "admin_as": ("Администратор: {user}", "Admin: {user}"),
+    "stage_pull": ("Загрузка из amoCRM", "Pulling from amoCRM"),
+    "stage_pull_col": (
+        "Загрузка из amoCRM: {col} — {records} записей, {requests} запросов",
+        "Pulling from amoCRM: {col} — {records} records, {requests} requests",
+    ),
+    "stage_build": ("Сборка снимка данных", "Building the data snapshot"),
+    "stage_publish": ("Публикация нового снимка", "Publishing the new snapshot"),
+    "stage_done": ("Готово", "Done"),
+    "starting": ("Запуск обновления…", "Starting the refresh…"),
+    "joined": ("Обновление уже идёт — показываем его ход", "A refresh is already running — showing its progress"),
+    "cancelling": ("Отмена…", "Cancelling…"),
+    "ok": (
+        "Данные обновлены: {records} записей загружено за {duration}, новый снимок показан.",
+        "Data refreshed: {records} records pulled in {duration}; the new snapshot is shown.",
+    ),
+    "cancelled": (
+        "Обновление отменено; показываются прежние данные.",
+        "Refresh cancelled; the previous data is still shown.",
+    ),
+    "failed": (
+        "Обновление не удалось: {reason}. Показываются прежние данные.",
+        "Refresh failed: {reason}. The previous data is still shown.",
+    ),
+    "last_at": ("Последнее обновление: {when}", "Last refresh: {when}"),
+    "refused": (
+        "Нет прав администратора (или сессия истекла): войдите снова.",
+        "Not signed in as admin (or the session expired): please sign in again.",
+    ),
+    "start_error": ("Не удалось запустить обновление: {reason}", "Could not start the refresh: {reason}"),
+    "no_running": ("Сейчас ничего не обновляется.", "No refresh is running."),
+}
+
+ERROR_KINDS: dict[str, tuple[str, str]] = {
+    "auth": (
+        "amoCRM не принял токен доступа (истёк или отозван) — нужен новый токен",
+        "amoCRM rejected the access token (expired or revoked) — a new token is needed",
+    ),
+    "blocked": (
+        "amoCRM заблокировал доступ (ответ 403 страницей вместо API) — обратитесь в поддержку amoCRM",
+        "amoCRM blocked access (an HTML 403 page instead of the API) — contact amoCRM support",
+    ),
+    "unpaid": ("аккаунт amoCRM не оплачен (402)", "the amoCRM account is not paid (402)"),
+    "network": (
+        "amoCRM недоступен (сеть или ошибки сервера amoCRM)",
+        "amoCRM is unavailable (network or amoCRM server errors)",
+    ),
+    "rate_limit": ("amoCRM ограничил частоту запросов (429)", "amoCRM throttled the requests (429)"),
+    "data": ("данные не удалось собрать в снимок", "the data could not be built into a snapshot"),
+    "internal": ("внутренняя ошибка обновления", "an internal error in the refresh"),
+}
+
+COLLECTIONS: dict[str, tuple[str, str]] = {
+    "account": ("аккаунт", "account"),
+    "users": ("пользователи", "users"),
+    "pipelines": ("воронки", "pipelines"),
+    "lead_fields": ("поля сделок", "lead fields"),
+    "leads": ("сделки", "deals"),
+    "contacts": ("контакты", "contacts"),
+    "events": ("события", "events"),
+    "lead_notes": ("примечания сделок", "deal notes"),
+    "contact_notes": ("примечания контактов", "contact notes"),
+    "tasks": ("задачи", "tasks"),
+}
+
+
+def t(key: str, lang: str, **kw: Any) -> str:
+    ru, en = TEXTS[key]
+    text = en if lang == "en" else ru
+    return text.format(**kw) if kw else text
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "en" else pair[0]
+
+
+def fmt_seconds(seconds: float | None, lang: str) -> str:
+    """A short duration: 45 с / 3 мин 5 с."""
+    if seconds is None:
+        return "—"
+    s = max(0, round(seconds))
+    sec, mn = ("с", "мин") if lang != "en" else ("s", "min")
+    if s < 60:
+        return f"{s} {sec}"
+    return f"{s // 60} {mn} {s % 60} {sec}"
+
+
+def stage_text(progress: Mapping[str, Any], lang: str) -> str:
+    """What the refresh is doing now, with counts: "Загрузка из amoCRM: сделки — 1 234 записей, 6 запросов"."""
+    stage = progress.get("stage")
+    if stage == "build":
+        return t("stage_build", lang)
+    if stage == "publish":
+        return t("stage_publish", lang)
+    if stage == "done":
+        return t("stage_done", lang)
+    col = progress.get("collection")
+    cols = progress.get("collections") if isinstance(progress.get("collections"), dict) else {}
+    if col and isinstance(cols.get(col), dict):
+        entry = cols[col]
+        return t(
+            "stage_pull_col",
+            lang,
+            col=_pick(COLLECTIONS.get(col, (col, col)), lang),
+            records=fmt_number(int(entry.get("records") or 0), lang),
+            requests=fmt_number(int(entry.get("requests") or 0), lang),
+        )
+    return t("stage_pull", lang)
+
+
+def error_text(error: Mapping[str, Any] | None, lang: str) -> str:
+    """The reason in words: the kind (always known words) plus the refresh's own sentence."""
+    if not error:
+        return _pick(ERROR_KINDS["internal"], lang)
+    kind = str(error.get("kind") or "internal")
+    words = _pick(ERROR_KINDS.get(kind, ERROR_KINDS["internal"]), lang)
+    detail = str(error.get("message") or "").strip()
+    return f"{words} ({detail})" if detail else words
+
+
+def result_text(record: Mapping[str, Any], lang: str) -> str:
+    """How a finished refresh ended, for the admin."""
+    result = record.get("result")
+    if result == "succeeded":
+        return t(
+            "ok",
+            lang,
+            records=fmt_number(int(record.get("records_pulled") or 0), lang),
+            duration=fmt_seconds(record.get("duration_s"), lang),
+        )
+    if result == "cancelled":
+        return t("cancelled", lang)
+    return t("failed", lang, reason=error_text(record.get("error"), lang))
