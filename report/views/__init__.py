@@ -1,21 +1,46 @@
-"""One module per tab; :func:`render_tab` picks the tab's module and renders its body."""
+"""One module per tab; :func:`render_tab` makes the tab's one round of metric calls and lays it out."""
 
 from __future__ import annotations
 
 from datetime import date
+from types import ModuleType
 
+import dash_bootstrap_components as dbc
 from dash import html
 
 from etl.config import Config
 from etl.snapshot import Snapshot
+from report import ids
 from report.urlstate import ViewState
-from report.views import frame
-from report.views.i18n import t
+from report.views import funnels, quality, time, touches
+from report.views.panels import Panel, card, run
+
+MODULES: dict[str, ModuleType] = {
+    "funnels": funnels,
+    "time": time,
+    "touches_all": touches,
+    "touches_office": touches,
+}
+
+
+def tab_panels(state: ViewState) -> tuple[Panel, ...]:
+    return MODULES[state.tab].panels(state)
+
+
+def find_panel(panel_id: str, state: ViewState) -> Panel | None:
+    """The panel with this id on the state's tab (downloads re-run exactly what the view shows)."""
+    return next((p for p in tab_panels(state) if p.id == panel_id), None)
 
 
 def render_tab(state: ViewState, snap: Snapshot, today: date, config: Config) -> list:
-    """The body of the tab ``state.tab``: KPI cards, panels (chart + table + downloads), quality."""
+    """KPI cards, then a card per panel (chart, table, downloads), then the data-quality panel."""
+    module = MODULES[state.tab]
+    panels = module.panels(state)
+    filters = state.filters(today)
+    queries = [(p.id, p.metric_id(state), p.by) for p in panels] + module.kpi_queries(state)
+    results, errors = run(queries, snap, filters, state.lang)
     return [
-        html.H2(t(f"tab_{state.tab}", state.lang), className="h5"),
-        html.P(frame.row_counts_line(snap.row_counts, state.lang), id="row-counts", className="small text-muted"),
+        dbc.Row(module.kpis(results, state), id=ids.KPIS, className="g-2 mb-2"),
+        dbc.Row([card(p, state, results.get(p.id), errors.get(p.id)) for p in panels], className="g-3"),
+        html.Div(quality.panel(snap, state.lang, config), id=ids.QUALITY, className="mt-2"),
     ]

@@ -155,7 +155,7 @@ def filter_bar(lang: str, cities: list[str], today: date) -> dbc.Card:
                         "grain",
                         dcc.Dropdown(id=ids.GRAIN, options=grain_options(lang), clearable=False, searchable=False),
                         lang,
-                        {"xs": 6, "md": 2, "xl": 1},
+                        {"xs": 6, "md": 2, "xl": 2},
                     ),
                     _field(
                         "channel",
@@ -174,13 +174,13 @@ def filter_bar(lang: str, cities: list[str], today: date) -> dbc.Card:
                             placeholder=t("all_cities", lang),
                         ),
                         lang,
-                        {"xs": 12, "md": 6, "xl": 2},
+                        {"xs": 12, "md": 6, "xl": 3},
                     ),
                     _field(
                         "managers",
                         dcc.Dropdown(id=ids.MANAGERS, multi=True, searchable=True, placeholder=t("all_managers", lang)),
                         lang,
-                        {"xs": 12, "md": 6, "xl": 2},
+                        {"xs": 12, "md": 6, "xl": 4},
                     ),
                     _field(
                         "funnel",

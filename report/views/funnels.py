@@ -1,0 +1,135 @@
+"""Tab "Funnels" (Воронки): cohort and flow funnels, status as of a date, volumes over time."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from etl.config import FUNNEL_STAGES
+from report import figures
+from report.formatting import fmt_money, fmt_number, fmt_percent
+from report.urlstate import ViewState
+from report.views.i18n import column_label, stage_label, t
+from report.views.panels import Panel, kpi_card, value_of
+
+BY_CITY = ("по городам", "by city")
+BY_CHANNEL = ("офис и контакт-центр", "office and contact centre")
+OVER_TIME = ("по периодам", "over time")
+BY_PACKAGE = ("по пакетам", "by package")
+
+
+def _funnel_by_city(df: pl.DataFrame, state: ViewState) -> object:
+    value = "reached" if state.funnel == "cohort" else "entries"
+    rows = df.filter(pl.col("stage").is_in(FUNNEL_STAGES)).with_columns(
+        pl.col("stage").replace_strict({s: stage_label(s, state.lang) for s in FUNNEL_STAGES}).alias("stage_label")
+    )
+    order = [stage_label(s, state.lang) for s in FUNNEL_STAGES]
+    return figures.heatmap(rows, "city", "stage_label", value, order, state.lang, duration=False, limit=20)
+
+
+def _status_by_channel(df: pl.DataFrame, state: ViewState) -> object:
+    rows = df.with_columns(
+        pl.col("channel").replace_strict(
+            {c: t(f"c_{c}", state.lang) for c in ("office", "contact_center")}, default=pl.col("channel")
+        )
+    )
+    return figures.status_bars(rows, "channel", state.lang)
+
+
+PANELS: tuple[Panel, ...] = (
+    Panel("funnel-cohort", "funnel.cohort", (), lambda df, s: figures.funnel(df, "reached", s.lang)),
+    Panel("funnel-flow", "funnel.flow", (), lambda df, s: figures.funnel(df, "entries", s.lang)),
+    Panel("funnel-city", lambda s: f"funnel.{s.funnel}", ("city",), _funnel_by_city, width=12, subtitle=BY_CITY),
+    Panel("status-channel", "deals.status_as_of", ("channel",), _status_by_channel, subtitle=BY_CHANNEL),
+    Panel(
+        "status-city",
+        "deals.status_as_of",
+        ("city",),
+        lambda df, s: figures.status_bars(df, "city", s.lang),
+        subtitle=BY_CITY,
+    ),
+    Panel(
+        "created",
+        "deals.created",
+        ("city", "bucket"),
+        lambda df, s: figures.stacked_over_time(df, "deals", "city", s.grain, s.lang),
+        subtitle=BY_CITY,
+    ),
+    Panel(
+        "bookings",
+        "bookings.count",
+        ("city", "bucket"),
+        lambda df, s: figures.stacked_over_time(df, "bookings", "city", s.grain, s.lang),
+        subtitle=BY_CITY,
+    ),
+    Panel(
+        "attendance",
+        "consultations.attendance",
+        ("bucket",),
+        lambda df, s: figures.attendance_over_time(df, s.grain, s.lang),
+        subtitle=OVER_TIME,
+    ),
+    Panel(
+        "attendance-city",
+        "consultations.attendance",
+        ("city",),
+        lambda df, s: figures.rate_bars(
+            df.with_columns(total=pl.col("attended") + pl.col("no_show")),
+            "city",
+            "show_rate",
+            "attended",
+            "total",
+            s.lang,
+        ),
+        subtitle=BY_CITY,
+    ),
+    Panel(
+        "att-contract",
+        "conversion.attended_to_contract",
+        ("city",),
+        lambda df, s: figures.rate_bars(df, "city", "rate", "contract", "attended", s.lang),
+        subtitle=BY_CITY,
+    ),
+    Panel(
+        "averages",
+        "deals.averages",
+        ("bucket",),
+        lambda df, s: figures.lines_over_time(
+            df.with_columns(g=pl.lit(t("c_all", s.lang))), "g", "price_mean", s.grain, s.lang
+        ),
+        subtitle=OVER_TIME,
+    ),
+    Panel(
+        "averages-package",
+        "deals.averages",
+        ("package",),
+        lambda df, s: figures.bars(df, "package", ["price_mean"], [column_label("price_mean", s.lang)], s.lang),
+        subtitle=BY_PACKAGE,
+    ),
+)
+
+
+def panels(state: ViewState) -> tuple[Panel, ...]:
+    return PANELS
+
+
+def kpi_queries(state: ViewState) -> list[tuple[str, str, tuple[str, ...]]]:
+    return [("kpi-attendance", "consultations.attendance", ()), ("kpi-averages", "deals.averages", ())]
+
+
+def kpis(results: dict, state: ViewState) -> list:
+    lang = state.lang
+    cohort = results.get("funnel-cohort")
+    reached = {s: value_of(cohort, "reached", {"stage": s}) for s in FUNNEL_STAGES}
+    cards = [
+        kpi_card(t("k_leads", lang), fmt_number(reached["lead"], lang)),
+        kpi_card(stage_label("booked", lang), fmt_number(reached["booked"], lang)),
+        kpi_card(stage_label("attended", lang), fmt_number(reached["attended"], lang)),
+        kpi_card(t("k_contracts", lang), fmt_number(reached["contract"], lang)),
+        kpi_card(
+            t("k_conv_lead_contract", lang),
+            fmt_percent(value_of(cohort, "conv_lead", {"stage": "contract"}), lang),
+        ),
+        kpi_card(t("k_show_rate", lang), fmt_percent(value_of(results.get("kpi-attendance"), "show_rate"), lang)),
+        kpi_card(t("k_mean_value", lang), fmt_money(value_of(results.get("kpi-averages"), "price_mean"), lang)),
+    ]
+    return cards

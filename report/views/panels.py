@@ -1,0 +1,229 @@
+"""A panel = one metric call drawn as a chart with its table and downloads underneath.
+
+Tab modules declare their panels and KPI cards; :func:`render_panels` makes one round of metric
+calls (through the cache) and lays the cards out. Nothing here filters data: the metric does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+import polars as pl
+from dash import dcc, html
+
+from etl.snapshot import Snapshot
+from report import ids
+from report.formatting import DASH, fmt_bucket, fmt_duration, fmt_money, fmt_number, fmt_percent
+from report.metrics.filters import Filters
+from report.urlstate import ViewState
+from report.views.i18n import column_label, stage_label, t
+
+log = logging.getLogger(__name__)
+
+RATE_COLUMNS = frozenset({"conv_prev", "conv_lead", "rate", "show_rate", "conversion"})
+MONEY_COLUMNS = frozenset({"price_sum", "price_mean"})
+FigureFn = Callable[[pl.DataFrame, ViewState], go.Figure]
+
+
+@dataclass(frozen=True)
+class Panel:
+    """``metric`` may depend on the view (e.g. the funnel type); ``figure`` None = table only."""
+
+    id: str
+    metric: str | Callable[[ViewState], str]
+    by: tuple[str, ...] = ()
+    figure: FigureFn | None = None
+    width: int = 6
+    subtitle: tuple[str, str] | None = None  # (ru, en), e.g. "по городам"
+    table: bool = True
+    extra_class: str = field(default="")
+
+    def metric_id(self, state: ViewState) -> str:
+        return self.metric(state) if callable(self.metric) else self.metric
+
+
+def compute(snap: Snapshot, metric_id: str, filters: Filters, by: tuple[str, ...]) -> pl.DataFrame:
+    """Metric through the shared cache when it exists, else directly (same result)."""
+    try:
+        from report.cache import compute_metric
+    except ImportError:
+        compute_metric = None
+    if compute_metric is not None:
+        return compute_metric(snap, metric_id, filters, by)
+    from report.metrics.registry import get
+
+    return get(metric_id).fn(snap, filters, by)
+
+
+def metric_texts(metric_id: str, lang: str) -> tuple[str, str]:
+    """Title and definition from the registry (the id itself when the metric is not there yet)."""
+    from report.metrics.registry import all_metrics
+
+    metric = all_metrics().get(metric_id)
+    if metric is None:
+        return metric_id, ""
+    return metric.title(lang), metric.definition(lang)
+
+
+def format_cell(col: str, value: object, lang: str, grain: str) -> str:
+    """How one table cell reads in the UI (exports keep the plain value)."""
+    if value is None:
+        if col == "city":
+            return t("unknown_city", lang)
+        return DASH
+    if col == "bucket":
+        return fmt_bucket(value, grain, lang)  # type: ignore[arg-type]
+    if col == "stage":
+        return stage_label(str(value), lang)
+    if col == "channel":
+        return t(f"c_{value}", lang) if value in ("office", "contact_center") else str(value)
+    if col in RATE_COLUMNS:
+        return fmt_percent(value, lang)  # type: ignore[arg-type]
+    if col in MONEY_COLUMNS:
+        return fmt_money(value, lang)  # type: ignore[arg-type]
+    if col.endswith("_s"):
+        return fmt_duration(value, lang)  # type: ignore[arg-type]
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | float):
+        return fmt_number(value, lang)
+    if isinstance(value, date):
+        return fmt_bucket(value, "day", lang)
+    return str(value)
+
+
+def table(df: pl.DataFrame, panel_id: str, lang: str, grain: str) -> html.Div:
+    """The panel's rows as a plain Bootstrap table (DataTable is deprecated; ag-grid not installed)."""
+    numeric = {c for c, dt in df.schema.items() if dt.is_numeric()}
+    head = html.Thead(
+        html.Tr([html.Th(column_label(c, lang), className="text-end" if c in numeric else None) for c in df.columns])
+    )
+    body = html.Tbody(
+        [
+            html.Tr(
+                [
+                    html.Td(format_cell(c, v, lang, grain), className="text-end text-nowrap" if c in numeric else None)
+                    for c, v in row.items()
+                ]
+            )
+            for row in df.iter_rows(named=True)
+        ]
+    )
+    return html.Div(
+        dbc.Table([head, body], size="sm", striped=True, hover=True, className="mb-0 small"),
+        id=ids.panel_id(ids.TABLE, panel_id),
+        className="table-wrap",
+    )
+
+
+def graph(fig: go.Figure, panel_id: str, lang: str) -> dcc.Graph:
+    """The figure at its own height (the container is sized to it, the width follows the card)."""
+    height = fig.layout.height or 320
+    return dcc.Graph(
+        id=ids.panel_id(ids.GRAPH, panel_id),
+        figure=fig,
+        responsive=True,
+        style={"height": f"{height}px"},
+        config={
+            "locale": "en" if lang == "en" else "ru",
+            "displaylogo": False,
+            "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "zoom2d", "pan2d"],
+        },
+        className="mb-2",
+    )
+
+
+def download_buttons(panel_id: str, lang: str) -> html.Div:
+    return html.Div(
+        [
+            dbc.Button(
+                ["⬇ ", t(f"download_{fmt}", lang)],
+                id=ids.panel_id(ids.DL_BUTTON, panel_id, fmt=fmt),
+                size="sm",
+                color="secondary",
+                outline=True,
+                className="me-1",
+            )
+            for fmt in ("csv", "xlsx")
+        ],
+        className="mt-2",
+    )
+
+
+def card(panel: Panel, state: ViewState, df: pl.DataFrame | None, error: str | None) -> dbc.Col:
+    lang = state.lang
+    metric_id = panel.metric_id(state)
+    title, definition = metric_texts(metric_id, lang)
+    if panel.subtitle:
+        title = f"{title}: {panel.subtitle[1] if lang == 'en' else panel.subtitle[0]}"
+    body: list = [html.P(definition, className="small text-muted mb-2")] if definition else []
+    if error is not None:
+        body.append(dbc.Alert(error, color="danger", className="small"))
+    elif df is not None:
+        if panel.figure is not None:
+            body.append(graph(panel.figure(df, state), panel.id, lang))
+        if panel.table:
+            body.append(table(df, panel.id, lang, state.grain))
+        body.append(download_buttons(panel.id, lang))
+    return dbc.Col(
+        dbc.Card(
+            [dbc.CardHeader(html.H3(title, className="h6 mb-0")), dbc.CardBody(body)],
+            id=ids.panel_id(ids.PANEL, panel.id),
+            className="h-100 shadow-sm",
+        ),
+        xs=12,
+        lg=panel.width,
+        className="mb-3",
+    )
+
+
+def run(
+    queries: list[tuple[str, str, tuple[str, ...]]], snap: Snapshot, filters: Filters, lang: str
+) -> tuple[dict[str, pl.DataFrame], dict[str, str]]:
+    """One round of metric calls: key → DataFrame, and key → error text for the ones that failed."""
+    results: dict[str, pl.DataFrame] = {}
+    errors: dict[str, str] = {}
+    for key, metric_id, by in queries:
+        try:
+            results[key] = compute(snap, metric_id, filters, by)
+        except KeyError:
+            errors[key] = t("not_ready", lang)
+        except Exception as exc:  # one broken metric must not blank the whole tab
+            log.exception("metric %s failed", metric_id)
+            errors[key] = t("error", lang, v=f"{type(exc).__name__}: {exc}")
+    return results, errors
+
+
+def kpi_card(label: str, value: str, note: str = "") -> dbc.Col:
+    return dbc.Col(
+        dbc.Card(
+            dbc.CardBody(
+                [
+                    html.Div(label, className="small text-muted text-truncate"),
+                    html.Div(value, className="fs-4 fw-semibold kpi-value"),
+                    html.Div(note, className="small text-muted") if note else None,
+                ],
+                className="py-2 px-3",
+            ),
+            className="h-100 shadow-sm",
+        ),
+        xs=6,
+        md=4,
+        lg=True,
+        className="mb-2",
+    )
+
+
+def value_of(df: pl.DataFrame | None, col: str, where: dict[str, object] | None = None) -> object:
+    """One cell of a small result (first row matching ``where``), None when absent."""
+    if df is None or df.is_empty() or col not in df.columns:
+        return None
+    rows = df
+    for key, val in (where or {}).items():
+        rows = rows.filter(pl.col(key) == val)
+    return rows[col][0] if rows.height else None

@@ -1,0 +1,105 @@
+"""Tab "Time between statuses" (Время между статусами): heat map, distributions, trends."""
+
+from __future__ import annotations
+
+from report import figures
+from report.formatting import fmt_duration, fmt_number
+from report.urlstate import ViewState
+from report.views.i18n import t
+from report.views.panels import Panel, kpi_card, value_of
+
+TRANSITIONS = ("lead→phone", "phone→booked", "booked→attended", "attended→contract")
+BY_CITY = ("по городам", "by city")
+BY_TRANSITION = ("по переходам", "by transition")
+OVER_TIME = ("по периодам", "over time")
+DISTRIBUTION = ("распределение", "distribution")
+
+DURATION_METRICS = (
+    "time.creation_to_contract",
+    "time.phone_to_consultation",
+    "time.rebooking",
+    "time.no_answer_to_close",
+    "time.request_to_won",
+    "time.to_first_touch",
+)
+
+
+def _ranges_by_city(df, state: ViewState):
+    return figures.duration_ranges(df, "city", state.lang)
+
+
+PANELS: tuple[Panel, ...] = (
+    Panel(
+        "stage-heat",
+        "time.stage_to_stage",
+        ("city",),
+        lambda df, s: figures.heatmap(df, "city", "transition", "median_s", TRANSITIONS, s.lang),
+        width=12,
+        subtitle=("медиана, город × переход", "median, city × transition"),
+    ),
+    Panel(
+        "stage-ranges",
+        "time.stage_to_stage",
+        (),
+        lambda df, s: figures.duration_ranges(df, "transition", s.lang, order=TRANSITIONS),
+        subtitle=BY_TRANSITION,
+    ),
+    Panel(
+        "c2c-time",
+        "time.creation_to_contract",
+        ("bucket",),
+        lambda df, s: figures.duration_over_time(df, s.grain, s.lang),
+        subtitle=OVER_TIME,
+    ),
+    *(Panel(f"{m.split('.')[1]}-city", m, ("city",), _ranges_by_city, subtitle=BY_CITY) for m in DURATION_METRICS),
+    Panel(
+        "request-won-time",
+        "time.request_to_won",
+        ("bucket",),
+        lambda df, s: figures.duration_over_time(df, s.grain, s.lang),
+        subtitle=OVER_TIME,
+    ),
+    Panel(
+        "bookings-before",
+        "bookings.before_contract",
+        ("city",),
+        lambda df, s: figures.bars(df, "city", ["mean"], [t("mean_bookings", s.lang)], s.lang),
+        subtitle=BY_CITY,
+    ),
+    Panel(
+        "bookings-before-dist",
+        "bookings.before_contract.distribution",
+        (),
+        lambda df, s: figures.histogram_bars(df, "bookings", "deals", s.lang, t("bookings_axis", s.lang)),
+        subtitle=DISTRIBUTION,
+    ),
+)
+
+
+def panels(state: ViewState) -> tuple[Panel, ...]:
+    return PANELS
+
+
+def kpi_queries(state: ViewState) -> list[tuple[str, str, tuple[str, ...]]]:
+    return [
+        ("kpi-c2c", "time.creation_to_contract", ()),
+        ("kpi-won", "time.request_to_won", ()),
+        ("kpi-ttf", "time.to_first_touch", ()),
+        ("kpi-bookings", "bookings.before_contract", ()),
+    ]
+
+
+def kpis(results: dict, state: ViewState) -> list:
+    lang = state.lang
+    stage = results.get("stage-ranges")
+    return [
+        kpi_card(t("k_median_c2c", lang), fmt_duration(value_of(results.get("kpi-c2c"), "median_s"), lang)),
+        kpi_card(t("k_median_won", lang), fmt_duration(value_of(results.get("kpi-won"), "median_s"), lang)),
+        kpi_card(
+            t("k_median_lead_phone", lang),
+            fmt_duration(value_of(stage, "median_s", {"transition": "lead→phone"}), lang),
+        ),
+        kpi_card(t("k_median_first_touch", lang), fmt_duration(value_of(results.get("kpi-ttf"), "median_s"), lang)),
+        kpi_card(t("k_untouched", lang), fmt_number(value_of(results.get("kpi-ttf"), "untouched"), lang)),
+        kpi_card(t("k_bookings_before", lang), fmt_number(value_of(results.get("kpi-bookings"), "mean"), lang, 2)),
+    ]
