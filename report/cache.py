@@ -1,0 +1,124 @@
+"""Memoised metric results, shared by every process on the host.
+
+Key = (code version, snapshot id, metric id, ``Filters.key()``, breakdown). A new snapshot has a
+new id, hence new keys; old entries age out under diskcache's size limit (least recently used).
+A change to the metric code changes the code version, so a deploy never serves stale tables.
+Values are Arrow IPC bytes. Any cache failure degrades to computing: a broken cache must never
+break a view.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+from etl.snapshot import Snapshot
+from report.metrics import registry
+from report.metrics.filters import Filters
+from report.metrics.registry import Metric
+
+log = logging.getLogger(__name__)
+
+
+def code_version() -> str:
+    """Hash of the metric modules' source: part of every key."""
+    h = hashlib.sha256()
+    folder = Path(registry.__file__).parent
+    for path in sorted(folder.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def _to_bytes(df: pl.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    df.write_ipc(buf, compression="uncompressed")
+    return buf.getvalue()
+
+
+def _from_bytes(data: bytes) -> pl.DataFrame:
+    return pl.read_ipc(io.BytesIO(data), memory_map=False)
+
+
+class MetricCache:
+    """A diskcache-backed memo of metric tables at a fixed path, bounded by ``size_limit_bytes``.
+
+    ``resolve`` maps a metric id to its :class:`Metric` (the registry by default; tests pass their
+    own to count calls).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        size_limit_bytes: int,
+        resolve: Callable[[str], Metric] = registry.get,
+        version: str | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.resolve = resolve
+        self.version = version or code_version()
+        self.hits = 0
+        self.misses = 0
+        try:
+            import diskcache
+
+            self._cache = diskcache.Cache(
+                str(self.path), size_limit=int(size_limit_bytes), eviction_policy="least-recently-used"
+            )
+        except Exception as exc:  # unusable folder, locked database…: work without a cache
+            log.warning("metric cache at %s unavailable, computing directly: %s", self.path, exc)
+            self._cache = None
+
+    def key(self, snap: Snapshot, metric_id: str, filters: Filters, by: tuple[str, ...]) -> str:
+        return f"{self.version}|{snap.id}|{metric_id}|{filters.key()}|{','.join(by)}"
+
+    def compute(self, snap: Snapshot, metric_id: str, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
+        metric = self.resolve(metric_id)
+        by = tuple(by)
+        if self._cache is None or not metric.cacheable:
+            return metric.fn(snap, filters, by)
+        key = self.key(snap, metric_id, filters, by)
+        try:
+            data = self._cache.get(key)
+            if data is not None:
+                df = _from_bytes(data)
+                self.hits += 1
+                return df
+        except Exception as exc:
+            log.warning("metric cache read failed for %s: %s", key, exc)
+        self.misses += 1
+        df = metric.fn(snap, filters, by)
+        try:
+            self._cache.set(key, _to_bytes(df))
+        except Exception as exc:
+            log.warning("metric cache write failed for %s: %s", key, exc)
+        return df
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+
+
+_CACHE: MetricCache | None = None
+
+
+def configure_cache(path: str | Path, size_limit_bytes: int) -> MetricCache:
+    """Set up the process-wide cache (call once per process, e.g. in the app factory, with
+    ``<data-dir>/<config.cache_dir>`` and ``config.cache_size_limit_mb * 2**20``)."""
+    global _CACHE
+    if _CACHE is not None:
+        _CACHE.close()
+    _CACHE = MetricCache(path, size_limit_bytes)
+    return _CACHE
+
+
+def compute_metric(snap: Snapshot, metric_id: str, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """A metric's table, through the process-wide cache when configured, else computed directly."""
+    if _CACHE is None:
+        return registry.get(metric_id).fn(snap, filters, tuple(by))
+    return _CACHE.compute(snap, metric_id, filters, tuple(by))

@@ -1,0 +1,135 @@
+"""The export CLI, exactly as METRICS.md's export contract says, run as a user would run it."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import MARCH, TASKS, TOUCH_DEALS, TOUCH_USERS, TOUCHES
+
+from report.export import main
+from report.metrics.registry import all_metrics
+
+REPO = Path(__file__).resolve().parents[3]
+GROUP_COLUMNS = {"city", "manager", "channel", "bucket", "package"}
+
+
+def export(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "report", "export", *args], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_json_export_with_group_columns_first(march):
+    out = export(
+        "funnel.cohort", "--snapshot", str(march.path), "--from", "2026-03-01", "--to", "2026-03-31", "--by", "city"
+    )
+    assert out.returncode == 0, out.stderr
+    records = json.loads(out.stdout)
+    assert list(records[0]) == ["city", "stage", "reached", "dropped", "conv_prev", "conv_lead", "current"]
+    moscow_lead = next(r for r in records if r["city"] == "Москва" and r["stage"] == "lead")
+    assert moscow_lead["reached"] == 5  # #1 #2 #3 #4 #9
+    contract = next(r for r in records if r["city"] == "Москва" and r["stage"] == "contract")
+    assert contract["dropped"] is None  # nulls as null
+
+
+def test_csv_export_from_a_snapshots_folder_with_current(march):
+    """The snapshots folder with CURRENT works like the snapshot itself; buckets are YYYY-MM-DD."""
+    (march.path.parent / "CURRENT").write_text(march.id + "\n")
+    out = export(
+        "deals.created", "--snapshot", str(march.path.parent), "--from", "2026-02-01", "--to", "2026-04-30",
+        "--by", "bucket", "--grain", "month", "--format", "csv", "--manager", "Борис Иванов",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    # Борис: #6 (February), #2 #4 #9 (March); #5 is deleted
+    assert rows == [{"bucket": "2026-02-01", "deals": "1"}, {"bucket": "2026-03-01", "deals": "3"}]
+
+
+def test_csv_nulls_are_empty(march):
+    out = export("consultations.attendance", "--snapshot", str(march.path), "--from", "2026-03-01", "--to", "2026-03-31",
+                 "--city", "Калининград", "--format", "csv")  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["attended,no_show,show_rate", "0,0,"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["no.such.metric"], "unknown metric 'no.such.metric'"),
+        (["funnel.cohort", "--from", "2026-13-01"], "--from '2026-13-01': not a date"),
+        (["funnel.cohort", "--to", "31.03.2026"], "--to '31.03.2026': not a date"),
+        (["funnel.cohort", "--city", "Атлантида"], "--city 'Атлантида': unknown city"),
+        (["funnel.cohort", "--manager", "Никто Никтович"], "--manager 'Никто Никтович': no user"),
+        (["funnel.cohort", "--from", "2026-04-01"], "is after --to"),
+        (["deals.status_as_of", "--by", "bucket"], "cannot be broken down"),
+    ],
+)
+def test_bad_input_exits_2_with_a_clear_message(march, args, message):
+    metric, rest = args[0], args[1:]
+    base = {"--from": "2026-03-01", "--to": "2026-03-31"}
+    for flag in list(base):
+        if flag in rest:
+            base.pop(flag)
+    cli = [metric, "--snapshot", str(march.path), *[x for kv in base.items() for x in kv], *rest]
+    out = export(*cli)
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr and out.stdout == ""
+
+
+def test_missing_snapshot_and_unknown_choice_exit_2(tmp_path):
+    out = export("funnel.cohort", "--snapshot", str(tmp_path), "--from", "2026-03-01", "--to", "2026-03-31")
+    assert out.returncode == 2 and "neither a snapshot" in out.stderr
+    out = export(
+        "funnel.cohort", "--snapshot", str(tmp_path), "--from", "2026-03-01", "--to", "2026-03-31", "--grain", "decade"
+    )
+    assert out.returncode == 2 and "invalid choice" in out.stderr
+
+
+def test_every_metric_exports_exactly_its_contract_columns(make_snapshot, capsys):
+    """In-process for speed: each metric, without and with each of its breakdowns, on both accounts."""
+    both = make_snapshot(MARCH + TOUCH_DEALS, TOUCHES, TASKS, TOUCH_USERS)
+    for metric in all_metrics().values():
+        for by in [(), *[(b,) for b in metric.breakdowns]]:
+            argv = [metric.id, "--snapshot", str(both.path), "--from", "2026-03-01", "--to", "2026-03-31"]
+            argv += [x for b in by for x in ("--by", b)]
+            assert main(argv) == 0, (metric.id, by, capsys.readouterr().err)
+            records = json.loads(capsys.readouterr().out)
+            assert records, (metric.id, by)
+            expected = [*by, *metric.columns]
+            if metric.id == "managers.leaderboard":
+                expected = ["manager", *metric.columns]  # always per manager
+            if metric.id == "office.load":
+                expected = ["city", *metric.columns]  # always per city
+            assert list(records[0]) == expected, (metric.id, by)
+
+
+def _tiny_export():
+    spec = importlib.util.spec_from_file_location("tiny_export", REPO / "tests" / "etl" / "tiny_export.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_raw_export_is_built_first(tmp_path):
+    raw = _tiny_export().write(tmp_path / "raw")
+    out = export("funnel.flow", "--raw", str(raw), "--from", "2026-03-01", "--to", "2026-03-31")
+    assert out.returncode == 0, out.stderr
+    records = json.loads(out.stdout)
+    assert [r["stage"] for r in records][:5] == ["lead", "phone", "booked", "attended", "contract"]
+    assert records[0]["entries"] > 0
+
+
+def test_bad_raw_export_exits_2(tmp_path):
+    (tmp_path / "raw").mkdir()
+    out = export("funnel.flow", "--raw", str(tmp_path / "raw"), "--from", "2026-03-01", "--to", "2026-03-31")
+    assert out.returncode == 2 and "cannot build a snapshot" in out.stderr and "Traceback" not in out.stderr
+    out = export("funnel.flow", "--raw", str(tmp_path / "nope"), "--from", "2026-03-01", "--to", "2026-03-31")
+    assert out.returncode == 2 and "no such folder" in out.stderr
