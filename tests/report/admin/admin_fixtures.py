@@ -9,6 +9,7 @@ from the emulator (11 requests, about 2 s at 7 requests/s) and publishes a snaps
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator, Mapping
@@ -20,7 +21,7 @@ import pytest
 from etl.build import build_snapshot
 from etl.config import REPO_ROOT, Config, load_config
 from etl.emulator import EmulatorHandle, load_raw_view, start_emulator
-from report.admin import jobs
+from report.admin import ids, jobs
 from tests.etl import tiny_export
 
 ADMIN_PASSWORD = "correct horse battery staple"
@@ -105,3 +106,27 @@ def wait_for_stage(data_dir: Path, predicate: Any, limit_s: float = 60.0) -> dic
             raise AssertionError(f"refresh ended before the expected stage: {st['last']}")
         time.sleep(0.05)
     raise AssertionError(f"stage not reached in {limit_s} s: {jobs.status(data_dir)}")
+
+
+def login(client, user="admin", password=ADMIN_PASSWORD):
+    page = client.get("/admin/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    return client.post("/admin/login", data={"csrf": csrf, "user": user, "password": password, "next": "/funnels"})
+
+
+def dash_post(client, trigger: str, value=1):
+    """POST /_dash-update-component for the panel's act callback, as the browser's renderer would."""
+    deps = client.get("/_dash-dependencies").json
+    dep = next(d for d in deps if f"{ids.JOB}.data" in d["output"])
+    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in dep["output"].strip(".").split("...")]
+    payload = {
+        "output": dep["output"],
+        "outputs": outputs,
+        "inputs": [
+            {"id": ids.REFRESH, "property": "n_clicks", "value": value if trigger == ids.REFRESH else 0},
+            {"id": ids.CANCEL, "property": "n_clicks", "value": value if trigger == ids.CANCEL else 0},
+        ],
+        "changedPropIds": [f"{trigger}.n_clicks"],
+        "state": [{"id": "view-state", "property": "data", "value": {"lang": "ru"}}],
+    }
+    return client.post("/_dash-update-component", json=payload)

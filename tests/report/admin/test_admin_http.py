@@ -11,7 +11,7 @@ import logging
 import re
 
 import pytest
-from admin_fixtures import ADMIN_PASSWORD, VIEWER_KEY, clean_environ, make_app
+from admin_fixtures import ADMIN_PASSWORD, VIEWER_KEY, clean_environ, dash_post, login, make_app
 
 from report.admin import ids, jobs
 from report.admin.routes import _RedactKeyFilter
@@ -30,12 +30,6 @@ def app_factory(admin_config, data_dir):
 def no_refresh_started(data_dir) -> bool:
     paths = jobs.RefreshPaths.of(data_dir)
     return not paths.current.exists() and not list(paths.root.glob("*.json")) and not paths.audit.exists()
-
-
-def login(client, user="admin", password=ADMIN_PASSWORD):
-    page = client.get("/admin/login").get_data(as_text=True)
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-    return client.post("/admin/login", data={"csrf": csrf, "user": user, "password": password, "next": "/funnels"})
 
 
 @pytest.mark.parametrize(("method", "path"), ENDPOINTS)
@@ -126,24 +120,6 @@ def test_login_next_cannot_leave_the_site(app_factory):
         "/admin/login", data={"csrf": csrf, "user": "admin", "password": ADMIN_PASSWORD, "next": "https://evil.example"}
     )
     assert resp.status_code == 303 and resp.headers["Location"] in ("/", "http://localhost/")
-
-
-def dash_post(client, trigger: str, value=1):
-    """POST /_dash-update-component for the panel's act callback, as the browser's renderer would."""
-    deps = client.get("/_dash-dependencies").json
-    dep = next(d for d in deps if f"{ids.JOB}.data" in d["output"])
-    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in dep["output"].strip(".").split("...")]
-    payload = {
-        "output": dep["output"],
-        "outputs": outputs,
-        "inputs": [
-            {"id": ids.REFRESH, "property": "n_clicks", "value": value if trigger == ids.REFRESH else 0},
-            {"id": ids.CANCEL, "property": "n_clicks", "value": value if trigger == ids.CANCEL else 0},
-        ],
-        "changedPropIds": [f"{trigger}.n_clicks"],
-        "state": [{"id": "view-state", "property": "data", "value": {"lang": "ru"}}],
-    }
-    return client.post("/_dash-update-component", json=payload)
 
 
 @pytest.mark.parametrize("trigger", [ids.REFRESH, ids.CANCEL])
