@@ -290,6 +290,60 @@ class SynthAccount:
             "tasks": self._tasks(ts),
         }
 
+    def export(
+        self,
+        out_dir: Path,
+        t: datetime,
+        *,
+        source: str = "emulator",
+        pulled_at: datetime | None = None,
+        extra: dict | None = None,
+        chunk: int = 50_000,
+        progress: Any = None,
+    ) -> None:
+        """``write_raw_export(out_dir, self.as_of(t), …)`` byte for byte, built and written chunk by chunk.
+
+        Never holds the whole view in memory (a five-year account is tens of millions of dicts).
+        """
+        ts = _ts(t)
+        writer = _ExportWriter(out_dir)
+        try:
+            with _no_gc():
+                writer.add("users", json.loads(json.dumps(self.users)))
+                writer.add("pipelines", json.loads(json.dumps(self.pipelines)))
+                writer.add("lead_fields", json.loads(json.dumps(self.lead_fields)))
+                st = self._lead_state(ts)
+                deleted: list[dict[str, Any]] = []
+                for lo in range(0, int(st["n"]), chunk):
+                    part = self._leads(ts, st, lo, lo + chunk)
+                    writer.add("leads", part["leads"])
+                    deleted += part["deleted_leads"]
+                writer.add("leads", deleted)
+                links = self._contact_links(ts)
+                for lo in range(0, len(self.contacts["id"]), chunk):
+                    writer.add("contacts", self._contacts(ts, links, lo, lo + chunk))
+                if progress:
+                    progress(f"leads and contacts written ({writer.summary['leads']['records']} leads)")
+                for lo in range(0, len(self.events["created"]), chunk):
+                    writer.add("events", self._events(ts, lo, lo + chunk))
+                if progress:
+                    progress(f"events written ({writer.summary['events']['records']})")
+                for lo in range(0, len(self.notes["created"]), chunk):
+                    part = self._notes(ts, lo, lo + chunk)
+                    writer.add("lead_notes", part["lead_notes"])
+                    writer.add("contact_notes", part["contact_notes"])
+                for lo in range(0, len(self.tasks["created"]), chunk):
+                    writer.add("tasks", self._tasks(ts, lo, lo + chunk))
+                if progress:
+                    progress(
+                        f"notes and tasks written ({writer.summary['lead_notes']['records']} + "
+                        f"{writer.summary['contact_notes']['records']} notes, {writer.summary['tasks']['records']} tasks)"
+                    )
+            writer.commit(self._account(), source, pulled_at or t, extra)
+        except BaseException:
+            writer.abort()
+            raise
+
     def _account(self) -> dict[str, Any]:
         p = self.params
         created = _ts(self.start) - 400 * DAY
@@ -366,32 +420,37 @@ class SynthAccount:
             "closest": closest,
         }
 
-    def _leads(self, ts: int) -> dict[str, list[dict[str, Any]]]:
-        d, st = self.deals, self._lead_state(ts)
+    def _leads(
+        self, ts: int, st: dict[str, np.ndarray] | None = None, lo: int = 0, hi: int | None = None
+    ) -> dict[str, list[dict[str, Any]]]:
+        d = self.deals
+        st = self._lead_state(ts) if st is None else st
         n = int(st["n"])
+        hi = n if hi is None else min(hi, n)
+        lo = min(lo, hi)
         host = self.params.host
         acc = self.params.account_id
         uids, groups = self.user_ids, self.user_groups
         leads: list[dict[str, Any]] = []
         deleted: list[dict[str, Any]] = []
-        ids = d["id"][:n].tolist()
-        created = d["created"][:n].tolist()
-        status, pipe = st["status"].tolist(), st["pipe"].tolist()
-        updated, upd_by = st["updated"].tolist(), st["upd_by"].tolist()
-        resp, closed_at = st["resp"].tolist(), st["closed_at"].tolist()
-        is_del, contract = st["deleted"].tolist(), st["contract"].tolist()
-        closest = st["closest"].tolist()
-        creator = d["creator"][:n].tolist()
-        city = d["city"][:n].tolist()
-        has_city = d["has_city"][:n].tolist()
-        price = d["price"][:n].tolist()
-        package = d["package"][:n].tolist()
-        contact = d["contact_id"][:n].tolist()
-        name = d["name_kind"][:n].tolist()
-        t_delete = d["t_delete"][:n].tolist()
+        ids = d["id"][lo:hi].tolist()
+        created = d["created"][lo:hi].tolist()
+        status, pipe = st["status"][lo:hi].tolist(), st["pipe"][lo:hi].tolist()
+        updated, upd_by = st["updated"][lo:hi].tolist(), st["upd_by"][lo:hi].tolist()
+        resp, closed_at = st["resp"][lo:hi].tolist(), st["closed_at"][lo:hi].tolist()
+        is_del, contract = st["deleted"][lo:hi].tolist(), st["contract"][lo:hi].tolist()
+        closest = st["closest"][lo:hi].tolist()
+        creator = d["creator"][lo:hi].tolist()
+        city = d["city"][lo:hi].tolist()
+        has_city = d["has_city"][lo:hi].tolist()
+        price = d["price"][lo:hi].tolist()
+        package = d["package"][lo:hi].tolist()
+        contact = d["contact_id"][lo:hi].tolist()
+        name = d["name_kind"][lo:hi].tolist()
+        t_delete = d["t_delete"][lo:hi].tolist()
         names = ("Заявка с сайта", "Входящий звонок", "Онлайн-запись")
         city_fid, pkg_fid = self.city_field_id, self.package_field_id
-        for i in range(n):
+        for i in range(hi - lo):
             lid = ids[i]
             if is_del[i]:
                 deleted.append(
@@ -481,31 +540,27 @@ class SynthAccount:
         return {"leads": leads, "deleted_leads": deleted}
 
     # -------------------------------------------------------------- contacts
-    def _contacts(self, ts: int) -> list[dict[str, Any]]:
-        c, d = self.contacts, self.deals
+    def _contacts(
+        self, ts: int, links: dict[int, list[int]] | None = None, lo: int = 0, hi: int | None = None
+    ) -> list[dict[str, Any]]:
+        c = self.contacts
         host, acc = self.params.host, self.params.account_id
         n = int(np.searchsorted(c["created"], ts, side="right"))
-        nd = int(np.searchsorted(d["created"], ts, side="right"))
-        visible = ~((d["t_delete"][:nd] <= ts) & (d["t_restore"][:nd] > ts))
-        # contact → its visible deals (ids ascending)
-        ci = d["contact_idx"][:nd][visible]
-        lid = d["id"][:nd][visible]
-        order = np.lexsort((lid, ci))
-        ci, lid = ci[order].tolist(), lid[order].tolist()
-        links: dict[int, list[int]] = {}
-        for a, b in zip(ci, lid, strict=True):
-            links.setdefault(a, []).append(b)
-        link_t = c["link2"][:n]
-        updated = np.where(link_t <= ts, link_t, c["created"][:n]).tolist()
+        hi = n if hi is None else min(hi, n)
+        lo = min(lo, hi)
+        links = self._contact_links(ts) if links is None else links
+        link_t = c["link2"][lo:hi]
+        updated = np.where(link_t <= ts, link_t, c["created"][lo:hi]).tolist()
         out = []
-        ids, created, resp = c["id"][:n].tolist(), c["created"][:n].tolist(), c["resp"][:n].tolist()
+        ids, created, resp = c["id"][lo:hi].tolist(), c["created"][lo:hi].tolist(), c["resp"][lo:hi].tolist()
         uids, groups = self.user_ids, self.user_groups
-        for i in range(n):
+        for i in range(hi - lo):
             cid = ids[i]
-            first, last = c["first"][i], c["last"][i]
-            phones = [{"value": c["phone"][i], "enum_id": 1001, "enum_code": "MOB"}]
-            if c["phone2"][i]:
-                phones.append({"value": c["phone2"][i], "enum_id": 1002, "enum_code": "WORK"})
+            j = lo + i
+            first, last = c["first"][j], c["last"][j]
+            phones = [{"value": c["phone"][j], "enum_id": 1001, "enum_code": "MOB"}]
+            if c["phone2"][j]:
+                phones.append({"value": c["phone2"][j], "enum_id": 1002, "enum_code": "WORK"})
             out.append(
                 {
                     "id": cid,
@@ -537,27 +592,42 @@ class SynthAccount:
                         "companies": [],
                         "leads": [
                             {"id": x, "_links": {"self": {"href": f"{host}/api/v4/leads/{x}"}}}
-                            for x in links.get(i, [])
+                            for x in links.get(j, [])
                         ],
                     },
                 }
             )
         return out
 
+    def _contact_links(self, ts: int) -> dict[int, list[int]]:
+        """Contact index → ids of its deals visible at ``ts`` (ascending)."""
+        d = self.deals
+        nd = int(np.searchsorted(d["created"], ts, side="right"))
+        visible = ~((d["t_delete"][:nd] <= ts) & (d["t_restore"][:nd] > ts))
+        ci = d["contact_idx"][:nd][visible]
+        lid = d["id"][:nd][visible]
+        order = np.lexsort((lid, ci))
+        links: dict[int, list[int]] = {}
+        for a, b in zip(ci[order].tolist(), lid[order].tolist(), strict=True):
+            links.setdefault(a, []).append(b)
+        return links
+
     # -------------------------------------------------------------- events
-    def _events(self, ts: int) -> list[dict[str, Any]]:
+    def _events(self, ts: int, lo: int = 0, hi: int | None = None) -> list[dict[str, Any]]:
         e = self.events
         n = int(np.searchsorted(e["created"], ts, side="right"))
+        hi = n if hi is None else min(hi, n)
+        lo = min(lo, hi)
         host, acc = self.params.host, self.params.account_id
         types = EVENT_TYPES
         ent_names = ("lead", "contact", "task")
-        ids = e["sid"][:n].tolist()
-        typ, ent, eid = e["type"][:n].tolist(), e["etype"][:n].tolist(), e["eid"][:n].tolist()
-        by, created = e["by"][:n].tolist(), e["created"][:n].tolist()
-        a0, a1, b0, b1 = (e[k][:n].tolist() for k in ("a0", "a1", "b0", "b1"))
+        ids = e["sid"][lo:hi].tolist()
+        typ, ent, eid = e["type"][lo:hi].tolist(), e["etype"][lo:hi].tolist(), e["eid"][lo:hi].tolist()
+        by, created = e["by"][lo:hi].tolist(), e["created"][lo:hi].tolist()
+        a0, a1, b0, b1 = (e[k][lo:hi].tolist() for k in ("a0", "a1", "b0", "b1"))
         uids = self.user_ids.tolist()
         out = []
-        for i in range(n):
+        for i in range(hi - lo):
             ty = typ[i]
             if ty == 0:  # lead_added
                 before, after = [], [{"lead_status": {"id": a0[i], "pipeline_id": a1[i]}}]
@@ -588,21 +658,27 @@ class SynthAccount:
         return out
 
     # -------------------------------------------------------------- notes
-    def _notes(self, ts: int) -> dict[str, list[dict[str, Any]]]:
+    def _notes(self, ts: int, lo: int = 0, hi: int | None = None) -> dict[str, list[dict[str, Any]]]:
         nt = self.notes
         n = int(np.searchsorted(nt["created"], ts, side="right"))
+        hi = n if hi is None else min(hi, n)
+        lo = min(lo, hi)
         host, acc = self.params.host, self.params.account_id
         kinds = ("call_in", "call_out", "sms_in", "sms_out")
-        ids, created = nt["id"][:n].tolist(), nt["created"][:n].tolist()
-        kind, on_contact = nt["kind"][:n].tolist(), nt["on_contact"][:n].tolist()
-        ent, user = nt["entity"][:n].tolist(), nt["user"][:n].tolist()
-        dur, dstr, status = nt["duration"][:n].tolist(), nt["dur_str"][:n].tolist(), nt["call_status"][:n].tolist()
+        ids, created = nt["id"][lo:hi].tolist(), nt["created"][lo:hi].tolist()
+        kind, on_contact = nt["kind"][lo:hi].tolist(), nt["on_contact"][lo:hi].tolist()
+        ent, user = nt["entity"][lo:hi].tolist(), nt["user"][lo:hi].tolist()
+        dur, dstr, status = (
+            nt["duration"][lo:hi].tolist(),
+            nt["dur_str"][lo:hi].tolist(),
+            nt["call_status"][lo:hi].tolist(),
+        )
         phone_of, text = nt["phone"], nt["text"]
-        contact_idx = nt["contact_idx"][:n].tolist()
-        by = nt["by"][:n].tolist()
+        contact_idx = nt["contact_idx"][lo:hi].tolist()
+        by = nt["by"][lo:hi].tolist()
         uids, groups = self.user_ids.tolist(), self.user_groups.tolist()
         lead_notes, contact_notes = [], []
-        for i in range(n):
+        for i in range(hi - lo):
             k = kind[i]
             nid = ids[i]
             phone = phone_of[contact_idx[i]]
@@ -618,7 +694,7 @@ class SynthAccount:
                     "call_status": status[i],
                 }
             else:
-                params = {"text": text[i], "phone": phone}
+                params = {"text": text[lo + i], "phone": phone}
             u = user[i]
             path = "contacts" if on_contact[i] else "leads"
             rec = {
@@ -639,17 +715,19 @@ class SynthAccount:
         return {"lead_notes": lead_notes, "contact_notes": contact_notes}
 
     # -------------------------------------------------------------- tasks
-    def _tasks(self, ts: int) -> list[dict[str, Any]]:
+    def _tasks(self, ts: int, lo: int = 0, hi: int | None = None) -> list[dict[str, Any]]:
         tk = self.tasks
         n = int(np.searchsorted(tk["created"], ts, side="right"))
+        hi = n if hi is None else min(hi, n)
+        lo = min(lo, hi)
         host, acc = self.params.host, self.params.account_id
-        ids, created = tk["id"][:n].tolist(), tk["created"][:n].tolist()
-        completed, deadline = tk["completed"][:n].tolist(), tk["deadline"][:n].tolist()
-        kind, user, lead = tk["kind"][:n].tolist(), tk["user"][:n].tolist(), tk["lead_id"][:n].tolist()
-        res = tk["result"][:n].tolist()
+        ids, created = tk["id"][lo:hi].tolist(), tk["created"][lo:hi].tolist()
+        completed, deadline = tk["completed"][lo:hi].tolist(), tk["deadline"][lo:hi].tolist()
+        kind, user, lead = tk["kind"][lo:hi].tolist(), tk["user"][lo:hi].tolist(), tk["lead_id"][lo:hi].tolist()
+        res = tk["result"][lo:hi].tolist()
         uids, groups = self.user_ids.tolist(), self.user_groups.tolist()
         out = []
-        for i in range(n):
+        for i in range(hi - lo):
             done = completed[i] <= ts
             tid = ids[i]
             u = user[i]
@@ -1651,9 +1729,48 @@ RAW_FILES = (
 )
 
 
-def _cursor(records: list[dict[str, Any]], key: str) -> int | None:
-    values = [r[key] for r in records if isinstance(r.get(key), int)]
-    return max(values) if values else None
+class _ExportWriter:
+    """Writes a raw export into a temp folder beside ``out_dir``; :meth:`commit` renames it into place."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = Path(out_dir)
+        self.out_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.tmp-", dir=self.out_dir.parent))
+        os.chmod(self.tmp, 0o755)
+        self.encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+        self.files = {name: open(self.tmp / f"{name}.jsonl", "w", encoding="utf-8") for name in RAW_FILES}  # noqa: SIM115
+        self.summary: dict[str, dict[str, Any]] = {name: {"records": 0, "cursor": None} for name in RAW_FILES}
+
+    def add(self, name: str, records: list[dict[str, Any]]) -> None:
+        if not records:
+            return
+        enc = self.encode
+        self.files[name].write("\n".join([enc(r) for r in records]) + "\n")
+        info = self.summary[name]
+        info["records"] += len(records)
+        key = "created_at" if name == "events" else "updated_at"
+        stamps = [v for r in records if isinstance(v := r.get(key), int)]
+        if stamps:
+            info["cursor"] = max(stamps) if info["cursor"] is None else max(info["cursor"], *stamps)
+
+    def commit(self, account: dict[str, Any], source: str, pulled_at: datetime, extra: dict | None) -> None:
+        for fh in self.files.values():
+            fh.close()
+        (self.tmp / "account.json").write_text(self.encode(account) + "\n", encoding="utf-8")
+        meta = {"source": source, "pulled_at": _iso(_ts(pulled_at)), "collections": self.summary, **(extra or {})}
+        (self.tmp / "export.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        if self.out_dir.exists():
+            old = self.out_dir.parent / f".{self.out_dir.name}.old-{os.getpid()}"
+            os.replace(self.out_dir, old)
+            os.replace(self.tmp, self.out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(self.tmp, self.out_dir)
+
+    def abort(self) -> None:
+        for fh in self.files.values():
+            fh.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def write_raw_export(
@@ -1662,45 +1779,19 @@ def write_raw_export(
     """Write ``view`` (an :meth:`SynthAccount.as_of` result) as a raw export folder (DATA.md §1).
 
     Written into a sibling temp folder and renamed into place, so a crash leaves nothing half-written;
-    an existing ``out_dir`` is replaced only once the new one is complete.
+    an existing ``out_dir`` is replaced only once the new one is complete.  ``leads.jsonl`` holds the
+    normal leads, then the deleted ones as ``with=only_deleted`` returns them.
     """
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    os.chmod(tmp, 0o755)
+    writer = _ExportWriter(out_dir)
     try:
         with _no_gc():
-            collections = dict(view)
-            collections["leads"] = list(view["leads"]) + list(view.get("deleted_leads", []))
-            enc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-            (tmp / "account.json").write_text(enc(view["account"]) + "\n", encoding="utf-8")
-            summary: dict[str, Any] = {}
             for name in RAW_FILES:
-                records = collections.get(name, [])
-                with open(tmp / f"{name}.jsonl", "w", encoding="utf-8") as fh:
-                    chunk: list[str] = []
-                    for r in records:
-                        chunk.append(enc(r))
-                        if len(chunk) >= 20_000:
-                            fh.write("\n".join(chunk) + "\n")
-                            chunk = []
-                    if chunk:
-                        fh.write("\n".join(chunk) + "\n")
-                summary[name] = {
-                    "records": len(records),
-                    "cursor": _cursor(records, "created_at" if name == "events" else "updated_at"),
-                }
-            meta = {"source": source, "pulled_at": _iso(_ts(pulled_at)), "collections": summary, **(extra or {})}
-            (tmp / "export.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        if out_dir.exists():
-            old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-            os.replace(out_dir, old)
-            os.replace(tmp, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out_dir)
+                writer.add(name, view.get(name) or [])
+                if name == "leads":
+                    writer.add(name, view.get("deleted_leads") or [])
+        writer.commit(view["account"], source, pulled_at, extra)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        writer.abort()
         raise
 
 
@@ -1746,20 +1837,14 @@ def main(argv: list[str]) -> int:
     c = account.counts
     say(f"simulated {c['deals']} deals, {c['events']} events, {c['notes']} notes, {c['tasks']} tasks "
         f"({time.perf_counter() - t0:.1f} s)")  # fmt: skip
-    t1 = time.perf_counter()
-    say("shaping the account as of the end time …")
-    view = account.as_of(end)
-    say(f"{len(view['leads'])} leads, {len(view['deleted_leads'])} deleted, {len(view['events'])} events "
-        f"({time.perf_counter() - t1:.1f} s)")  # fmt: skip
-    t2 = time.perf_counter()
-    say(f"writing {args.out} …")
+    say(f"writing {args.out} as of {_iso(_ts(end))} …")
     extra = {
         "demo": {"seed": args.seed, "deals_per_year": args.deals_per_year, "years": args.years, "end": _iso(_ts(end))}
     }
     try:
-        write_raw_export(args.out, view, source="emulator", pulled_at=end, extra=extra)
+        account.export(args.out, end, source="emulator", pulled_at=end, extra=extra, progress=say)
     except OSError as exc:
         say(f"error: cannot write {args.out}: {exc.strerror or exc}")
         return 1
-    say(f"done in {time.perf_counter() - t0:.1f} s (writing {time.perf_counter() - t2:.1f} s)")
+    say(f"done in {time.perf_counter() - t0:.1f} s")
     return 0
