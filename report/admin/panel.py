@@ -56,8 +56,8 @@ def panel_layout(lang: str) -> html.Div:
                     html.A(t("logout", lang), id=ids.LOGOUT, href="/admin/logout", className="small"),
                 ],
                 id=ids.CONTROLS,
-                className="d-flex align-items-center",
-                style=_visible(bool(user)),
+                # Inline flex, not Bootstrap's d-flex: its !important would beat display: none.
+                style=_visible(bool(user), {"display": "flex", "alignItems": "center"}),
             ),
             html.A(
                 t("login", lang),

@@ -77,7 +77,7 @@ def _safe_next(value: str | None) -> str:
 # ---------------------------------------------------------------------------------------------
 
 FORBIDDEN_PAGE = """<!doctype html><html lang="ru"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>Нет доступа / No access</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>Нет доступа / No access</title>
 <link rel="stylesheet" href="{css}"></head><body class="bg-light"><main class="container py-5" style="max-width:40rem">
 <h1 class="h4">Нет доступа к отчёту</h1>
 <p>Этот отчёт открывается только по ссылке с ключом доступа (<code>?key=…</code>). Попросите ссылку у того,
@@ -209,7 +209,7 @@ def start_refresh(ctx: AdminContext, user: str, via: str, full: bool = False) ->
 # ---------------------------------------------------------------------------------------------
 
 LOGIN_PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>{title}</title>
 <link rel="stylesheet" href="{css}"></head><body class="bg-light"><main class="container py-5" style="max-width:26rem">
 <h1 class="h4 mb-3">{title}</h1>{body}</main></body></html>"""
 

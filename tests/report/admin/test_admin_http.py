@@ -149,3 +149,34 @@ def test_the_key_is_redacted_from_request_logs():
     )
     _RedactKeyFilter().filter(record)
     assert record.getMessage() == '"GET /?lang=en&key=*** HTTP/1.1" 303 -'
+
+
+def _find(node, component_id):
+    """The props of the component with this id in a /_dash-layout tree."""
+    if isinstance(node, dict):
+        props = node.get("props", {})
+        if props.get("id") == component_id:
+            return props
+        for child in (props.get("children"),) if "props" in node else node.values():
+            found = _find(child, component_id)
+            if found is not None:
+                return found
+    elif isinstance(node, list):
+        for child in node:
+            found = _find(child, component_id)
+            if found is not None:
+                return found
+    return None
+
+
+def test_the_panel_shows_refresh_controls_to_the_admin_only(app_factory):
+    client = app_factory(REPORT_ADMIN_PASSWORD=ADMIN_PASSWORD).server.test_client()
+    viewer = client.get("/_dash-layout").json
+    assert _find(viewer, ids.CONTROLS)["style"] == {"display": "none"}
+    assert _find(viewer, ids.LOGIN_LINK)["style"] == {}
+    login(client)
+    admin = client.get("/_dash-layout").json
+    assert _find(admin, ids.CONTROLS)["style"]["display"] == "flex"
+    assert _find(admin, ids.LOGIN_LINK)["style"] == {"display": "none"}
+    assert _find(admin, ids.USER)["children"] == "Администратор: admin"
+    assert _find(admin, ids.INTERVAL)["disabled"] is True  # nothing runs: no polling
