@@ -44,6 +44,7 @@ def install(app: dash.Dash, config: Config, data_dir: Path, *, environ: Mapping[
         default_lang=config.locale,
         environ=env,
         asset_css=app.get_asset_url("bootstrap.min.css"),
+        cancel_timeout_s=_cancel_timeout(env),
     )
     routes.register(app.server, actx)
     panel.register_callbacks(app, actx)
@@ -54,3 +55,20 @@ def panel_layout(lang: str) -> Any:
     from report.admin.panel import panel_layout as _layout
 
     return _layout(lang)
+
+
+def _cancel_timeout(env: Mapping[str, str]) -> float:
+    """Seconds between SIGTERM and SIGKILL when a refresh is cancelled (REPORT_REFRESH_CANCEL_TIMEOUT)."""
+    from report.admin.auth import AuthConfigError
+    from report.admin.jobs import DEFAULT_CANCEL_TIMEOUT_S
+
+    raw = env.get("REPORT_REFRESH_CANCEL_TIMEOUT", "").strip()
+    if not raw:
+        return DEFAULT_CANCEL_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise AuthConfigError("REPORT_REFRESH_CANCEL_TIMEOUT must be a positive number of seconds")
+    return value

@@ -39,6 +39,7 @@ class AdminContext:
     default_lang: str
     environ: dict[str, str] = field(repr=False)
     asset_css: str = "/assets/bootstrap.min.css"
+    cancel_timeout_s: float = jobs.DEFAULT_CANCEL_TIMEOUT_S
 
     @property
     def redact_values(self) -> tuple[str, ...]:
@@ -200,7 +201,13 @@ def refresh_status(ctx: AdminContext) -> dict[str, Any]:
 
 def start_refresh(ctx: AdminContext, user: str, via: str, full: bool = False) -> jobs.StartResult:
     return jobs.start_or_join(
-        ctx.data_dir, who=user, via=via, config_path=ctx.config_path, environ=ctx.environ, full=full
+        ctx.data_dir,
+        who=user,
+        via=via,
+        config_path=ctx.config_path,
+        environ=ctx.environ,
+        full=full,
+        cancel_timeout_s=ctx.cancel_timeout_s,
     )
 
 

@@ -201,3 +201,73 @@ def test_cancel_stops_the_child_and_leaves_no_half_snapshot(admin_config, data_d
     assert list_snapshots(snaps) == [old_id]
     assert not list(snaps.glob(".tmp-*"))
     assert client.post("/admin/refresh/cancel", auth=AUTH).status_code == 409  # nothing left to cancel
+
+
+def test_after_a_refresh_cached_metrics_of_the_old_snapshot_are_not_served(
+    admin_config, data_dir, admin_template, tmp_path
+):
+    """tiny_export.py has 9 deals created 1–10 March 2026, #4 deleted, so 8 count (tests/etl/test_build.py);
+    the account the emulator now serves has lost deal #9, so the new snapshot counts 7: a cache keyed
+    without the snapshot id would still say 8."""
+    from datetime import date
+
+    from etl.emulator import load_raw_view, start_emulator
+    from report.cache import MetricCache
+    from report.metrics.filters import Filters
+
+    view = load_raw_view(admin_template["raw"])
+    view["leads"] = [lead for lead in view["leads"] if lead["id"] != 9]
+    cache = MetricCache(tmp_path / "cache", 50 * 2**20)
+    year = Filters(date_from=date(2026, 1, 1), date_to=date(2026, 12, 31))
+    with start_emulator(view) as emu:
+        app = make_app(admin_config, data_dir, emulator_env(emu, REPORT_ADMIN_PASSWORD=ADMIN_PASSWORD))
+        source = app.server.config["REPORT_SOURCE"]
+        old = cache.compute(source.get().snap, "deals.created", year)
+        assert old["deals"].sum() == 8
+        assert app.server.test_client().post("/admin/refresh", auth=AUTH).status_code == 202
+        assert wait_until_finished(data_dir)["last"]["result"] == "succeeded"
+    new_snap = source.get().snap
+    assert new_snap.id == current_id(snapshots(admin_config, data_dir))
+    assert cache.compute(new_snap, "deals.created", year)["deals"].sum() == 7
+    assert (cache.hits, cache.misses) == (0, 2)
+    cache.close()
+
+
+def test_a_refresh_stuck_in_a_request_is_killed_after_the_cancel_timeout(admin_config, data_dir, emulator):
+    """amoCRM hangs (every answer takes 30 s): SIGTERM cannot stop a request in flight, SIGKILL does."""
+    emulator.set_faults(slow_s=30)
+    app = make_app(
+        admin_config,
+        data_dir,
+        emulator_env(emulator, REPORT_ADMIN_PASSWORD=ADMIN_PASSWORD, REPORT_REFRESH_CANCEL_TIMEOUT="1"),
+    )
+    client = app.server.test_client()
+    old_id = current_id(snapshots(admin_config, data_dir))
+    client.post("/admin/refresh", auth=AUTH)
+    wait_for_stage(data_dir, lambda r: r.get("collection") is not None)
+    child_pid = jobs.read_json(jobs.RefreshPaths.of(data_dir).current)["child_pid"]
+    assert client.post("/admin/refresh/cancel", auth=AUTH).status_code == 200
+    last = wait_until_finished(data_dir, limit_s=20)["last"]
+    assert last["result"] == "cancelled" and last["exit_code"] == -9
+    with pytest.raises(ProcessLookupError):
+        os.kill(child_pid, 0)
+    assert current_id(snapshots(admin_config, data_dir)) == old_id
+    progress = jobs.read_json(jobs.RefreshPaths.of(data_dir).progress(last["refresh_id"]))
+    assert progress["state"] == "cancelled"  # the supervisor wrote the end the killed child could not
+
+
+def test_the_command_line_refresh_shares_the_lock_and_the_audit(admin_config, admin_template, data_dir, emulator):
+    import subprocess
+    import sys
+
+    from etl.config import REPO_ROOT
+
+    env = emulator_env(emulator, PYTHONPATH=str(REPO_ROOT))
+    cmd = [sys.executable, "-m", "report.admin", "refresh", "--data-dir", str(data_dir)]
+    cmd += ["--config", str(admin_template["config"])]
+    proc = subprocess.run(cmd, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Данные обновлены:" in proc.stdout
+    (rec,) = jobs.read_audit(jobs.RefreshPaths.of(data_dir))
+    assert (rec["who"], rec["via"], rec["result"]) == ("cli", "cli", "succeeded")
+    assert rec["snapshot_id"] == current_id(snapshots(admin_config, data_dir))
