@@ -33,9 +33,6 @@ def panel_layout(lang: str) -> html.Div:
     user = current_admin(actx) if actx else None
     enabled = bool(actx and actx.settings.admin_enabled)
     running = bool(user and actx and jobs.RefreshPaths.of(actx.data_dir).current.exists())
-    next_path = flask.request.path if flask.has_request_context() else "/"
-    if next_path.startswith("/_dash"):
-        next_path = "/"
     return html.Div(
         [
             html.Div(
@@ -62,7 +59,7 @@ def panel_layout(lang: str) -> html.Div:
             html.A(
                 t("login", lang),
                 id=ids.LOGIN_LINK,
-                href=f"/admin/login?next={next_path}" + ("&lang=en" if lang == "en" else ""),
+                href="/admin/login" + ("?lang=en" if lang == "en" else ""),  # back to the view via Referer
                 className="small",
                 style=_visible(enabled and not user),
             ),
@@ -115,6 +112,30 @@ def register_callbacks(app: dash.Dash, actx: AdminContext) -> None:
             return no_update, t("start_error", lang, reason=str(exc)), True
         message = t("joined", lang) if started.joined else t("starting", lang)
         return {"refresh_id": started.refresh_id, "joined": started.joined}, message, False
+
+    @app.callback(
+        Output(ids.REFRESH, "children"),
+        Output(ids.CANCEL, "children"),
+        Output(ids.LOGIN_LINK, "children"),
+        Output(ids.LOGIN_LINK, "href"),
+        Output(ids.LOGOUT, "children"),
+        Output(ids.USER, "children"),
+        Input(report_ids.STATE, "data"),
+        prevent_initial_call=True,
+    )
+    def relabel(state):
+        """Follow the report's language switch (the layout was rendered in the default language)."""
+        lang = _lang_of(state, actx.default_lang)
+        href = "/admin/login" + ("?lang=en" if lang == "en" else "")
+        user = current_admin(actx) or ""
+        return (
+            t("refresh", lang),
+            t("cancel", lang),
+            t("login", lang),
+            href,
+            t("logout", lang),
+            t("admin_as", lang, user=user),
+        )
 
     @app.callback(
         Output(ids.PROGRESS, "value"),

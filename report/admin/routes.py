@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import flask
 from flask import Response, jsonify, redirect, request, session
@@ -64,6 +64,17 @@ def current_admin(ctx: AdminContext) -> str | None:
 def _lang(ctx: AdminContext) -> str:
     lang = request.args.get("lang") or request.form.get("lang") or ctx.default_lang
     return "en" if lang == "en" else "ru"
+
+
+def _referrer_path() -> str | None:
+    """The view the admin came from (same host only), so signing in returns to it with its filters."""
+    ref = request.referrer
+    if not ref:
+        return None
+    parts = urlsplit(ref)
+    if parts.netloc != request.host or parts.path.startswith(ADMIN_PREFIX):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _safe_next(value: str | None) -> str:
@@ -255,7 +266,7 @@ def _login_page(ctx: AdminContext, lang: str, error: str | None = None, status: 
         if not isinstance(token, str):
             token = secrets.token_urlsafe(24)
             session[auth.S_CSRF] = token
-        nxt = html.escape(_safe_next(request.values.get("next")))
+        nxt = html.escape(_safe_next(request.values.get("next") or _referrer_path()))
         alert = f'<div class="alert alert-danger" id="admin-login-error">{html.escape(error)}</div>' if error else ""
         body = f"""{alert}<form method="post" action="/admin/login" id="admin-login-form">
 <input type="hidden" name="csrf" value="{html.escape(token)}"><input type="hidden" name="next" value="{nxt}">

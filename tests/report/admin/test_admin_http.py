@@ -6,9 +6,11 @@ refused or answered before a job would start, and the tests check that none did.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
+from urllib.parse import unquote
 
 import pytest
 from admin_fixtures import ADMIN_PASSWORD, VIEWER_KEY, clean_environ, dash_post, login, make_app
@@ -180,3 +182,13 @@ def test_the_panel_shows_refresh_controls_to_the_admin_only(app_factory):
     assert _find(admin, ids.LOGIN_LINK)["style"] == {"display": "none"}
     assert _find(admin, ids.USER)["children"] == "Администратор: admin"
     assert _find(admin, ids.INTERVAL)["disabled"] is True  # nothing runs: no polling
+
+
+def test_signing_in_returns_to_the_view_the_admin_came_from(app_factory):
+    client = app_factory(REPORT_ADMIN_PASSWORD=ADMIN_PASSWORD).server.test_client()
+    view = "/touches-all?period=last_month&cities=Казань"
+    page = client.get("/admin/login", headers={"Referer": f"http://localhost{view}"}).get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    nxt = html.unescape(re.search(r'name="next" value="([^"]+)"', page).group(1))  # as the browser reads it
+    resp = client.post("/admin/login", data={"csrf": csrf, "user": "admin", "password": ADMIN_PASSWORD, "next": nxt})
+    assert resp.status_code == 303 and unquote(resp.headers["Location"]).endswith(view)
