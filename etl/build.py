@@ -32,12 +32,11 @@ from etl.config import (
     load_config,
     normalize_name,
 )
-from etl.rawio import RawExportError, bool_col, int_col, ts_col
+from etl.rawio import TOUCH_KINDS, RawExportError, bool_col, int_col, ts_col
 from etl.snapshot import SCHEMA_VERSION, TABLES, publish, write_tables
 
 Progress = Callable[[str], None]
 TS = pl.Datetime("us", "UTC")
-TOUCH_KINDS = ("call_in", "call_out", "sms_in", "sms_out")
 
 
 class BuildError(RuntimeError):
@@ -67,7 +66,7 @@ def read_raw(raw_dir: Path, progress: Progress | None = None) -> RawFrames:
     for name, schema in rawio.SCHEMAS.items():
         if progress:
             progress(f"чтение {name}")
-        frames[name.removesuffix(".jsonl")] = rawio.read_jsonl(raw_dir / name, schema)
+        frames[name.removesuffix(".jsonl")] = rawio.read_jsonl(raw_dir / name, schema, rawio.KEEP.get(name))
     return RawFrames(
         **frames,
         account=rawio.read_json_object(raw_dir / "account.json"),

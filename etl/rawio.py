@@ -105,6 +105,24 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
 }
 SCHEMAS["contact_notes.jsonl"] = SCHEMAS["lead_notes.jsonl"]
 
+#: Event types the build uses: status history, deletions, task completion.  Call and SMS events
+#: only point to notes, which are read from the notes endpoints.
+EVENT_TYPES: tuple[str, ...] = (
+    "lead_added",
+    "lead_status_changed",
+    "lead_deleted",
+    "lead_restored",
+    "task_completed",
+    "task_deleted",
+)
+TOUCH_KINDS: tuple[str, ...] = ("call_in", "call_out", "sms_in", "sms_out")
+#: What the build keeps of each collection (None: everything).
+KEEP: dict[str, pl.Expr] = {
+    "events.jsonl": pl.col("type").is_in(EVENT_TYPES),
+    "lead_notes.jsonl": pl.col("note_type").is_in(TOUCH_KINDS),
+    "contact_notes.jsonl": pl.col("note_type").is_in(TOUCH_KINDS),
+}
+
 
 class RawExportError(ValueError):
     """The raw export cannot be read; the message names the file (and line) and what is wrong."""
@@ -135,12 +153,19 @@ def read_json_object(path: Path) -> dict[str, Any]:
     return value
 
 
-def read_jsonl(path: Path, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """Read a JSONL collection with ``schema``; on failure, name the first bad line."""
+def read_jsonl(path: Path, schema: dict[str, pl.DataType], keep: pl.Expr | None = None) -> pl.DataFrame:
+    """Read a JSONL collection with ``schema``; on failure, name the first bad line.
+
+    ``keep`` filters records while streaming, so that collections we need a small part of
+    (events, notes) never sit in memory whole.
+    """
     if path.stat().st_size == 0:
         return pl.DataFrame(schema=schema)
     try:
-        df = pl.read_ndjson(path, schema=schema)
+        lf = pl.scan_ndjson(path, schema=schema)
+        if keep is not None:
+            lf = lf.filter(keep | pl.col("id").is_null())  # records without id are reported below
+        df = lf.collect(engine="streaming")
     except Exception as exc:  # polars raises several types; we re-diagnose below
         raise RawExportError(_diagnose(path, exc)) from exc
     if df.height and df["id"].null_count():
