@@ -249,7 +249,7 @@ def start_or_join(
         finally:
             os.close(fd)  # the supervisor keeps its own copy of the locked descriptor
         cur = read_json(paths.current)
-        if cur and cur.get("refresh_id"):
+        if cur and cur.get("refresh_id") and _maybe_alive(cur):
             return StartResult(str(cur["refresh_id"]), "running", True)
         # Locked but current.json not readable yet (a start in progress elsewhere, or a status check
         # that holds the lock for a moment): look again shortly.
@@ -307,6 +307,25 @@ def _start_locked(
     # Reap the supervisor when it ends so it does not linger as a zombie of the web worker.
     threading.Thread(target=proc.wait, name=f"refresh-reaper-{rid}", daemon=True).start()
     return StartResult(rid, "running", False)
+
+
+def _pid_alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _maybe_alive(cur: Mapping[str, Any]) -> bool:
+    """False only when current.json names processes that are all gone (a stale file being reaped)."""
+    if cur.get("pid") is None:
+        return True  # the supervisor is being started right now
+    return _pid_alive(cur.get("pid")) or _pid_alive(cur.get("child_pid"))
 
 
 def cancel(data_dir: Path) -> str | None:

@@ -271,3 +271,24 @@ def test_the_command_line_refresh_shares_the_lock_and_the_audit(admin_config, ad
     (rec,) = jobs.read_audit(jobs.RefreshPaths.of(data_dir))
     assert (rec["who"], rec["via"], rec["result"]) == ("cli", "cli", "succeeded")
     assert rec["snapshot_id"] == current_id(snapshots(admin_config, data_dir))
+
+
+def test_the_web_joins_a_refresh_started_by_another_process(admin_config, admin_template, data_dir, emulator):
+    """The lock is host-wide: a refresh started from the CLI (another process) is joined, not doubled."""
+    import subprocess
+    import sys
+
+    from etl.config import REPO_ROOT
+
+    emulator.set_faults(slow_s=0.3)  # keeps the CLI's refresh running while the web button is pressed
+    env = emulator_env(emulator, PYTHONPATH=str(REPO_ROOT))
+    cmd = [sys.executable, "-m", "report.admin", "refresh", "--no-wait", "--data-dir", str(data_dir)]
+    cmd += ["--config", str(admin_template["config"])]
+    out = subprocess.run(cmd, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=True).stdout
+    cli_id = out.split()[-1]
+    assert out.startswith("started ")
+    app = make_app(admin_config, data_dir, emulator_env(emulator, REPORT_ADMIN_PASSWORD=ADMIN_PASSWORD))
+    resp = app.server.test_client().post("/admin/refresh", auth=AUTH)
+    assert resp.status_code == 200 and resp.json == {"refresh_id": cli_id, "state": "running", "joined": True}
+    assert wait_until_finished(data_dir)["last"]["result"] == "succeeded"
+    assert [r["who"] for r in jobs.read_audit(jobs.RefreshPaths.of(data_dir))] == ["cli"]
