@@ -212,7 +212,7 @@ class Pacer:
     even after a few milliseconds of jitter on the way to the server.
     """
 
-    def __init__(self, rate_per_s: float, margin: float = 0.03, cancel: threading.Event | None = None) -> None:
+    def __init__(self, rate_per_s: float, margin: float = 0.04, cancel: threading.Event | None = None) -> None:
         self.interval = (1.0 / rate_per_s) * (1.0 + margin) + 0.001
         self.cancel = cancel or threading.Event()
         self._next = 0.0
@@ -226,7 +226,8 @@ class Pacer:
                 raise Cancelled()
             if self.cancel.is_set():
                 raise Cancelled()
-            self._next = max(now, self._next) + self.interval
+            # From the actual start (not the planned one): a late wake-up never shortens the next gap.
+            self._next = time.monotonic() + self.interval
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0 and self.cancel.wait(seconds):
@@ -318,6 +319,10 @@ class AmoClient:
                 )
                 status = resp.status_code
                 ctype = resp.headers.get("Content-Type", "")
+                declared = resp.headers.get("Content-Length")
+                encoded = resp.headers.get("Content-Encoding", "identity") != "identity"
+                if declared and declared.isdigit() and not encoded and int(declared) != len(resp.content):
+                    raise requests.exceptions.ChunkedEncodingError("connection closed mid-body")
                 if status == 200:
                     try:
                         body = resp.json()

@@ -64,7 +64,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("pipelines", "/api/v4/leads/pipelines", "pipelines", "unpaged"),
     Spec("lead_fields", "/api/v4/leads/custom_fields", "custom_fields", "all"),
     Spec("leads", "/api/v4/leads", "leads", "keyset", "updated_at", (("with", "contacts"),)),
-    Spec("contacts", "/api/v4/contacts", "contacts", "keyset", "updated_at"),
+    Spec("contacts", "/api/v4/contacts", "contacts", "keyset", "updated_at", (("with", "leads"),)),
     Spec("events", "/api/v4/events", "events", "offset", "created_at", (("filter[type]", ",".join(EVENT_TYPES)),), 100),
     Spec(
         "lead_notes",
@@ -168,11 +168,12 @@ def _latest_lines(path: Path) -> dict[str, str]:
 class _Staged:
     """One collection's staging file, deduplicating by id as it goes (events by string id)."""
 
-    def __init__(self, path: Path, field: str | None) -> None:
+    def __init__(self, path: Path, field: str | None, known: Any = None) -> None:
         self.path = path
         self.field = field
         self.fh = path.open("w", encoding="utf-8")
-        self.seen: dict[str, int] = {}
+        # Records the previous pull already wrote inside the overlap window: not written twice.
+        self.seen: dict[str, int] = {str(k): int(v) for k, v in known.items()} if isinstance(known, dict) else {}
         self.count = 0
         self.cursor: int | None = None
 
@@ -224,6 +225,7 @@ def pull(
     staging = raw_dir / f".pull-{os.getpid()}-{secrets.token_hex(3)}"
     staging.mkdir()
     result = PullResult(started_at=_now_iso())
+    base = (client.stats.requests, client.stats.retries, client.stats.status_429)
     started = datetime.now(UTC)
     staged: dict[str, _Staged] = {}
     account: dict[str, Any] | None = None
@@ -249,7 +251,7 @@ def pull(
                 res.records = 1
                 report()
             else:
-                st = _Staged(staging / f"{spec.name}.jsonl", spec.field)
+                st = _Staged(staging / f"{spec.name}.jsonl", spec.field, None if full else prev.get("overlap_ids"))
                 staged[spec.name] = st
                 for rows in _walk(client, spec, limit, _start(prev.get("cursor"), overlap_s, full)):
                     for rec in rows:
@@ -257,9 +259,11 @@ def pull(
                     res.records = st.count
                     report()
                 if spec.name == "leads":
-                    deleted = _Staged(staging / "leads_deleted.jsonl", "updated_at")
+                    deleted = _Staged(
+                        staging / "leads_deleted.jsonl", "updated_at", None if full else prev.get("deleted_overlap_ids")
+                    )
                     staged[DELETED] = deleted
-                    start = _start(prev.get("deleted_cursor", prev.get("cursor")), overlap_s, full)
+                    start = _start(prev.get("deleted_cursor") or prev.get("cursor"), overlap_s, full)
                     walk = client.iter_keyset_pages(
                         spec.path, [("with", "only_deleted")], "leads", limit, "updated_at", start
                     )
@@ -276,7 +280,7 @@ def pull(
             if progress:
                 progress.collection_done(spec.name, res.records, res.requests)
         # All collections complete: commit.  Cancels are ignored from here on (no half commits).
-        _commit(raw_dir, staging, staged, account, export, source)
+        _commit(raw_dir, staging, staged, account, export, source, overlap_s)
     except BaseException:
         for st in staged.values():
             with contextlib.suppress(Exception):
@@ -284,9 +288,9 @@ def pull(
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    result.requests = client.stats.requests
-    result.retries = client.stats.retries
-    result.status_429 = client.stats.status_429
+    result.requests = client.stats.requests - base[0]
+    result.retries = client.stats.retries - base[1]
+    result.status_429 = client.stats.status_429 - base[2]
     result.finished_at = _now_iso()
     result.seconds = (datetime.now(UTC) - started).total_seconds()
     return result
@@ -338,6 +342,11 @@ def _append(src: Path, dst: Path) -> int:
     return lines
 
 
+def _tail(seen: dict[str, int], since: int) -> dict[str, int]:
+    """id → version of the records the next pull's overlap window will read again."""
+    return {k: v for k, v in seen.items() if v >= since}
+
+
 def _count_lines(path: Path) -> int:
     if not path.is_file():
         return 0
@@ -352,6 +361,7 @@ def _commit(
     account: dict[str, Any] | None,
     export: dict[str, Any],
     source: str,
+    overlap_s: int,
 ) -> None:
     """Append every staged collection, then move all cursors with one atomic export.json write."""
     old = export.get("collections") if isinstance(export.get("collections"), dict) else {}
@@ -377,12 +387,16 @@ def _commit(
         entry = new_collections.setdefault(name, {})
         cands = [c for c in (_int(entry.get("cursor")), st.cursor) if c is not None]
         entry["cursor"] = max(cands) if cands else None
+        if entry["cursor"] is not None:
+            entry["overlap_ids"] = _tail(st.seen, entry["cursor"] - overlap_s)
         if name == "leads" and DELETED in staged:
             deleted = staged[DELETED]
             _append(deleted.path, dst)
             old_del = _int(entry.get("deleted_cursor"))
             cands = [c for c in (old_del, deleted.cursor) if c is not None]
             entry["deleted_cursor"] = max(cands) if cands else None
+            if entry["deleted_cursor"] is not None:
+                entry["deleted_overlap_ids"] = _tail(deleted.seen, entry["deleted_cursor"] - overlap_s)
         entry["records"] = _count_lines(dst)
     new_export = {k: v for k, v in export.items() if k not in ("source", "pulled_at", "collections")}
     write_json_atomic(

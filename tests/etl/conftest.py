@@ -155,6 +155,7 @@ class TinyAccount:
                     "name": f"Клиент {i}",
                     "created_at": c,
                     "updated_at": c,
+                    "_embedded": {"leads": [{"id": lead_id}]},
                     "custom_fields_values": [
                         {
                             "field_id": 9100,
@@ -206,6 +207,20 @@ class TinyAccount:
                     "complete_till": c + 4 * HOUR,
                 }
             )
+        for name, path in (
+            ("users", "users"),
+            ("pipelines", "leads/pipelines"),
+            ("lead_fields", "leads/custom_fields"),
+            ("leads", "leads"),
+            ("deleted_leads", "leads"),
+            ("contacts", "contacts"),
+            ("events", "events"),
+            ("lead_notes", "leads/notes"),
+            ("contact_notes", "contacts/notes"),
+            ("tasks", "tasks"),
+        ):
+            for rec in view[name]:
+                rec["_links"] = {"self": {"href": f"https://tiny.amocrm.ru/api/v4/{path}/{rec['id']}"}}
         return view
 
 
