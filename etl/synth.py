@@ -621,7 +621,8 @@ class SynthAccount:
         host, acc = self.params.host, self.params.account_id
         types = EVENT_TYPES
         ent_names = ("lead", "contact", "task")
-        ids = e["sid"][lo:hi].tolist()
+        # string ids, as amoCRM's: creation time and sequence number in hex (unique, growing with time)
+        ids = [f"{t:x}{i:07x}" for i, t in enumerate(e["created"][lo:hi].tolist(), start=lo)]
         typ, ent, eid = e["type"][lo:hi].tolist(), e["etype"][lo:hi].tolist(), e["eid"][lo:hi].tolist()
         by, created = e["by"][lo:hi].tolist(), e["created"][lo:hi].tolist()
         a0, a1, b0, b1 = (e[k][lo:hi].tolist() for k in ("a0", "a1", "b0", "b1"))
@@ -1596,9 +1597,7 @@ def generate_account(
     order = np.argsort(cols[4], kind="stable")
     cols = [c[order] for c in cols]
     e_created = cols[4]
-    sid = [f"{t:x}{i:07x}" for i, t in enumerate(e_created.tolist())]
     events = dict(zip(("type", "etype", "eid", "by", "created", "a0", "a1", "b0", "b1"), cols, strict=True))
-    events["sid"] = np.array(sid, dtype=object)
 
     # ------------------------------------------------------------ assemble
     ch_start = np.searchsorted(ch_deal, ar).astype(np.int64)
