@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from etl.config import ALL_STAGES, FUNNEL_STAGES, STAGE_POSITION
 from etl.snapshot import Snapshot
+from report.metrics.derived import DEAL_COLS, next_at, prev_touch_at, with_deal_extras
 from report.metrics.filters import Filters
 
 UTC = ZoneInfo("UTC")
@@ -82,14 +84,30 @@ def apply_filters(
     return lf.filter(cond)
 
 
+@lru_cache(maxsize=512)
+def _columns(path: str) -> frozenset[str]:
+    return frozenset(pl.scan_parquet(path).collect_schema().names())
+
+
+def has_columns(snap: Snapshot, table: str, columns: Sequence[str]) -> bool:
+    """Whether the snapshot's table carries these (derived) columns; a snapshot never changes."""
+    return set(columns) <= _columns(str(snap.path / f"{table}.parquet"))
+
+
 def deals(
     snap: Snapshot, filters: Filters, columns: Sequence[str], *, time_col: str | None = "created_at"
 ) -> pl.LazyFrame:
-    """Filtered deals with ``manager`` = responsible user; ``time_col`` None = no period filter."""
+    """Filtered deals with ``manager`` = responsible user; ``time_col`` None = no period filter.
+    Derived per-deal columns (report.metrics.derived) are computed here when the build did not."""
     cols = ["deal_id", "city", "channel", "user_id", "is_deleted", *columns]
     if time_col:
         cols.append(time_col)
-    lf = snap.scan("deals").select(list(dict.fromkeys(cols))).rename({"user_id": "manager"})
+    cols = list(dict.fromkeys(cols))
+    lf = snap.scan("deals")
+    derived = [c for c in cols if c in DEAL_COLS]
+    if derived and not has_columns(snap, "deals", derived):
+        lf = with_deal_extras(lf.drop(DEAL_COLS, strict=False), snap.scan("entries"), snap.scan("touches"))
+    lf = lf.select(cols).rename({"user_id": "manager"})
     return apply_filters(lf, filters, snap.timezone, time_col=time_col)
 
 
@@ -101,12 +119,23 @@ def entries(
     ``period``: only entries in the period. ``before_end``: only entries before the period's end
     (for metrics that need a deal's history up to an event in the period).
     """
-    cols = ["deal_id", "at", "city", "channel", "deal_user_id", "is_deleted", *columns]
-    lf = snap.scan("entries").select(list(dict.fromkeys(cols))).rename({"deal_user_id": "manager"})
+    cols = list(dict.fromkeys(["deal_id", "at", "city", "channel", "deal_user_id", "is_deleted", *columns]))
+    lf = snap.scan("entries")
+    if "next_at" in cols and not has_columns(snap, "entries", ["next_at"]):
+        lf = lf.with_columns(next_at())
+    lf = lf.select(cols).rename({"deal_user_id": "manager"})
     lf = apply_filters(lf, filters, snap.timezone, time_col="at" if period else None)
     if before_end and not period:
         lf = lf.filter(pl.col("at") < period_utc(filters, snap.timezone)[1])
     return lf
+
+
+def touches_scan(snap: Snapshot, columns: Sequence[str]) -> pl.LazyFrame:
+    """The touches table with ``columns`` (``prev_at`` computed here when the build did not)."""
+    lf = snap.scan("touches")
+    if "prev_at" in columns and not has_columns(snap, "touches", ["prev_at"]):
+        lf = lf.with_columns(prev_touch_at())
+    return lf.select(list(dict.fromkeys(columns)))
 
 
 def deal_touches(snap: Snapshot, columns: Sequence[str] = ("kind", "at")) -> pl.LazyFrame:

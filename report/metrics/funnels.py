@@ -108,14 +108,14 @@ def status_as_of(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> 
     by = check_by(by, ("city", "manager", "channel"), "deals.status_as_of")
     end = as_of_end_utc(filters, snap.timezone)
     keys = list(by)
-    ent = entries(snap, filters, ["seq", "pipeline_id", "status_id", "stage"], period=False).filter(pl.col("at") < end)
-    last = ent.group_by("deal_id").agg(
-        pl.col("pipeline_id", "status_id", "stage").sort_by("seq").last(),
-        pl.col(keys).first() if keys else pl.col("deal_id").first().alias("_x"),
-    )
+    ent = entries(snap, filters, ["pipeline_id", "status_id", "stage", "next_at"], period=False)
+    # the last entry up to the end of D: it started before the end and the next one (if any) did not
+    last = ent.filter((pl.col("at") < end) & (pl.col("next_at").is_null() | (pl.col("next_at") >= end)))
     names = snap.scan("statuses").select("pipeline_id", "status_id", "status")
+    # coalesce, not fill_null(pl.format(...)): the latter panics in polars 1.35 when the filter
+    # above is pushed into the parquet reader
     last = last.join(names, on=["pipeline_id", "status_id"], how="left").with_columns(
-        pl.col("status").fill_null(pl.format("#{}", "status_id"))
+        pl.coalesce("status", pl.lit("#") + pl.col("status_id").cast(pl.String))
     )
     counts = last.group_by([*keys, "status", "stage"]).agg(pl.len().cast(pl.Int64).alias("deals")).collect()
     order = {s: i for i, s in enumerate(ALL_STAGES)}

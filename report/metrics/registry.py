@@ -87,5 +87,5 @@ def _load_all() -> None:
     import report.metrics as pkg
 
     for mod in pkgutil.iter_modules(pkg.__path__):
-        if mod.name not in ("registry", "filters", "common", "docs"):
+        if mod.name not in ("registry", "filters", "common", "docs", "derived"):
             importlib.import_module(f"report.metrics.{mod.name}")

@@ -8,13 +8,10 @@ import polars as pl
 from etl.config import FUNNEL_STAGES
 from etl.snapshot import Snapshot
 from report.metrics.common import (
-    OUT_KINDS,
     aggregate,
     check_by,
-    deal_touches,
     deals,
     duration_stats,
-    entries,
     finish,
     in_period,
     seconds,
@@ -82,39 +79,13 @@ def request_to_won(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -
     return _deal_duration(snap, filters, by, "created_at", "first_won_at", "time.request_to_won")
 
 
-def _per_deal_times(snap: Snapshot, filters: Filters, by: tuple[str, ...], stages: tuple[str, ...]) -> pl.LazyFrame:
-    """Stage entries into ``stages`` up to the period's end, with the deal's group columns."""
-    cols = ["stage", "is_stage_entry", "from_stage", "seq"]
-    return entries(snap, filters, cols, period=False, before_end=True).filter(
-        pl.col("is_stage_entry") & pl.col("stage").is_in(stages)
-    )
-
-
-def _first(cond: pl.Expr) -> pl.Expr:
-    return pl.col("at").filter(cond).min()
-
-
 def rebooking(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """First entry into booked → the first entry into booked after a no_show that followed it
     (the client missed the consultation and booked again), for re-bookings in the period.
 
     Choice: the no_show is the first one at or after the first booking; a deal counts once.
     """
-    by = check_by(by, GROUPS, "time.rebooking")
-    keys = [k for k in by if k != "bucket"]
-    ent = _per_deal_times(snap, filters, by, ("booked", "no_show"))
-    booked = pl.col("stage") == "booked"
-    t1 = _first(booked)
-    t_ns = _first((pl.col("stage") == "no_show") & (pl.col("at") >= t1))
-    t2 = _first(booked & (pl.col("at") > t_ns))
-    per = ent.group_by("deal_id").agg(*[pl.col(k).first() for k in keys], t1.alias("t1"), t2.alias("t2"))
-    per = (
-        per.filter(in_period("t2", filters, snap.timezone))
-        .with_columns(d=seconds("t2", "t1"))
-        .filter(valid_durations())
-    )
-    per = with_bucket(per, by, "t2", filters, snap.timezone)
-    return finish(aggregate(per, by, duration_stats()), snap, by, list(DURATION_COLUMNS))
+    return _deal_duration(snap, filters, by, "first_booked_at", "rebooked_at", "time.rebooking")
 
 
 def no_answer_to_close(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
@@ -124,15 +95,7 @@ def no_answer_to_close(snap: Snapshot, filters: Filters, by: tuple[str, ...] = (
     Choice: "not answering before they were closed" = the lost entry came from the no_answer
     stage; the first such lost entry of a deal is used; a deal counts once.
     """
-    by = check_by(by, GROUPS, "time.no_answer_to_close")
-    keys = [k for k in by if k != "bucket"]
-    ent = _per_deal_times(snap, filters, by, ("no_answer", "lost"))
-    t_lost = _first((pl.col("stage") == "lost") & (pl.col("from_stage") == "no_answer"))
-    t_na = _first(pl.col("stage") == "no_answer")
-    per = ent.group_by("deal_id").agg(*[pl.col(k).first() for k in keys], t_na.alias("t_na"), t_lost.alias("t_lost"))
-    per = per.filter(in_period("t_lost", filters, snap.timezone)).with_columns(d=seconds("t_lost", "t_na"))
-    per = with_bucket(per.filter(valid_durations()), by, "t_lost", filters, snap.timezone)
-    return finish(aggregate(per, by, duration_stats()), snap, by, list(DURATION_COLUMNS))
+    return _deal_duration(snap, filters, by, "first_no_answer_at", "lost_from_no_answer_at", "time.no_answer_to_close")
 
 
 def to_first_touch(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
@@ -144,14 +107,8 @@ def to_first_touch(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -
     by = check_by(by, GROUPS, "time.to_first_touch")
     tz = snap.timezone
     keys = list(by)
-    cohort = with_bucket(deals(snap, filters, []), by, "created_at", filters, tz)
-    touches = deal_touches(snap, ["kind", "at", "deal_created_at"]).filter(
-        pl.col("kind").is_in(OUT_KINDS)
-        & in_period("deal_created_at", filters, tz)
-        & (pl.col("at") >= pl.col("deal_created_at"))
-    )
-    first = touches.group_by("deal_id").agg(pl.col("at").min().alias("first_at"))
-    per = cohort.join(first, on="deal_id", how="left").with_columns(d=seconds("first_at", "created_at"))
+    per = with_bucket(deals(snap, filters, ["first_out_at"]), by, "created_at", filters, tz)
+    per = per.with_columns(d=seconds("first_out_at", "created_at"))
     agg = aggregate(
         per,
         keys,

@@ -13,7 +13,6 @@ import polars as pl
 from etl.snapshot import Snapshot
 from report.metrics.common import (
     CALL_KINDS,
-    OUT_KINDS,
     aggregate,
     apply_filters,
     check_by,
@@ -22,14 +21,16 @@ from report.metrics.common import (
     duration_stats,
     entries,
     finish,
-    in_period,
+    has_columns,
     period_utc,
     rate,
     seconds,
     touch_counts,
+    touches_scan,
     valid_durations,
     with_bucket,
 )
+from report.metrics.derived import with_completed_day
 from report.metrics.filters import Filters
 from report.metrics.registry import Metric, register
 from report.metrics.times import DURATION_COLUMNS, to_first_touch
@@ -73,10 +74,11 @@ def per_deal(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.D
     far, deals without touches included as zeros."""
     by = check_by(by, DEAL_GROUPS, "touches.per_deal")
     tz = snap.timezone
-    cohort = with_bucket(deals(snap, filters, []), by, "created_at", filters, tz)
-    t = deal_touches(snap, ["kind", "deal_created_at"]).filter(in_period("deal_created_at", filters, tz))
-    counts = t.group_by("deal_id").agg(touch_counts(t))
-    return _touch_means(cohort.join(counts, on="deal_id", how="left"), snap, by)
+    per = deals(snap, filters, ["n_touches", "n_calls", "n_sms"])
+    per = with_bucket(per, by, "created_at", filters, tz).rename(
+        {"n_touches": "touches", "n_calls": "calls", "n_sms": "sms"}
+    )
+    return _touch_means(per, snap, by)
 
 
 def before_contract(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
@@ -94,9 +96,9 @@ def _lost_in_period(snap: Snapshot, filters: Filters) -> pl.LazyFrame:
     ent = entries(snap, filters, ["stage", "is_stage_entry"]).filter(
         pl.col("is_stage_entry") & (pl.col("stage") == "lost")
     )
-    return ent.group_by("deal_id").agg(
-        pl.col("city", "channel", "manager").first(), pl.col("at").min().alias("lost_at")
-    )
+    # entries are stored in time order: the first row of a deal is its first loss in the period
+    ent = ent.sort("at").unique("deal_id", keep="first", maintain_order=False)
+    return ent.select("deal_id", "city", "channel", "manager", pl.col("at").alias("lost_at"))
 
 
 def before_lost(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
@@ -140,14 +142,13 @@ def negative_status(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) 
     _, end = period_utc(filters, tz)
     keys = list(by)
     cohort = deals(snap, filters, [])
+    # the status at the end of the period: the entry that started before the end and was not
+    # followed by another one before it
     ent = (
-        snap.scan("entries")
-        .select("deal_id", "at", "seq", "stage")
-        .filter(pl.col("at") < end)
-        .join(cohort.select("deal_id"), on="deal_id", how="semi")
-        .group_by("deal_id")
-        .agg(pl.col("stage").sort_by("seq").last().alias("end_stage"))
-        .filter(pl.col("end_stage").is_in(["not_booked", "no_answer"]))
+        entries(snap, filters, ["stage", "next_at"], period=False)
+        .filter((pl.col("at") < end) & (pl.col("next_at").is_null() | (pl.col("next_at") >= end)))
+        .filter(pl.col("stage").is_in(["not_booked", "no_answer"]))
+        .select("deal_id", pl.col("stage").alias("end_stage"))
     )
     cohort = with_bucket(cohort.join(ent, on="deal_id", how="inner"), by, "created_at", filters, tz)
     t = deal_touches(snap, ["kind", "at", "duration_s", "answered"]).filter(pl.col("at") < end)
@@ -176,14 +177,9 @@ def interval(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.D
     period. Choice: ``manager`` is the deal's responsible user; touches at the same instant give 0."""
     by = check_by(by, DEAL_GROUPS, "touches.interval")
     tz = snap.timezone
-    _, end = period_utc(filters, tz)
-    t = snap.scan("touches").select("deal_id", "at", "city", "channel", "deal_user_id", "is_deleted")
-    t = apply_filters(t.rename({"deal_user_id": "manager"}), filters, tz).filter(pl.col("deal_id").is_not_null())
-    t = t.filter(pl.col("at") < end)
-    active = t.filter(in_period("at", filters, tz)).select("deal_id").unique()
-    t = t.join(active, on="deal_id", how="semi")
-    t = t.with_columns(prev=pl.col("at").shift(1).over("deal_id", order_by="at")).filter(in_period("at", filters, tz))
-    t = t.with_columns(d=seconds("at", "prev")).filter(valid_durations())
+    t = touches_scan(snap, ["deal_id", "at", "prev_at", "city", "channel", "deal_user_id", "is_deleted"])
+    t = apply_filters(t.rename({"deal_user_id": "manager"}), filters, tz, time_col="at")
+    t = t.filter(pl.col("deal_id").is_not_null()).with_columns(d=seconds("at", "prev_at")).filter(valid_durations())
     t = with_bucket(t, by, "at", filters, tz)
     return finish(aggregate(t, by, duration_stats()), snap, by, list(DURATION_COLUMNS))
 
@@ -258,15 +254,17 @@ def day_gaps(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.D
 
     Choice: a day with one completion has no gap; the statistics are over all gaps (of all days)."""
     by = check_by(by, ("manager",), "tasks.day_gaps")
-    t = _tasks(snap, filters, "completed_at", []).filter(pl.col("completed_at").is_not_null())
-    tz = snap.scan("users").select(pl.col("user_id").alias("manager"), "tz")
-    t = t.join(tz, on="manager", how="left").with_columns(pl.col("tz").fill_null(snap.timezone)).collect()
-    parts = []
-    for (zone,), part in t.partition_by("tz", as_dict=True).items():
-        parts.append(part.with_columns(day=pl.col("completed_at").dt.convert_time_zone(str(zone)).dt.date()))
-    t = pl.concat(parts) if parts else t.with_columns(day=pl.lit(None, dtype=pl.Date))
+    if has_columns(snap, "tasks", ["completed_day"]):
+        t = _tasks(snap, filters, "completed_at", ["completed_day"]).filter(pl.col("completed_at").is_not_null())
+        t = t.select("manager", "completed_at", pl.col("completed_day").alias("day")).collect()
+    else:
+        t = _tasks(snap, filters, "completed_at", []).filter(pl.col("completed_at").is_not_null())
+        users = snap.read("users")
+        t = with_completed_day(t.rename({"manager": "user_id"}).collect(), users, snap.timezone)
+        t = t.select(pl.col("user_id").alias("manager"), "completed_at", pl.col("completed_day").alias("day"))
+    same_day = (pl.col("manager") == pl.col("manager").shift(1)) & (pl.col("day") == pl.col("day").shift(1))
     t = t.sort("manager", "completed_at").with_columns(
-        d=seconds("completed_at", pl.col("completed_at").shift(1).over("manager", "day"))
+        d=pl.when(same_day).then(seconds("completed_at", pl.col("completed_at").shift(1)))
     )
     t = t.filter(valid_durations())
     agg = aggregate(t.lazy(), by, duration_stats(p90=False))
@@ -284,20 +282,8 @@ def leaderboard(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> p
     """
     check_by(by, ("manager",), "managers.leaderboard")
     by = ("manager",)
-    tz = snap.timezone
-    cohort = deals(snap, filters, ["reach_contract"])
-    t = deal_touches(snap, ["kind", "at", "deal_created_at"]).filter(in_period("deal_created_at", filters, tz))
-    per_touch = t.group_by("deal_id").agg(
-        pl.len().alias("touches"),
-        pl.col("at")
-        .filter(pl.col("kind").is_in(OUT_KINDS) & (pl.col("at") >= pl.col("deal_created_at")))
-        .min()
-        .alias("_first_out"),
-    )
-    per = cohort.join(per_touch, on="deal_id", how="left").with_columns(
-        pl.col("touches").fill_null(0),
-        ft=seconds("_first_out", "created_at"),
-    )
+    per = deals(snap, filters, ["reach_contract", "first_out_at", "n_touches"]).rename({"n_touches": "touches"})
+    per = per.with_columns(ft=seconds("first_out_at", "created_at"))
     board = per.group_by("manager").agg(
         pl.len().cast(pl.Int64).alias("deals"),
         pl.col("reach_contract").is_not_null().sum().cast(pl.Int64).alias("contracts"),

@@ -19,6 +19,7 @@ import pytest
 
 from etl.config import FUNNEL_STAGES, STAGE_POSITION
 from etl.snapshot import Snapshot, write_tables
+from report.metrics.derived import add_derived
 
 MSK = ZoneInfo("Europe/Moscow")
 UTC = ZoneInfo("UTC")
@@ -375,8 +376,11 @@ def write_snapshot(
     snapshot_id: str = "20260401T000000Z-00000001",
     data_as_of: str = "2026-04-01T00:00:00Z",
     quality: dict | None = None,
+    derived: bool = False,
 ) -> Snapshot:
     tables = build_tables(list(deals), list(touches), list(tasks), list(users))
+    if derived:  # the columns the build may precompute (report.metrics.derived)
+        tables = add_derived(tables)
     manifest = {
         "schema_version": 1,
         "snapshot_id": snapshot_id,
@@ -467,9 +471,11 @@ MARCH = [
 MARCH_USERS = [U(1, "Анна Петрова"), U(2, "Борис Иванов"), U(3, "Вера Смирнова")]
 
 
-@pytest.fixture
-def march(make_snapshot):
-    return make_snapshot(MARCH, users=MARCH_USERS)
+@pytest.fixture(params=["computed", "precomputed"])
+def march(make_snapshot, request):
+    """The March account, once as the build writes it today and once with the derived columns a
+    build may add (report.metrics.derived): every test must give the same answer on both."""
+    return make_snapshot(MARCH, users=MARCH_USERS, derived=request.param == "precomputed")
 
 
 # --- The touches account ------------------------------------------------------------------------
@@ -558,6 +564,6 @@ TASKS = [
 TOUCH_USERS = [U(1, "Анна Петрова"), U(2, "Борис Иванов"), U(3, "Вера Смирнова", city="Новосибирск")]
 
 
-@pytest.fixture
-def touch_account(make_snapshot):
-    return make_snapshot(TOUCH_DEALS, TOUCHES, TASKS, TOUCH_USERS)
+@pytest.fixture(params=["computed", "precomputed"])
+def touch_account(make_snapshot, request):
+    return make_snapshot(TOUCH_DEALS, TOUCHES, TASKS, TOUCH_USERS, derived=request.param == "precomputed")
