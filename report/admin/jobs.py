@@ -239,7 +239,8 @@ def start_or_join(
     join_wait_s: float = 5.0,
 ) -> StartResult:
     """Start a refresh, or join the one already running anywhere on this host."""
-    paths = RefreshPaths.of(data_dir)
+    paths = RefreshPaths.of(Path(data_dir).resolve())  # the children run in the repository folder
+    config_path = str(Path(config_path).resolve()) if config_path else None
     deadline = time.monotonic() + join_wait_s
     while True:
         fd = _open_lock(paths)
