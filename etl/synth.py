@@ -1750,6 +1750,12 @@ class _ExportWriter:
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = Path(out_dir)
+        if self.out_dir.exists() and not (
+            self.out_dir.is_dir() and (not any(self.out_dir.iterdir()) or (self.out_dir / "export.json").is_file())
+        ):  # replacing it would destroy something that is not a raw export
+            raise FileExistsError(
+                f"{self.out_dir} exists and is not a raw export folder (no export.json); not overwriting it"
+            )
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.tmp-", dir=self.out_dir.parent))
         os.chmod(self.tmp, 0o755)
@@ -1859,6 +1865,9 @@ def main(argv: list[str]) -> int:
     }
     try:
         account.export(args.out, end, source="emulator", pulled_at=end, extra=extra, progress=say)
+    except FileExistsError as exc:
+        say(f"error: {exc}")
+        return 1
     except OSError as exc:
         say(f"error: cannot write {args.out}: {exc.strerror or exc}")
         return 1

@@ -2,7 +2,7 @@
 
 Plausibility bounds are the DATA.md targets widened by about 5 points: with ~2 200 deals old enough
 to have run their course, a binomial share has a standard error of 1–2.5 points, so the bounds hold
-for any seed, and they fail if a behaviour is switched off or broken.
+for other seeds too (checked on seeds 1–11), and they fail if a behaviour is switched off or broken.
 """
 
 from __future__ import annotations
@@ -435,3 +435,12 @@ def test_demo_command_writes_an_export(tmp_path):
     assert meta["collections"]["leads"]["records"] > 50
     bad = subprocess.run([*cmd, "--end", "30.11.2026"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr and "Traceback" not in bad.stderr
+    # a folder that is not a raw export is never replaced
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    cmd[cmd.index(str(out))] = str(precious)
+    run = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and "not a raw export" in run.stderr and "Traceback" not in run.stderr
+    assert [p.name for p in precious.iterdir()] == ["notes.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo", "precious"]  # no temp folder left
