@@ -1093,7 +1093,8 @@ def generate_account(
     sel = miss_j == 1
     second_miss[miss_deal[sel]] = miss_t[sel]
     last_miss = np.full(n, -1, dtype=np.int64)
-    last_miss[miss_deal] = miss_t  # later j overwrite earlier (assignment order is index order)
+    has_miss = n_miss > 0
+    last_miss[has_miss] = miss_t[(np.cumsum(n_miss) - 1)[has_miss]]  # each deal's attempts are contiguous
     t_phone = np.where(
         reached & ~robot, work(t_first + n_miss * gap + np.where(n_miss > 0, _uniform(rng, 0, 1800, n), 0)), -1
     )
