@@ -103,12 +103,25 @@ def deals(
     if time_col:
         cols.append(time_col)
     cols = list(dict.fromkeys(cols))
-    lf = snap.scan("deals")
+    tz = snap.timezone
     derived = [c for c in cols if c in DEAL_COLS]
-    if derived and not has_columns(snap, "deals", derived):
-        lf = with_deal_extras(lf.drop(DEAL_COLS, strict=False), snap.scan("entries"), snap.scan("touches"))
-    lf = lf.select(cols).rename({"user_id": "manager"})
-    return apply_filters(lf, filters, snap.timezone, time_col=time_col)
+    if not derived or has_columns(snap, "deals", derived):
+        lf = snap.scan("deals").select(cols).rename({"user_id": "manager"})
+        return apply_filters(lf, filters, tz, time_col=time_col)
+    # Fallback: derive the per-deal facts now, only for the deals that can be in the result.
+    plain = [c for c in cols if c not in DEAL_COLS]
+    base = snap.scan("deals").select(plain).rename({"user_id": "manager"})
+    if time_col in DEAL_COLS:  # an entry-derived time in the period needs an entry in the period
+        base = apply_filters(base, filters, tz)
+        moved = snap.scan("entries").select("deal_id", "at").filter(in_period("at", filters, tz))
+        base = base.join(moved.select("deal_id").unique(), on="deal_id", how="semi")
+    else:
+        base = apply_filters(base, filters, tz, time_col=time_col)
+    ids = base.select("deal_id")
+    ent = snap.scan("entries").join(ids, on="deal_id", how="semi")
+    tou = snap.scan("touches").join(ids, on="deal_id", how="semi")
+    lf = with_deal_extras(base, ent, tou).select(["manager" if c == "user_id" else c for c in cols])
+    return lf.filter(in_period(time_col, filters, tz)) if time_col in DEAL_COLS else lf
 
 
 def entries(
@@ -130,12 +143,21 @@ def entries(
     return lf
 
 
-def touches_scan(snap: Snapshot, columns: Sequence[str]) -> pl.LazyFrame:
-    """The touches table with ``columns`` (``prev_at`` computed here when the build did not)."""
-    lf = snap.scan("touches")
-    if "prev_at" in columns and not has_columns(snap, "touches", ["prev_at"]):
-        lf = lf.with_columns(prev_touch_at())
-    return lf.select(list(dict.fromkeys(columns)))
+def touches_with_prev(snap: Snapshot, filters: Filters, columns: Sequence[str]) -> pl.LazyFrame:
+    """Touches in the period with ``prev_at`` (the deal's previous touch), ``manager`` = the deal's
+    responsible user. ``prev_at`` is computed here, for the deals touched in the period, when the
+    build did not."""
+    tz = snap.timezone
+    cols = list(dict.fromkeys(["deal_id", "at", "city", "channel", "deal_user_id", "is_deleted", *columns]))
+    if has_columns(snap, "touches", ["prev_at"]):
+        lf = snap.scan("touches").select([*cols, "prev_at"]).rename({"deal_user_id": "manager"})
+        return apply_filters(lf, filters, tz, time_col="at").filter(pl.col("deal_id").is_not_null())
+    _, end = period_utc(filters, tz)
+    lf = snap.scan("touches").select([*cols, "touch_id"]).rename({"deal_user_id": "manager"})
+    lf = apply_filters(lf, filters, tz).filter(pl.col("deal_id").is_not_null() & (pl.col("at") < end))
+    active = lf.filter(in_period("at", filters, tz)).select("deal_id").unique()
+    lf = lf.join(active, on="deal_id", how="semi").with_columns(prev_touch_at())
+    return lf.filter(in_period("at", filters, tz)).drop("touch_id")
 
 
 def deal_touches(snap: Snapshot, columns: Sequence[str] = ("kind", "at")) -> pl.LazyFrame:

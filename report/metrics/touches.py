@@ -26,7 +26,7 @@ from report.metrics.common import (
     rate,
     seconds,
     touch_counts,
-    touches_scan,
+    touches_with_prev,
     valid_durations,
     with_bucket,
 )
@@ -177,9 +177,7 @@ def interval(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.D
     period. Choice: ``manager`` is the deal's responsible user; touches at the same instant give 0."""
     by = check_by(by, DEAL_GROUPS, "touches.interval")
     tz = snap.timezone
-    t = touches_scan(snap, ["deal_id", "at", "prev_at", "city", "channel", "deal_user_id", "is_deleted"])
-    t = apply_filters(t.rename({"deal_user_id": "manager"}), filters, tz, time_col="at")
-    t = t.filter(pl.col("deal_id").is_not_null()).with_columns(d=seconds("at", "prev_at")).filter(valid_durations())
+    t = touches_with_prev(snap, filters, []).with_columns(d=seconds("at", "prev_at")).filter(valid_durations())
     t = with_bucket(t, by, "at", filters, tz)
     return finish(aggregate(t, by, duration_stats()), snap, by, list(DURATION_COLUMNS))
 

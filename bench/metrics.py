@@ -1,0 +1,345 @@
+"""Benchmark of the metric layer on synthetic accounts, and a cross-check against DuckDB SQL.
+
+    .venv/bin/python bench/metrics.py                       # 1-year (~100k deals) and 5-year accounts
+    .venv/bin/python bench/metrics.py --years 1 --repeat 7  # one account only
+    .venv/bin/python bench/metrics.py --work /tmp/mbench    # where raw exports and snapshots are kept
+
+For each account (generated with ``etl.synth`` and built with ``etl.build``, both kept under
+``--work`` and reused when present) and each period (the last full month, the last 365 days):
+- each tab's full metric set, cold (no metric cache; parquet in the OS page cache) and cached
+  (``report.cache.MetricCache``, filled once), median of ``--repeat`` runs;
+- six metrics written again in DuckDB SQL over the same parquet files: results must be equal
+  (``polars.testing.assert_frame_equal``), and the polars/DuckDB time ratio is reported.
+
+Targets (issue 4): ratio ≤ 1.0; each tab cold ≤ 300 ms at one year and ≤ 1 s at five years;
+cached ≤ 30 ms. DuckDB is a bench-only dependency (requirements-dev.txt).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+from polars.testing import assert_frame_equal
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from etl.snapshot import Snapshot, open_current  # noqa: E402
+from report.cache import MetricCache  # noqa: E402
+from report.metrics.common import period_utc  # noqa: E402
+from report.metrics.filters import Filters  # noqa: E402
+from report.metrics.registry import TABS, for_tab, get  # noqa: E402
+
+END = datetime(2026, 11, 1, tzinfo=UTC)
+TARGET_COLD_MS = {1: 300.0, 5: 1000.0}
+TARGET_CACHED_MS = 30.0
+
+
+# --- data ------------------------------------------------------------------------------------
+
+
+def derived_copy(snap: Snapshot, work: Path) -> Snapshot:
+    """The same snapshot with the build-time columns of report.metrics.derived added (what the
+    build would write if it called ``add_derived``); kept under ``work``."""
+    import json
+
+    from etl.snapshot import TABLES, write_tables
+    from report.metrics.derived import add_derived
+
+    folder = work / f"derived-{snap.id}"
+    if (folder / "manifest.json").exists():
+        return Snapshot.open(folder)
+    t0 = time.perf_counter()
+    tables = add_derived({t: snap.read(t) for t in TABLES}, snap.timezone)
+    seconds = time.perf_counter() - t0
+    manifest = json.loads((snap.path / "manifest.json").read_text(encoding="utf-8"))
+    manifest["snapshot_id"] = f"{snap.id}-derived"
+    write_tables(folder, tables, manifest)
+    print(f"  derived columns added in {seconds:.1f} s (the build's extra cost)", flush=True)
+    return Snapshot.open(folder)
+
+
+def ensure_snapshot(work: Path, years: int, deals_per_year: int, seed: int) -> Snapshot:
+    """Generate the raw export and build the snapshot once; reuse them on later runs."""
+    from etl.build import build_snapshot
+    from etl.config import load_config
+
+    tag = f"{years}y-{deals_per_year}-s{seed}"
+    raw = work / f"raw-{tag}"
+    data = work / f"data-{tag}"
+    config = load_config()
+    snaps = data / config.snapshots_dir
+    if (snaps / "CURRENT").exists():
+        return open_current(snaps)
+    if not (raw / "export.json").exists():
+        from etl.synth import generate_account, write_raw_export
+
+        t0 = time.perf_counter()
+        account = generate_account(seed=seed, deals_per_year=deals_per_year, years=years, end=END)
+        write_raw_export(raw, account.as_of(END), pulled_at=END)
+        print(f"  generated {raw} in {time.perf_counter() - t0:.0f} s", flush=True)
+    t0 = time.perf_counter()
+    build_snapshot(raw, config, data)
+    print(f"  built snapshot in {time.perf_counter() - t0:.0f} s", flush=True)
+    return open_current(snaps)
+
+
+# --- DuckDB versions of six metrics (same definitions, same filters: none but the period) -----
+
+STAGES = [
+    "lead",
+    "phone",
+    "booked",
+    "attended",
+    "contract",
+    "won",
+    "not_booked",
+    "no_answer",
+    "no_show",
+    "lost",
+    "other",
+]
+STAGES_SQL = ", ".join(f"('{s}', {i})" for i, s in enumerate(STAGES))
+
+
+def _rate(num: str, den: str) -> str:
+    return f"CASE WHEN ({den}) > 0 THEN CAST({num} AS DOUBLE) / ({den}) END"
+
+
+def sql_funnel_cohort(p: dict[str, str]) -> str:
+    funnel = ["lead", "phone", "booked", "attended", "contract"]
+    reached = ", ".join(["count(*) AS lead"] + [f"count(reach_{s}) AS {s}" for s in funnel[1:]])
+    return f"""
+    WITH d AS (SELECT stage, reach_phone, reach_booked, reach_attended, reach_contract FROM read_parquet('{p["deals"]}')
+               WHERE NOT is_deleted AND created_at >= $s AND created_at < $e),
+    stages(stage, ord) AS (VALUES {STAGES_SQL}),
+    r AS (UNPIVOT (SELECT {reached} FROM d) ON lead, phone, booked, attended, contract INTO NAME stage VALUE reached),
+    c AS (SELECT stage, count(*) AS current FROM d GROUP BY stage),
+    j AS (SELECT s.stage, s.ord, r.reached, coalesce(c.current, 0) AS current,
+                 (SELECT count(*) FROM d) AS lead_n
+          FROM stages s LEFT JOIN r USING (stage) LEFT JOIN c USING (stage))
+    SELECT stage, reached,
+           CASE WHEN ord < 4 THEN reached - lead(reached) OVER (ORDER BY ord) END AS dropped,
+           CASE WHEN ord BETWEEN 1 AND 4 THEN {_rate("reached", "lag(reached) OVER (ORDER BY ord)")} END AS conv_prev,
+           CASE WHEN ord <= 4 THEN {_rate("reached", "lead_n")} END AS conv_lead,
+           current
+    FROM j ORDER BY ord"""
+
+
+def sql_funnel_flow(p: dict[str, str]) -> str:
+    return f"""
+    WITH stages(stage, ord) AS (VALUES {STAGES_SQL}),
+    a AS (SELECT 'lead' AS stage, count(*) AS entries FROM read_parquet('{p["deals"]}')
+          WHERE NOT is_deleted AND created_at >= $s AND created_at < $e
+          UNION ALL
+          SELECT stage, count(*) FROM read_parquet('{p["entries"]}')
+          WHERE NOT is_deleted AND is_stage_entry AND stage <> 'lead' AND "at" >= $s AND "at" < $e GROUP BY stage),
+    j AS (SELECT s.stage, s.ord, coalesce(a.entries, 0) AS entries FROM stages s LEFT JOIN a USING (stage))
+    SELECT stage, entries,
+           CASE WHEN ord BETWEEN 1 AND 4 THEN {_rate("entries", "lag(entries) OVER (ORDER BY ord)")} END AS conv_prev
+    FROM j ORDER BY ord"""
+
+
+def sql_stage_to_stage(p: dict[str, str]) -> str:
+    funnel = ["lead", "phone", "booked", "attended", "contract"]
+    parts = []
+    for i, (a, b) in enumerate(zip(funnel[:-1], funnel[1:], strict=True)):
+        parts.append(
+            f"SELECT '{a}→{b}' AS transition, {i + 1} AS ord, "
+            f"(epoch_us(reach_{b}) - epoch_us(reach_{a})) / 1e6 AS d FROM d WHERE reach_{b} >= $s AND reach_{b} < $e"
+        )
+    return f"""
+    WITH d AS (SELECT reach_lead, reach_phone, reach_booked, reach_attended, reach_contract
+               FROM read_parquet('{p["deals"]}') WHERE NOT is_deleted),
+    x AS ({" UNION ALL ".join(parts)})
+    SELECT transition, count(*) AS n, avg(d) AS mean_s, median(d) AS median_s, quantile_cont(d, 0.9) AS p90_s
+    FROM x WHERE d >= 0 GROUP BY transition, ord ORDER BY ord"""
+
+
+def sql_before_lost(p: dict[str, str]) -> str:
+    return f"""
+    WITH lost AS (SELECT deal_id, min("at") AS lost_at FROM read_parquet('{p["entries"]}')
+                  WHERE NOT is_deleted AND is_stage_entry AND stage = 'lost' AND "at" >= $s AND "at" < $e GROUP BY deal_id),
+    t AS (SELECT t.deal_id, count(*) AS touches,
+                 count(*) FILTER (WHERE kind IN ('call_in', 'call_out')) AS calls,
+                 count(*) FILTER (WHERE kind IN ('sms_in', 'sms_out')) AS sms
+          FROM read_parquet('{p["touches"]}') t JOIN lost l ON t.deal_id = l.deal_id
+          WHERE NOT t.is_deleted AND t."at" <= l.lost_at GROUP BY t.deal_id)
+    SELECT count(*) AS n, avg(coalesce(touches, 0)) AS mean_touches, avg(coalesce(calls, 0)) AS mean_calls,
+           avg(coalesce(sms, 0)) AS mean_sms
+    FROM lost LEFT JOIN t USING (deal_id)"""
+
+
+def sql_calls_by_manager(p: dict[str, str]) -> str:
+    return f"""
+    WITH c AS (SELECT user_id, kind, duration_s, answered FROM read_parquet('{p["touches"]}')
+               WHERE NOT coalesce(is_deleted, false) AND kind IN ('call_in', 'call_out') AND "at" >= $s AND "at" < $e),
+    g AS (SELECT user_id, count(*) FILTER (WHERE kind = 'call_in') AS incoming,
+                 count(*) FILTER (WHERE kind = 'call_out') AS outgoing,
+                 count(*) FILTER (WHERE answered) AS answered, sum(duration_s) AS total_duration_s,
+                 avg(duration_s) FILTER (WHERE answered) AS mean_answered_s
+          FROM c GROUP BY user_id)
+    SELECT coalesce(u.name, 'id ' || g.user_id) AS manager, incoming, outgoing, answered, total_duration_s, mean_answered_s
+    FROM g LEFT JOIN read_parquet('{p["users"]}') u USING (user_id) ORDER BY g.user_id NULLS LAST"""
+
+
+def sql_day_gaps(p: dict[str, str], tz: str) -> str:
+    return f"""
+    WITH t AS (SELECT t.user_id, t.completed_at, coalesce(u.tz, '{tz}') AS tz
+               FROM read_parquet('{p["tasks"]}') t LEFT JOIN read_parquet('{p["users"]}') u USING (user_id)
+               WHERE NOT coalesce(t.is_deleted, false) AND t.completed_at >= $s AND t.completed_at < $e),
+    l AS (SELECT user_id, completed_at, CAST(timezone(tz, completed_at) AS DATE) AS day FROM t),
+    g AS (SELECT user_id, (epoch_us(completed_at)
+                 - epoch_us(lag(completed_at) OVER (PARTITION BY user_id, day ORDER BY completed_at))) / 1e6 AS d FROM l)
+    SELECT coalesce(u.name, 'id ' || g.user_id) AS manager, count(*) AS n, avg(d) AS mean_s, median(d) AS median_s
+    FROM g LEFT JOIN read_parquet('{p["users"]}') u USING (user_id)
+    WHERE d IS NOT NULL AND d >= 0 GROUP BY g.user_id, u.name ORDER BY g.user_id"""
+
+
+DUCK: dict[str, tuple[tuple[str, ...], Callable[..., str]]] = {
+    "funnel.cohort": ((), sql_funnel_cohort),
+    "funnel.flow": ((), sql_funnel_flow),
+    "time.stage_to_stage": ((), sql_stage_to_stage),
+    "touches.before_lost": ((), sql_before_lost),
+    "calls.by_manager": (("manager",), sql_calls_by_manager),
+    "tasks.day_gaps": (("manager",), sql_day_gaps),
+}
+
+
+# --- timing ------------------------------------------------------------------------------------
+
+
+def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
+    """Median wall time in ms over ``repeat`` runs (after one warm-up run) and the last result."""
+    result = fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times), result
+
+
+def tab_filters(tab: str, f: Filters) -> Filters:
+    return f.with_(channel="office") if tab == "touches_office" else f
+
+
+def tab_calls(tab: str) -> list[tuple[str, tuple[str, ...]]]:
+    """What a tab computes on first display: each metric without breakdown; the heat map by city."""
+    calls = [(m.id, ()) for m in for_tab(tab) if m.id not in ("managers.leaderboard", "office.load")]
+    calls += [(m.id, (m.breakdowns[0],)) for m in for_tab(tab) if m.id in ("managers.leaderboard", "office.load")]
+    if tab == "time":
+        calls.append(("time.stage_to_stage", ("city",)))
+    return calls
+
+
+class _Lines(list):
+    """Lines of the report, printed as they come."""
+
+    def append(self, line: str) -> None:
+        print(line, flush=True)
+        super().append(line)
+
+
+def bench_account(snap: Snapshot, years: int, repeat: int, label: str) -> list[str]:
+    import duckdb
+
+    lines: list[str] = _Lines()
+    last_month_end = date(END.year, END.month, 1) - timedelta(days=1)
+    periods = {
+        "month": Filters(last_month_end.replace(day=1), last_month_end, grain="day"),
+        "year": Filters(last_month_end - timedelta(days=364), last_month_end, grain="month"),
+    }
+    counts = snap.row_counts
+    lines.append(
+        f"\n## {years}-year account, {label}: snapshot {snap.id}: "
+        + ", ".join(f"{k} {counts.get(k, 0):,}" for k in ("deals", "entries", "touches", "tasks"))
+    )
+    target = TARGET_COLD_MS.get(years, 1000.0)
+    for pname, f in periods.items():
+        lines.append(f"\nperiod {pname}: {f.date_from} … {f.date_to}")
+        lines.append(
+            f"{'tab':<16}{'metrics':>8}{'cold ms':>10}{'cached ms':>11}   targets: cold ≤ {target:.0f}, cached ≤ {TARGET_CACHED_MS:.0f}"
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            cache = MetricCache(Path(tmp) / "cache", 256 * 2**20)
+            for tab in TABS:
+                ff = tab_filters(tab, f)
+                calls = tab_calls(tab)
+
+                def cold(calls=calls, ff=ff):
+                    return [get(mid).fn(snap, ff, by) for mid, by in calls]
+
+                def cached(calls=calls, ff=ff, cache=cache):
+                    return [cache.compute(snap, mid, ff, by) for mid, by in calls]
+
+                cold_ms, _ = timed(cold, repeat)
+                cached_ms, _ = timed(cached, repeat)
+                flag = "" if cold_ms <= target and cached_ms <= TARGET_CACHED_MS else "   MISSED"
+                lines.append(f"{tab:<16}{len(calls):>8}{cold_ms:>10.0f}{cached_ms:>11.1f}{flag}")
+            slowest = sorted(
+                (
+                    (timed(lambda m=m, f=f: m.fn(snap, f, ()), 3)[0], m.id)
+                    for m in for_tab("touches_all") + for_tab("funnels") + for_tab("time")
+                ),
+                reverse=True,
+            )[:5]
+            lines.append("slowest metrics (ms): " + ", ".join(f"{mid} {ms:.0f}" for ms, mid in slowest))
+
+        # DuckDB cross-check
+        paths = {t: str(snap.path / f"{t}.parquet") for t in ("deals", "entries", "touches", "tasks", "users")}
+        start, end = period_utc(f, snap.timezone)
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET threads = 2")
+        lines.append(f"{'metric (vs DuckDB)':<24}{'polars ms':>10}{'duckdb ms':>10}{'ratio':>8}  equal")
+        for mid, (by, make_sql) in DUCK.items():
+            sql = make_sql(paths, snap.timezone) if mid == "tasks.day_gaps" else make_sql(paths)
+            pms, pdf = timed(lambda mid=mid, by=by, f=f: get(mid).fn(snap, f, by), repeat)
+            params = {"s": start, "e": end}
+            dms, ddf = timed(lambda sql=sql, con=con, params=params: con.execute(sql, params).pl(), repeat)
+            assert_frame_equal(pdf, ddf, check_dtypes=False, rel_tol=1e-9, abs_tol=1e-6)
+            ratio = pms / dms
+            lines.append(f"{mid:<24}{pms:>10.1f}{dms:>10.1f}{ratio:>8.2f}  yes{'' if ratio <= 1.0 else '   MISSED'}")
+        con.close()
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--years", type=int, action="append", help="account sizes in years (default: 1 and 5)")
+    ap.add_argument("--deals-per-year", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "report-metrics-bench")
+    ap.add_argument(
+        "--variant",
+        choices=("built", "derived", "both"),
+        default="both",
+        help="the snapshot as etl.build writes it, with report.metrics.derived columns added, or both",
+    )
+    args = ap.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    out = [
+        f"# bench/metrics.py — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, polars {pl.__version__}, repeat {args.repeat}"
+    ]
+    for years in args.years or [1, 5]:
+        print(f"preparing the {years}-year account …", flush=True)
+        snap = ensure_snapshot(args.work, years, args.deals_per_year, args.seed)
+        if args.variant in ("built", "both"):
+            out += bench_account(snap, years, args.repeat, "as built")
+        if args.variant in ("derived", "both"):
+            out += bench_account(derived_copy(snap, args.work), years, args.repeat, "with derived columns")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
