@@ -1,0 +1,50 @@
+"""The derived columns a build may precompute (report.metrics.derived), checked by hand on the two
+accounts of conftest.py.  (Every metric test also runs on snapshots with and without them.)"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+from conftest import MARCH, MARCH_USERS, TASKS, TOUCH_DEALS, TOUCH_USERS, TOUCHES, build_tables, t
+
+from report.metrics.derived import DEAL_COLS, add_derived
+
+
+def test_entries_next_at_and_deal_facts():
+    """#2: created → booked 03-03 11:00 → no_show 03-04 12:00 → booked 03-10 12:00 → lost; so its
+    first booking is 03-03 11:00 and the re-booking 03-10 12:00.  #4: no_answer 03-11 09:00 → lost
+    03-12 09:00 straight from no_answer."""
+    tables = add_derived(build_tables(MARCH, users=MARCH_USERS))
+    e = tables["entries"].filter(pl.col("deal_id") == 2).sort("seq")
+    assert e["next_at"].to_list() == [*e["at"].to_list()[1:], None]
+    d = {r["deal_id"]: r for r in tables["deals"].to_dicts()}
+    assert d[2]["first_booked_at"] == t("2026-03-03 11:00") and d[2]["rebooked_at"] == t("2026-03-10 12:00")
+    assert d[4]["first_no_answer_at"] == t("2026-03-11 09:00")
+    assert d[4]["lost_from_no_answer_at"] == t("2026-03-12 09:00")
+    assert d[10]["lost_from_no_answer_at"] is None  # lost from attended
+    assert d[1]["n_touches"] == 0 and d[1]["first_out_at"] is None
+    assert tables["deals"].columns[-len(DEAL_COLS) :] == list(DEAL_COLS)
+    assert tables["entries"]["at"].is_sorted()  # row order kept
+
+
+def test_touches_prev_at_and_deal_counts():
+    """#22 got t5 (10:06) then t6 (10:20); unattributed t7 has no previous touch.  #21: 4 touches,
+    3 calls, 1 SMS; its first outgoing touch at or after creation is t2 (t1 came 5 minutes before)."""
+    tables = add_derived(build_tables(TOUCH_DEALS, TOUCHES, TASKS, TOUCH_USERS))
+    tt = {r["touch_id"]: r for r in tables["touches"].to_dicts()}
+    assert tt[6]["prev_at"] == t("2026-03-10 10:06") and tt[5]["prev_at"] is None
+    assert tt[7]["prev_at"] is None
+    d = {r["deal_id"]: r for r in tables["deals"].to_dicts()}
+    assert (d[21]["n_touches"], d[21]["n_calls"], d[21]["n_sms"]) == (4, 3, 1)
+    assert d[21]["first_out_at"] == t("2026-03-02 10:30")
+    assert d[23]["n_touches"] == 0
+
+
+def test_tasks_completed_day_in_the_users_zone():
+    """Vera (Новосибирск, +4 h from Moscow) completed K9 at 23:00 on the 10th and K10 at 01:00 on the
+    11th, local time; Anna (Moscow) completed K1 on 03-03."""
+    tables = add_derived(build_tables(TOUCH_DEALS, TOUCHES, TASKS, TOUCH_USERS))
+    day = dict(zip(tables["tasks"]["task_id"], tables["tasks"]["completed_day"], strict=True))
+    assert day[9] == date(2026, 3, 10) and day[10] == date(2026, 3, 11) and day[1] == date(2026, 3, 3)
+    assert day[3] is None  # still open
