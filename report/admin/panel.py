@@ -32,7 +32,10 @@ def panel_layout(lang: str) -> html.Div:
     actx = context() if flask.has_request_context() else None
     user = current_admin(actx) if actx else None
     enabled = bool(actx and actx.settings.admin_enabled)
-    running = bool(user and actx and jobs.RefreshPaths.of(actx.data_dir).current.exists())
+    cur = jobs.read_json(jobs.RefreshPaths.of(actx.data_dir).current) if (user and actx) else None
+    running = bool(cur and cur.get("refresh_id"))
+    # A page opened mid-refresh watches it too: it re-renders from the new snapshot when it lands.
+    job = {"refresh_id": cur["refresh_id"], "joined": True} if running and cur else None
     return html.Div(
         [
             html.Div(
@@ -73,7 +76,7 @@ def panel_layout(lang: str) -> html.Div:
             ),
             html.Div(id=ids.MESSAGE, className="small"),
             html.Div(id=ids.RESULT, className="small", style={"maxWidth": "32rem"}),
-            dcc.Store(id=ids.JOB),
+            dcc.Store(id=ids.JOB, data=job),
             dcc.Interval(id=ids.INTERVAL, interval=POLL_MS, disabled=not running),
         ],
         id=ids.ROOT,

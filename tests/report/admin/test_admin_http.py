@@ -192,3 +192,16 @@ def test_signing_in_returns_to_the_view_the_admin_came_from(app_factory):
     nxt = html.unescape(re.search(r'name="next" value="([^"]+)"', page).group(1))  # as the browser reads it
     resp = client.post("/admin/login", data={"csrf": csrf, "user": "admin", "password": ADMIN_PASSWORD, "next": nxt})
     assert resp.status_code == 303 and unquote(resp.headers["Location"]).endswith(view)
+
+
+def test_a_page_opened_during_a_refresh_watches_it(app_factory, data_dir):
+    """current.json names the running refresh: the admin's page polls it and will re-render when it lands."""
+    paths = jobs.RefreshPaths.of(data_dir)
+    paths.root.mkdir(parents=True, exist_ok=True)
+    jobs.write_json(paths.current, {"refresh_id": "r-running", "pid": None, "who": "admin"})
+    client = app_factory(REPORT_ADMIN_PASSWORD=ADMIN_PASSWORD).server.test_client()
+    login(client)
+    layout = client.get("/_dash-layout").json
+    assert _find(layout, ids.INTERVAL)["disabled"] is False
+    assert _find(layout, ids.JOB)["data"] == {"refresh_id": "r-running", "joined": True}
+    assert _find(layout, ids.CANCEL)["style"] == {}
