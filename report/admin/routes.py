@@ -6,10 +6,12 @@ checks the admin itself), so hiding a button is never what protects anything.
 
 from __future__ import annotations
 
+import collections
 import html
 import logging
 import re
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,38 @@ OPEN_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico", "/favi
 ADMIN_PREFIX = "/admin/"
 
 
+class FailureThrottle:
+    """Per-address brake on password guessing: after ``limit`` failures within ``window_s``, refuse.
+
+    In memory, per process (each gunicorn worker counts its own): enough to turn an online guess
+    into a slow crawl without any shared state.
+    """
+
+    def __init__(self, limit: int = 5, window_s: float = 300.0) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._fails: dict[str, collections.deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, addr: str, now: float) -> collections.deque[float]:
+        q = self._fails.setdefault(addr, collections.deque())
+        while q and now - q[0] > self.window_s:
+            q.popleft()
+        return q
+
+    def blocked(self, addr: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            return len(self._recent(addr, now)) >= self.limit
+
+    def fail(self, addr: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            self._recent(addr, now).append(now)
+            if len(self._fails) > 10_000:  # a flood of addresses: forget the oldest
+                self._fails.pop(next(iter(self._fails)))
+
+
 @dataclass(frozen=True)
 class AdminContext:
     """Everything the admin routes and callbacks need, fixed at install time."""
@@ -40,6 +74,7 @@ class AdminContext:
     environ: dict[str, str] = field(repr=False)
     asset_css: str = "/assets/bootstrap.min.css"
     cancel_timeout_s: float = jobs.DEFAULT_CANCEL_TIMEOUT_S
+    throttle: FailureThrottle = field(default_factory=FailureThrottle, repr=False, compare=False)
 
     @property
     def redact_values(self) -> tuple[str, ...]:
@@ -180,8 +215,12 @@ def _api_admin(ctx: AdminContext) -> tuple[str | None, Response | None]:
         )
     creds = request.authorization
     if creds is not None and creds.type == "basic":
+        addr = request.remote_addr or "?"
+        if ctx.throttle.blocked(addr):
+            return None, _json_error(429, "too_many_failures", "too many failed sign-ins; try again later")
         if auth.check_admin(settings, creds.username, creds.password):
             return settings.admin_user, None
+        ctx.throttle.fail(addr)
         return None, _unauthorized()
     user = current_admin(ctx)
     if user:
@@ -237,6 +276,10 @@ LOGIN_TEXTS = {
     "submit": ("Войти", "Sign in"),
     "bad": ("Неверное имя пользователя или пароль.", "Wrong user name or password."),
     "csrf": ("Форма устарела, попробуйте ещё раз.", "The form expired; please try again."),
+    "throttled": (
+        "Слишком много неудачных попыток входа; попробуйте через несколько минут.",
+        "Too many failed sign-ins; try again in a few minutes.",
+    ),
     "disabled": (
         "Вход администратора отключён: пароль администратора не задан (REPORT_ADMIN_PASSWORD или "
         "REPORT_ADMIN_PASSWORD_HASH). Обновлять данные можно только из командной строки: "
@@ -310,7 +353,11 @@ def register(server: flask.Flask, ctx: AdminContext) -> None:
         token = session.get(auth.S_CSRF)
         if not isinstance(token, str) or not secrets.compare_digest(token, request.form.get("csrf", "")):
             return _login_page(ctx, lang, _lt("csrf", lang), status=400)
+        addr = request.remote_addr or "?"
+        if ctx.throttle.blocked(addr):
+            return _login_page(ctx, lang, _lt("throttled", lang), status=429)
         if not auth.check_admin(ctx.settings, request.form.get("user"), request.form.get("password")):
+            ctx.throttle.fail(addr)
             return _login_page(ctx, lang, _lt("bad", lang), status=401)
         session.pop(auth.S_CSRF, None)
         session[auth.S_ADMIN] = ctx.settings.admin_user

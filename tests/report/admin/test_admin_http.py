@@ -205,3 +205,12 @@ def test_a_page_opened_during_a_refresh_watches_it(app_factory, data_dir):
     assert _find(layout, ids.INTERVAL)["disabled"] is False
     assert _find(layout, ids.JOB)["data"] == {"refresh_id": "r-running", "joined": True}
     assert _find(layout, ids.CANCEL)["style"] == {}
+
+
+def test_password_guessing_is_stopped_after_five_failures(app_factory):
+    client = app_factory(REPORT_ADMIN_PASSWORD=ADMIN_PASSWORD).server.test_client()
+    for guess in range(5):
+        assert client.get("/admin/refresh/status", auth=("admin", f"guess{guess}")).status_code == 401
+    # Even the right password is refused now, from this address, for a while (5 minutes).
+    assert client.get("/admin/refresh/status", auth=("admin", ADMIN_PASSWORD)).status_code == 429
+    assert login(client).status_code == 429
