@@ -123,12 +123,12 @@ def register_callbacks(app: dash.Dash, actx: AdminContext) -> None:
         Output(ids.LOGIN_LINK, "href"),
         Output(ids.LOGOUT, "children"),
         Output(ids.USER, "children"),
-        Input(report_ids.STATE, "data"),
+        Input(report_ids.LANG_SWITCH, "value"),
         prevent_initial_call=True,
     )
-    def relabel(state):
+    def relabel(lang_value):
         """Follow the report's language switch (the layout was rendered in the default language)."""
-        lang = _lang_of(state, actx.default_lang)
+        lang = _lang_of({"lang": lang_value}, actx.default_lang)
         href = "/admin/login" + ("?lang=en" if lang == "en" else "")
         user = current_admin(actx) or ""
         return (

@@ -214,3 +214,22 @@ def test_password_guessing_is_stopped_after_five_failures(app_factory):
     # Even the right password is refused now, from this address, for a while (5 minutes).
     assert client.get("/admin/refresh/status", auth=("admin", ADMIN_PASSWORD)).status_code == 429
     assert login(client).status_code == 429
+
+
+def test_the_panel_follows_the_language_switch(app_factory):
+    client = app_factory(REPORT_ADMIN_PASSWORD=ADMIN_PASSWORD).server.test_client()
+    login(client)
+    deps = client.get("/_dash-dependencies").json
+    dep = next(d for d in deps if f"{ids.REFRESH}.children" in d["output"])
+    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in dep["output"].strip(".").split("...")]
+    payload = {
+        "output": dep["output"],
+        "outputs": outputs,
+        "inputs": [{"id": "lang-switch", "property": "value", "value": "en"}],
+        "changedPropIds": ["lang-switch.value"],
+        "state": [],
+    }
+    resp = client.post("/_dash-update-component", json=payload).json["response"]
+    assert resp[ids.REFRESH]["children"] == "Refresh data"
+    assert resp[ids.USER]["children"] == "Admin: admin"
+    assert resp[ids.LOGIN_LINK]["href"] == "/admin/login?lang=en"
