@@ -182,7 +182,8 @@ def register_callbacks(app: dash.Dash, actx: AdminContext) -> None:
             # Re-emit the view state (marked with the refresh) so the page re-renders from the new
             # snapshot; nothing else changes in the view.
             new_state = {**state, "_refreshed": last.get("refresh_id")}
-        bar_style = wrap_style if watched else HIDDEN
-        pct = 100 if last.get("result") == "succeeded" else 0
-        stage = t("stage_done", lang) if last.get("result") == "succeeded" else ""
+        succeeded = last.get("result") == "succeeded"
+        bar_style = wrap_style if watched and succeeded else HIDDEN  # a failure is said in words, not a bar
+        pct = 100 if succeeded else 0
+        stage = t("stage_done", lang) if succeeded else ""
         return pct, f"{pct} %", color, False, bar_style, stage, result, "", True, False, HIDDEN, new_state
