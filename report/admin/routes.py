@@ -28,6 +28,11 @@ CONTEXT_KEY = "REPORT_ADMIN"
 #: Paths a viewer without the key may still fetch: static code and styles, no data.
 OPEN_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico", "/favicon.ico")
 ADMIN_PREFIX = "/admin/"
+#: The admin routes check the admin themselves, so they pass the viewer gate (any other /admin/…
+#: path would be Dash's catch-all page and stays gated).
+ADMIN_ROUTES = frozenset(
+    {"/admin/login", "/admin/logout", "/admin/refresh", "/admin/refresh/status", "/admin/refresh/cancel"}
+)
 
 
 class FailureThrottle:
@@ -141,7 +146,7 @@ def _viewer_gate(ctx: AdminContext) -> Response | None:
     if not settings.viewer_key_required:
         return None
     path = request.path
-    if path.startswith(ADMIN_PREFIX) or path.startswith(OPEN_PREFIXES):
+    if path in ADMIN_ROUTES or path.startswith(OPEN_PREFIXES):
         return None
     secret_key = flask.current_app.secret_key
     if auth.session_viewer(session, secret_key, settings) or current_admin(ctx):

@@ -66,6 +66,8 @@ def test_viewer_key_gate_on_pages_and_callbacks(app_factory):
     assert client.post("/_dash-update-component", json={}).status_code == 403
     assert client.get("/funnels?key=wrong").status_code == 403
     assert client.get("/assets/bootstrap.min.css").status_code == 200  # code and styles, no data
+    assert client.get("/admin/login").status_code == 200  # an admin signs in without the viewer key
+    assert client.get("/admin/anything-else").status_code == 403
     # The shared link: the key is taken, remembered in the session, and dropped from the address.
     first = client.get(f"/funnels?lang=en&key={VIEWER_KEY}")
     assert first.status_code == 303 and first.headers["Location"].endswith("/funnels?lang=en")
