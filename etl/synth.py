@@ -325,7 +325,7 @@ class SynthAccount:
                 if progress:
                     progress(f"leads and contacts written ({writer.summary['leads']['records']} leads)")
                 for lo in range(0, len(self.events["created"]), chunk):
-                    writer.add("events", self._events(ts, lo, lo + chunk))
+                    writer.add_lines("events", *self._event_lines(ts, lo, lo + chunk))
                 if progress:
                     progress(f"events written ({writer.summary['events']['records']})")
                 for lo in range(0, len(self.notes["created"]), chunk):
@@ -657,6 +657,49 @@ class SynthAccount:
                 }
             )
         return out
+
+    def _event_lines(self, ts: int, lo: int, hi: int) -> tuple[list[str], int | None]:
+        """The JSON lines of :meth:`_events` (same bytes), formatted straight from the arrays.
+
+        Events are most of an export; skipping the dicts and the JSON encoder makes it ~3× cheaper.
+        Every value is a number or a fixed ASCII string, so no escaping is needed (the host is escaped).
+        """
+        e = self.events
+        n = int(np.searchsorted(e["created"], ts, side="right"))
+        hi = min(hi, n)
+        lo = min(lo, hi)
+        if hi <= lo:
+            return [], None
+        host = json.dumps(self.params.host, ensure_ascii=False)[1:-1]
+        acc = self.params.account_id
+        uids = [0, *self.user_ids.tolist()]  # index by + 1: -1 (robot) → 0
+        created = e["created"][lo:hi].tolist()
+        typ, ent, eid = e["type"][lo:hi].tolist(), e["etype"][lo:hi].tolist(), e["eid"][lo:hi].tolist()
+        by = e["by"][lo:hi].tolist()
+        a0, a1, b0, b1 = (e[k][lo:hi].tolist() for k in ("a0", "a1", "b0", "b1"))
+        ent_names = ("lead", "contact", "task")
+        out = []
+        for i in range(hi - lo):
+            ty = typ[i]
+            if ty == 0:
+                va, vb = f'[{{"lead_status":{{"id":{a0[i]},"pipeline_id":{a1[i]}}}}}]', "[]"
+            elif ty == 1:
+                va = f'[{{"lead_status":{{"id":{a0[i]},"pipeline_id":{a1[i]}}}}}]'
+                vb = f'[{{"lead_status":{{"id":{b0[i]},"pipeline_id":{b1[i]}}}}}]'
+            elif ty == 2:
+                va = f'[{{"responsible_user":{{"id":{uids[a0[i] + 1]}}}}}]'
+                vb = f'[{{"responsible_user":{{"id":{uids[b0[i] + 1]}}}}}]'
+            elif ty >= 7:
+                va, vb = f'[{{"note":{{"id":{a0[i]}}}}}]', "[]"
+            else:
+                va = vb = "[]"
+            sid = f"{created[i]:x}{lo + i:07x}"
+            out.append(
+                f'{{"id":"{sid}","type":"{EVENT_TYPES[ty]}","entity_id":{eid[i]},"entity_type":"{ent_names[ent[i]]}",'
+                f'"created_by":{uids[by[i] + 1]},"created_at":{created[i]},"value_after":{va},"value_before":{vb},'
+                f'"account_id":{acc},"_links":{{"self":{{"href":"{host}/api/v4/events/{sid}"}}}}}}'
+            )
+        return out, max(created)
 
     # -------------------------------------------------------------- notes
     def _notes(self, ts: int, lo: int = 0, hi: int | None = None) -> dict[str, list[dict[str, Any]]]:
@@ -1775,6 +1818,16 @@ class _ExportWriter:
         stamps = [v for r in records if isinstance(v := r.get(key), int)]
         if stamps:
             info["cursor"] = max(stamps) if info["cursor"] is None else max(info["cursor"], *stamps)
+
+    def add_lines(self, name: str, lines: list[str], cursor: int | None) -> None:
+        """Records already encoded (one JSON object per string) with their cursor."""
+        if not lines:
+            return
+        self.files[name].write("\n".join(lines) + "\n")
+        info = self.summary[name]
+        info["records"] += len(lines)
+        if cursor is not None:
+            info["cursor"] = cursor if info["cursor"] is None else max(info["cursor"], cursor)
 
     def commit(self, account: dict[str, Any], source: str, pulled_at: datetime, extra: dict | None) -> None:
         for fh in self.files.values():
