@@ -55,7 +55,11 @@ def ensure_snapshot(config: Config, data: Path, config_path: str | None, demo_de
                 return False
         run_step("сборка снимка данных", etl_command("build", "--raw", str(raw), "--data-dir", str(data), *cfg))
     else:
-        run_step("загрузка данных из amoCRM", etl_command("refresh", "--data-dir", str(data), *cfg))
+        # Through report.admin: the same host-wide lock and audit log as the admin's button.
+        run_step(
+            "загрузка данных из amoCRM",
+            [sys.executable, "-m", "report.admin", "refresh", "--data-dir", str(data), *cfg],
+        )
     return current_id(snapshots) is not None
 
 
@@ -79,9 +83,17 @@ def main(argv: list[str]) -> int:
     if not ensure_snapshot(config, data, args.config, args.demo_deals_per_year, args.demo_years):
         print("no snapshot could be built; the report starts and says so", file=sys.stderr)
 
-    from report.app import create_app  # imported late: nothing heavy before the data exists
+    # Imported late: nothing heavy before the data exists.
+    from report import admin
+    from report.admin.auth import AuthConfigError
+    from report.app import create_app
 
-    app = create_app(config, data)
+    app = create_app(config, data, extra_layout=admin.panel_layout)
+    try:
+        admin.install(app, config, data)
+    except AuthConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
     print(f"==> отчёт: http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
     app.run(host=args.host, port=args.port, debug=args.debug)
     return 0
