@@ -30,10 +30,11 @@ ERROR_KINDS = ("auth", "blocked", "unpaid", "network", "rate_limit", "data", "in
 class AmoError(Exception):
     """A pull failed; ``kind`` is one of :data:`ERROR_KINDS`, ``message`` is Russian + English."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: str, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
+        self.status = status  # the HTTP status behind it, when there was one
 
 
 class Cancelled(Exception):
@@ -350,7 +351,7 @@ class AmoClient:
                 elif status == 403 and "html" in ctype.lower():
                     raise AmoError("blocked", "IP заблокирован amoCRM (HTML 403) / the IP address is blocked by amoCRM")
                 elif status == 403:
-                    raise AmoError("auth", f"нет прав на {_path(url)} (403) / no rights")
+                    raise AmoError("auth", f"нет прав на {_path(url)} (403) / no rights", 403)
                 elif status == 429:
                     self.stats.status_429 += 1
                     retry_after = resp.headers.get("Retry-After")

@@ -23,6 +23,7 @@ import base64
 import bisect
 import collections
 import contextlib
+import gc
 import hashlib
 import hmac
 import json
@@ -613,6 +614,11 @@ class EmulatorState:
                 view = self._raw_views.get(clock)
             if view is None:
                 view = self.source.view(clock)
+                # Millions of long-lived dicts: a full GC pass over them pauses every thread for
+                # tens of ms, which skews request timing (client and emulator share a process in
+                # the demo).  Freezing moves them out of the collector's sight.
+                gc.collect()
+                gc.freeze()
             idx = ViewIndex(view, touched)
             with self.lock:
                 self._raw_views[clock] = view
@@ -988,6 +994,8 @@ class Handler(BaseHTTPRequestHandler):
             return 400, _problem(400, "Bad Request", "page and limit must be positive")
         if limit > max_limit:
             limit = DEFAULT_LIMIT  # amoCRM silently falls back to 50
+        if collection == "users" and st.faults.users_forbidden:
+            return 403, _problem(403, "Forbidden", "Only account administrators may list users")
         if collection == "leads" and "only_deleted" in with_:
             collection = "deleted_leads"
         if collection in ("leads", "contacts", "lead_notes", "contact_notes", "tasks") and st.faults.touch_per_request:

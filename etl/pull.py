@@ -23,7 +23,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from etl.amo_client import AmoClient, AmoError, Cancelled, StaticToken, tokens_from_env
+import requests
+
+from etl.amo_client import (
+    AmoClient,
+    AmoError,
+    Cancelled,
+    StaticToken,
+    exchange_code,
+    oauth_settings_from_env,
+    tokens_from_env,
+)
+
+#: One-time OAuth authorization code (first run only; the token file holds the pair afterwards).
+AUTH_CODE_ENV = "AMOCRM_AUTH_CODE"
 
 #: Events the build needs (DATA.md §1) plus call/SMS events; other types are not pulled.
 EVENT_TYPES = (
@@ -253,11 +266,20 @@ def pull(
             else:
                 st = _Staged(staging / f"{spec.name}.jsonl", spec.field, None if full else prev.get("overlap_ids"))
                 staged[spec.name] = st
-                for rows in _walk(client, spec, limit, _start(prev.get("cursor"), overlap_s, full)):
-                    for rec in rows:
-                        st.add(rec)
-                    res.records = st.count
-                    report()
+                try:
+                    for rows in _walk(client, spec, limit, _start(prev.get("cursor"), overlap_s, full)):
+                        for rec in rows:
+                            st.add(rec)
+                        res.records = st.count
+                        report()
+                except AmoError as exc:
+                    # /users may be admin-only (AMOCRM.md): keep the users we have and go on.
+                    if not (spec.name == "users" and exc.status == 403):
+                        raise
+                    st.close()
+                    del staged[spec.name]
+                    if progress and hasattr(progress, "say"):
+                        progress.say("нет прав на список пользователей (403): оставлены прежние / users not readable")
                 if spec.name == "leads":
                     deleted = _Staged(
                         staging / "leads_deleted.jsonl", "updated_at", None if full else prev.get("deleted_overlap_ids")
@@ -447,6 +469,13 @@ def connect(config: Any, raw_dir: Path, environ: dict[str, str] | None = None, s
     """
     base_url = config.amocrm.base_url(environ)
     if base_url:
+        env = os.environ if environ is None else environ
+        settings = oauth_settings_from_env(config.amocrm, env)
+        code = env.get(AUTH_CODE_ENV, "").strip()
+        if settings is not None and code and not settings.token_file.exists():
+            # First run of an OAuth integration: trade the authorization code for the token pair.
+            with requests.Session() as session:
+                exchange_code(session, base_url, settings, code, float(config.amocrm.timeout_s))
         tokens = tokens_from_env(config.amocrm, environ)
         return Connection(base_url, tokens, config.amocrm.subdomain or "", False)
     from etl.emulator import demo_account, demo_params, start_emulator

@@ -61,14 +61,16 @@ def run(config: Any, ddir: Path, raw_dir: Path, progress: Progress, *, full: boo
     cancel = threading.Event()
     snapshots_dir = ddir / config.snapshots_dir
     initial_snapshot = current_id(snapshots_dir)
-    stage = {"name": "pull"}
+    stage = {"name": "connect"}
 
     def on_signal(signum: int, frame: Any) -> None:
         cancel.set()
-        if stage["name"] == "build" and current_id(snapshots_dir) == initial_snapshot:
-            # The build cannot be interrupted half-way cleanly; it publishes with an atomic rename,
-            # so leaving now keeps the current snapshot (its temp folder is pruned next time).
-            progress.finish("cancelled", "build", "обновление отменено, данные не изменены")
+        if stage["name"] == "connect" or (stage["name"] == "build" and current_id(snapshots_dir) == initial_snapshot):
+            # Connecting (generating the demo account) writes nothing that matters, and the build
+            # cannot be interrupted half-way cleanly but publishes with an atomic rename: leaving
+            # now keeps the current snapshot (a temp folder is pruned next time).
+            where = "pull" if stage["name"] == "connect" else "build"
+            progress.finish("cancelled", where, "обновление отменено, данные не изменены")
             print("refresh: отменено / cancelled", file=sys.stderr, flush=True)
             os._exit(EXIT_FAILED)
 
@@ -80,6 +82,7 @@ def run(config: Any, ddir: Path, raw_dir: Path, progress: Progress, *, full: boo
     try:
         progress.stage("pull", "подключение к amoCRM")
         conn = connect(config, raw_dir, say=progress.say)
+        stage["name"] = "pull"
         if conn.demo:
             progress.say(f"демо-режим: встроенный эмулятор amoCRM на {conn.base_url}")
         with make_client(config, conn, cancel) as client:

@@ -278,3 +278,38 @@ def test_pull_refuses_to_mix_two_accounts(tmp_path, tiny):
     with start_emulator(other, rate_limit_per_s=FAST) as emu, client_for(emu) as client, pytest.raises(AmoError) as err:
         pull(tmp_path, client)
     assert err.value.kind == "data" and "другому аккаунту" in err.value.message
+
+
+def test_users_forbidden_keeps_previous_users_and_goes_on(tmp_path, tiny):
+    """A non-admin token gets 403 on /users (AMOCRM.md): the pull keeps the 3 users it had."""
+    with start_emulator(tiny, rate_limit_per_s=FAST) as emu:
+        with client_for(emu) as client:
+            pull(tmp_path, client)
+        emu.advance(86400)
+        emu.set_faults(users_forbidden=True)
+        with client_for(emu) as client:
+            pull(tmp_path, client)
+        want = served(emu)
+    assert raw_latest(tmp_path) == want  # leads etc. moved on a day; users are the same 3
+
+
+def test_first_oauth_run_trades_the_auth_code_for_a_token_file(tmp_path, tiny):
+    from etl.config import load_config
+    from etl.pull import connect
+
+    token_file = tmp_path / "amo-tokens.json"
+    with start_emulator(tiny, rate_limit_per_s=FAST) as emu:
+        emu.add_client("cid", "secret", "https://example.com/cb")
+        env = {
+            "AMOCRM_BASE_URL": emu.url,
+            "AMOCRM_CLIENT_ID": "cid",
+            "AMOCRM_CLIENT_SECRET": "secret",
+            "AMOCRM_REDIRECT_URI": "https://example.com/cb",
+            "AMOCRM_TOKEN_FILE": str(token_file),
+            "AMOCRM_AUTH_CODE": emu.authorize("cid"),
+        }
+        conn = connect(load_config(), tmp_path / "raw", environ=env)
+        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600 and not conn.demo
+        with client_for(emu, tokens=conn.tokens) as client:
+            pull(tmp_path / "raw", client)
+        assert raw_latest(tmp_path / "raw") == served(emu)
