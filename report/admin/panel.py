@@ -163,7 +163,9 @@ def register_callbacks(app: dash.Dash, actx: AdminContext) -> None:
         lang = _lang_of(state, actx.default_lang)
         wrap_style = {"minWidth": "16rem", "marginTop": "0.25rem"}
         if current_admin(actx) is None:
-            return 0, "", "secondary", False, HIDDEN, "", "", t("refused", lang), True, True, HIDDEN, no_update
+            # A viewer's page polls nothing and is told nothing: the refusal is said only when a
+            # non-admin actually presses refresh (``act``).
+            return 0, "", "secondary", False, HIDDEN, "", "", "", True, True, HIDDEN, no_update
         st = refresh_status(actx)
         run = st.get("refresh")
         if st.get("running") and run:
