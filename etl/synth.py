@@ -166,7 +166,7 @@ class SynthParams:
     work_end_h: int = 21
     # touches
     p_call_on_contact: float = 0.4
-    p_welcome_sms: float = 0.7
+    p_welcome_sms: float = 0.15  # robot SMS right after the request (rare: it would hide the first-touch time)
     answered_median_s: float = 240.0
     # packages (name, list price)
     packages: tuple[tuple[str, int], ...] = (("Базовый", 35_000), ("Стандарт", 70_000), ("Премиум", 120_000))
@@ -875,8 +875,8 @@ def _make_users(p: SynthParams, city_names: list[str], rng: np.random.Generator)
     speed[slow] = p.slow_manager_speed
     conv[slow] = p.slow_manager_conv
     ids = 8_000_001 + np.arange(n_users, dtype=np.int64)
-    first = rng.integers(0, len(STAFF_FIRST), n_users)
-    last = rng.integers(0, len(LAST_NAMES), n_users)
+    combo = rng.choice(len(STAFF_FIRST) * len(LAST_NAMES), n_users, replace=False)  # unique staff names
+    first, last = np.divmod(combo, len(LAST_NAMES))
     records = []
     for u in range(n_users):
         fn = STAFF_FIRST[first[u]]

@@ -107,6 +107,16 @@ def test_pipelines_statuses_and_fields_match_the_default_account(view, config):
     assert len(fields["Пакет"]["enums"]) == 3
 
 
+def test_team_admin_contact_centre_and_office_managers(view):
+    users = view["users"]
+    names = [u["name"] for u in users]
+    assert len(names) == len(set(names))  # reports show managers by name
+    assert sum(u["rights"]["is_admin"] for u in users) == 1
+    assert sum(n.endswith("(КЦ)") for n in names) == 10
+    # offices: Moscow 6, Saint Petersburg 4, six big cities 2, the other 25 cities 1
+    assert len(users) == 1 + 10 + 6 + 4 + 6 * 2 + 25
+
+
 def test_lead_shape_follows_amocrm(view):
     lead = next(x for x in view["leads"] if x["status_id"] == 142)
     assert set(lead) == {
