@@ -56,12 +56,22 @@ def _touch_means(per: pl.LazyFrame, snap: Snapshot, by: tuple[str, ...]) -> pl.D
 
 
 def _counts_until(
-    snap: Snapshot, cohort: pl.LazyFrame, until: str | None, *, since: str | None = None, strict: bool = False
+    snap: Snapshot,
+    cohort: pl.LazyFrame,
+    until: str | None,
+    *,
+    since: str | None = None,
+    strict: bool = False,
+    before: datetime | None = None,
 ):
     """Per deal of ``cohort``: touches/calls/SMS with at ≤ (or <) the cohort's ``until`` column and
-    ≥ its ``since`` column."""
+    ≥ its ``since`` column. ``before``: a bound on ``until`` (the period's end), so that the scan
+    skips the row groups after it."""
     cols = ["deal_id", *[c for c in (until, since) if c]]
-    t = deal_touches(snap).join(cohort.select(cols), on="deal_id", how="inner")
+    t = deal_touches(snap)
+    if before is not None:
+        t = t.filter(pl.col("at") < before)
+    t = t.join(cohort.select(cols), on="deal_id", how="inner")
     if until:
         t = t.filter(pl.col("at") < pl.col(until) if strict else pl.col("at") <= pl.col(until))
     if since:
@@ -106,7 +116,8 @@ def before_lost(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> p
     including that entry. Choice: a deal lost twice in the period counts once, at its first loss."""
     by = check_by(by, DEAL_GROUPS, "touches.before_lost")
     cohort = with_bucket(_lost_in_period(snap, filters), by, "lost_at", filters, snap.timezone)
-    return _touch_means(_counts_until(snap, cohort, "lost_at"), snap, by)
+    end = period_utc(filters, snap.timezone)[1]
+    return _touch_means(_counts_until(snap, cohort, "lost_at", before=end), snap, by)
 
 
 def no_show_to_lost(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
@@ -114,10 +125,12 @@ def no_show_to_lost(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) 
     before the loss up to the lost entry. Choice: the first loss in the period is used."""
     by = check_by(by, DEAL_GROUPS, "touches.no_show_to_lost")
     tz = snap.timezone
-    lost = _lost_in_period(snap, filters)
+    lost = _lost_in_period(snap, filters).collect().lazy()
+    end = period_utc(filters, tz)[1]
     no_show = (
-        entries(snap, filters, ["stage", "is_stage_entry"], period=False, before_end=True)
-        .filter(pl.col("is_stage_entry") & (pl.col("stage") == "no_show"))
+        snap.scan("entries")
+        .select("deal_id", "at", "stage", "is_stage_entry")
+        .filter((pl.col("at") < end) & pl.col("is_stage_entry") & (pl.col("stage") == "no_show"))
         .select("deal_id", pl.col("at").alias("ns_at"))
         .join(lost.select("deal_id", "lost_at"), on="deal_id", how="inner")
         .filter(pl.col("ns_at") <= pl.col("lost_at"))
@@ -126,7 +139,7 @@ def no_show_to_lost(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) 
     )
     cohort = lost.join(no_show, on="deal_id", how="inner")
     cohort = with_bucket(cohort, by, "lost_at", filters, tz)
-    return _touch_means(_counts_until(snap, cohort, "lost_at", since="ns_at"), snap, by)
+    return _touch_means(_counts_until(snap, cohort, "lost_at", since="ns_at", before=end), snap, by)
 
 
 def negative_status(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
