@@ -50,6 +50,16 @@ the denominator is 0; durations are seconds.
   data in the period.
 - Duration statistics: `n`, mean, median and p90 with linear interpolation; negative and missing
   durations are dropped; a skipped stage gives a real 0 (first_reach times are equal).
+- Results are memoised by `report.cache` (diskcache under `<data-dir>/<cache.dir>`, keyed by the
+  metric code's hash, snapshot id, metric id, filters and breakdown; `quality.panel` is not cached).
+
+## Derived columns (optional, computed at build time)
+`report.metrics.derived.add_derived(tables, timezone)` adds facts that otherwise cost a group-by
+over the whole history on every filter change: `entries.next_at`, `touches.prev_at`,
+`tasks.completed_day` (local date in the user's time zone) and, on `deals`, `first_booked_at`,
+`rebooked_at`, `first_no_answer_at`, `lost_from_no_answer_at`, `first_out_at`, `n_touches`,
+`n_calls`, `n_sms`. A snapshot without them gives the same answers (the metrics derive them on
+the fly for the deals concerned), only slower; the tests run every fixture both ways.
 """
 
 
