@@ -2,150 +2,105 @@
 
     .venv/bin/python bench/pull.py [--minutes 2] [--scaled-deals 3000] [--deals-per-year 100000]
 
-A full pull of a one-year account (100k deals) is ~20k requests, about 50 minutes at 7/s, so the
-benchmark measures it in three bounded parts:
+The emulator runs as its own process (``python -m etl emulator``), like the real amoCRM is
+remote; its request log (``GET /_emulator/log``) is what the figures come from.  A full pull of a
+one-year account (100k deals) is ~20k requests, about 50 minutes at 7/s, so it is measured in
+three bounded parts:
 
-1. sustained rate: the first ``--minutes`` of a full pull of the one-year account (requests/s from
-   the emulator's own log, 429s, the most requests seen in any 1-second window);
+1. sustained rate: the first ``--minutes`` of a full pull of the one-year account (requests/s,
+   429s, the most requests seen in any 1-second window);
 2. requests vs the minimum: a *complete* full pull of a scaled-down account (``--scaled-deals`` a
    year), against Σ ceil(records / page size) per collection;
 3. incremental: the one-year account's raw export as of its end, then a pull after the emulator's
-   clock advanced one day: requests vs Σ ceil(changed records / page size).
+   clock advanced one day: requests vs Σ ceil(fetched records / page size).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import secrets
 import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import threading
 import time
-from datetime import timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from etl.amo_client import AmoClient, Cancelled, StaticToken  # noqa: E402
-from etl.emulator import iter_log_times, sliding_window_max, start_emulator  # noqa: E402
+from etl.emulator import sliding_window_max  # noqa: E402
 from etl.pull import SPECS, pull  # noqa: E402
 from etl.synth import generate_account, write_raw_export  # noqa: E402
 
 RATE = 7.0
-PAGE = 250
+CAP = {s.name: s.limit_cap for s in SPECS}
 
 
-def page_of(name: str) -> int:
-    return next(s.limit_cap for s in SPECS if s.name == name) if name in {s.name for s in SPECS} else PAGE
+class Emulator:
+    """``python -m etl emulator`` in a child process, on a free port, with a known token."""
+
+    def __init__(self, *args: str) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.token = "bench-" + secrets.token_hex(8)
+        cmd = [sys.executable, "-m", "etl", "emulator", *args, "--port", str(port), "--token", self.token]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"emulator exited: {self.proc.stderr.read()}")
+            try:
+                self.state = requests.get(self.url + "/_emulator/state", timeout=5).json()
+                return
+            except requests.RequestException:
+                time.sleep(0.5)
+        raise RuntimeError("emulator did not start in 300 s")
+
+    def log(self, since: int = 0) -> list[dict]:
+        return requests.get(self.url + "/_emulator/log", params={"since": since}, timeout=60).json()["requests"]
+
+    def advance(self, seconds: float) -> None:
+        requests.post(self.url + "/_emulator/advance", json={"seconds": seconds}, timeout=600).raise_for_status()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
 
 
 def minimum_requests(counts: dict[str, int]) -> int:
-    """One request per page of each collection (at least one), plus account and pipelines."""
-    total = 0
-    for name, n in counts.items():
-        total += max(1, -(-n // min(PAGE, page_of(name))))
-    return total
+    """One request per page of each collection (at least one per collection)."""
+    return sum(max(1, -(-n // CAP.get(name, 250))) for name, n in counts.items())
 
 
-def view_counts(view: dict, since: int | None = None) -> dict[str, int]:
-    """Records per pulled collection (leads and the trash pass apart), optionally changed since."""
-
-    def n(records: list, field: str) -> int:
-        if since is None:
-            return len(records)
-        return sum(1 for r in records if (r.get(field) or 0) >= since)
-
-    return {
-        "account": 1,
-        "users": len(view["users"]),
-        "pipelines": 1,
-        "lead_fields": len(view["lead_fields"]),
-        "leads": n(view["leads"], "updated_at"),
-        "leads_deleted": n(view["deleted_leads"], "updated_at"),
-        "contacts": n(view["contacts"], "updated_at"),
-        "events": n(view["events"], "created_at"),
-        "lead_notes": n(view["lead_notes"], "updated_at"),
-        "contact_notes": n(view["contact_notes"], "updated_at"),
-        "tasks": n(view["tasks"], "updated_at"),
-    }
-
-
-def window_stats(emu) -> tuple[float, int, int, float]:
-    """(requests/s, 429s, most in any 1 s, shortest span of 8 consecutive requests) from the log."""
-    log = emu.request_log()
-    times = sorted(iter_log_times(log))
+def stats(log: list[dict]) -> str:
+    times = sorted(e["mono"] for e in log)
     rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
     span8 = min((times[i + 7] - times[i] for i in range(len(times) - 7)), default=float("nan"))
-    return rate, sum(1 for e in log if e.status == 429), sliding_window_max(times), span8
+    n429 = sum(1 for e in log if e["status"] == 429)
+    return (
+        f"sustained {rate:.2f} req/s = {rate / RATE:.3f} × {RATE:g}; 429s: {n429}; "
+        f"most in any 1 s: {sliding_window_max(times)}; shortest span of 8 requests: {span8 * 1000:.0f} ms"
+    )
 
 
-def client_for(emu, cancel: threading.Event | None = None) -> AmoClient:
+def client_for(emu: Emulator, cancel: threading.Event | None = None) -> AmoClient:
     return AmoClient(emu.url, StaticToken(emu.token), rate_limit_per_s=RATE, cancel=cancel)
 
 
-def bounded_full_pull(view: dict, minutes: float, workdir: Path) -> None:
-    print(f"\n[1] full pull of the one-year account for {minutes:g} min at {RATE:g}/s")
-    with start_emulator(view, rate_limit_per_s=RATE) as emu:
-        cancel = threading.Event()
-        timer = threading.Timer(minutes * 60, cancel.set)
-        timer.start()
-        t0 = time.monotonic()
-        try:
-            with client_for(emu, cancel) as client:
-                pull(workdir / "bounded", client)
-            print("    (finished before the time limit)")
-        except Cancelled:
-            pass
-        finally:
-            timer.cancel()
-        elapsed = time.monotonic() - t0
-        rate, n429, worst, span8 = window_stats(emu)
-        total = minimum_requests(view_counts(emu.view()))
-    print(f"    requests: {len(emu.request_log())} in {elapsed:.0f} s")
-    print(f"    sustained: {rate:.2f} req/s = {rate / RATE:.3f} × {RATE:g}; 429s: {n429}; most in any 1 s: {worst}")
-    print(f"    shortest span of 8 consecutive requests: {span8 * 1000:.0f} ms (must stay > 1000)")
-    print(f"    whole account: ≥ {total} requests → ≥ {total / rate / 60:.0f} min at this rate")
-
-
-def complete_scaled_pull(deals: int, end, workdir: Path) -> None:
-    print(f"\n[2] complete full pull of a scaled account ({deals} deals/year) at {RATE:g}/s")
-    account = generate_account(seed=1, deals_per_year=deals, years=1.0, end=end)
-    with start_emulator(account, rate_limit_per_s=RATE) as emu:
-        counts = view_counts(emu.view())
-        t0 = time.monotonic()
-        with client_for(emu) as client:
-            result = pull(workdir / "scaled", client)
-        elapsed = time.monotonic() - t0
-        rate, n429, worst, span8 = window_stats(emu)
-    minimum = minimum_requests(counts)
-    print(f"    records: {sum(counts.values())} ({', '.join(f'{k} {v}' for k, v in counts.items())})")
-    print(f"    requests: {result.requests} vs minimum {minimum} (×{result.requests / minimum:.3f}) in {elapsed:.0f} s")
-    print(f"    sustained: {rate:.2f} req/s = {rate / RATE:.3f} × {RATE:g}; 429s: {n429}; most in any 1 s: {worst}")
-    print(f"    shortest span of 8 consecutive requests: {span8 * 1000:.0f} ms")
-
-
-def incremental_after_a_day(account, base: dict, workdir: Path) -> None:
-    print("\n[3] incremental pull of the one-year account after one emulated day")
-    raw = workdir / "incremental"
-    t0 = time.monotonic()
-    write_raw_export(raw, base, source="emulator", pulled_at=account.end)
-    print(f"    raw export as of the end written ({time.monotonic() - t0:.0f} s)")
-    since = int(account.end.timestamp()) - 300
-    with start_emulator(account, rate_limit_per_s=RATE, clock=account.end + timedelta(days=1)) as emu:
-        changed = view_counts(emu.view(), since)
-        changed.update(users=len(base["users"]), lead_fields=len(base["lead_fields"]))
-        t1 = time.monotonic()
-        with client_for(emu) as client:
-            result = pull(raw, client)
-        elapsed = time.monotonic() - t1
-        rate, n429, worst, _ = window_stats(emu)
-    minimum = minimum_requests(changed)
-    print(f"    changed records since the cursor − 300 s: {', '.join(f'{k} {v}' for k, v in changed.items())}")
-    pulled = {k: v.records for k, v in result.collections.items()}
-    print(f"    fetched: {', '.join(f'{k} {v}' for k, v in pulled.items())}")
-    print(
-        f"    requests: {result.requests} vs minimum {minimum} in {elapsed:.0f} s; 429s: {n429}; most in 1 s: {worst}"
-    )
+def view_counts(counts: dict[str, int]) -> dict[str, int]:
+    """/_emulator/state counts → the pull's collections (the trash pass apart)."""
+    out = {"account": 1, "pipelines": 1, **{k: v for k, v in counts.items() if k not in ("pipelines", "deleted_leads")}}
+    out["leads_deleted"] = counts.get("deleted_leads", 0)
+    return out
 
 
 def main() -> int:
@@ -154,19 +109,76 @@ def main() -> int:
     ap.add_argument("--scaled-deals", type=int, default=3000, help="deals/year of the completely pulled account")
     ap.add_argument("--deals-per-year", type=int, default=100_000, help="size of the one-year account")
     args = ap.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="bench-pull-"))
+    work = Path(tempfile.mkdtemp(prefix="bench-pull-"))
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     try:
         t0 = time.monotonic()
         account = generate_account(seed=1, deals_per_year=args.deals_per_year, years=1.0)
-        base = account.as_of(account.end)
-        print(
-            f"one-year account: {args.deals_per_year} deals/year generated and shaped in {time.monotonic() - t0:.0f} s"
-        )
-        bounded_full_pull(base, args.minutes, workdir)
-        complete_scaled_pull(args.scaled_deals, account.end, workdir)
-        incremental_after_a_day(account, base, workdir)
+        end = account.end.isoformat().replace("+00:00", "Z")
+        demo = {"seed": 1, "deals_per_year": args.deals_per_year, "years": 1.0, "end": end}
+        write_raw_export(work / "home" / "raw", account.as_of(account.end), pulled_at=account.end, extra={"demo": demo})
+        del account
+        print(f"one-year account ({args.deals_per_year} deals/year) and its raw export: {time.monotonic() - t0:.0f} s")
+
+        emu = Emulator("--demo", "--data-dir", str(work / "home"))
+        try:
+            counts = view_counts(emu.state["counts"])
+            minimum = minimum_requests(counts)
+            print(f"\n[1] full pull of the one-year account, first {args.minutes:g} min, at {RATE:g}/s")
+            print(f"    account: {', '.join(f'{k} {v}' for k, v in counts.items())}")
+            cancel = threading.Event()
+            timer = threading.Timer(args.minutes * 60, cancel.set)
+            timer.start()
+            try:
+                with client_for(emu, cancel) as client:
+                    pull(work / "bounded", client)
+            except Cancelled:
+                pass
+            finally:
+                timer.cancel()
+            log = emu.log()
+            print(f"    {len(log)} requests; {stats(log)}")
+            rate = (len(log) - 1) / (log[-1]["mono"] - log[0]["mono"])
+            print(f"    whole account: minimum {minimum} requests → {minimum / rate / 60:.0f} min at this rate")
+
+            print("\n[3] incremental pull of the one-year account after one emulated day")
+            t1 = time.monotonic()
+            emu.advance(86400)
+            print(f"    clock advanced one day ({time.monotonic() - t1:.0f} s to build the new view)")
+            shutil.copytree(work / "home" / "raw", work / "incremental")
+            since = len(emu.log())
+            t2 = time.monotonic()
+            with client_for(emu) as client:
+                result = pull(work / "incremental", client)
+            log = emu.log(since)
+            fetched = {k: v.records for k, v in result.collections.items()}
+            print(f"    fetched: {', '.join(f'{k} {v}' for k, v in fetched.items())}")
+            print(
+                f"    requests: {result.requests} vs minimum {minimum_requests(fetched)} "
+                f"in {time.monotonic() - t2:.0f} s; {stats(log)}"
+            )
+        finally:
+            emu.stop()
+
+        print(f"\n[2] complete full pull of a scaled account ({args.scaled_deals} deals/year) at {RATE:g}/s")
+        emu = Emulator("--demo", "--deals-per-year", str(args.scaled_deals), "--data-dir", str(work / "nothing"))
+        try:
+            counts = view_counts(emu.state["counts"])
+            t3 = time.monotonic()
+            with client_for(emu) as client:
+                result = pull(work / "scaled", client)
+            log = emu.log()
+            minimum = minimum_requests(counts)
+            print(f"    account: {', '.join(f'{k} {v}' for k, v in counts.items())}")
+            print(
+                f"    requests: {result.requests} vs minimum {minimum} (×{result.requests / minimum:.3f}) "
+                f"in {time.monotonic() - t3:.0f} s"
+            )
+            print(f"    {stats(log)}")
+        finally:
+            emu.stop()
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -215,6 +215,7 @@ class Pacer:
 
     def __init__(self, rate_per_s: float, margin: float = 0.04, cancel: threading.Event | None = None) -> None:
         self.interval = (1.0 / rate_per_s) * (1.0 + margin) + 0.001
+        self._ceiling = self.interval * 1.3
         self.cancel = cancel or threading.Event()
         self._next = 0.0
         self._lock = threading.Lock()
@@ -229,6 +230,10 @@ class Pacer:
                 raise Cancelled()
             # From the actual start (not the planned one): a late wake-up never shortens the next gap.
             self._next = time.monotonic() + self.interval
+
+    def slow_down(self) -> None:
+        """A 429 means the path jitters more than the margin allows: widen the spacing by 5 %."""
+        self.interval = min(self.interval * 1.05, self._ceiling)
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0 and self.cancel.wait(seconds):
@@ -354,6 +359,7 @@ class AmoClient:
                     raise AmoError("auth", f"нет прав на {_path(url)} (403) / no rights", 403)
                 elif status == 429:
                     self.stats.status_429 += 1
+                    self.pacer.slow_down()
                     retry_after = resp.headers.get("Retry-After")
                     last_problem = "слишком много запросов (429) / rate limited"
                     kind = "rate_limit"

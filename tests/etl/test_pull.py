@@ -313,3 +313,15 @@ def test_first_oauth_run_trades_the_auth_code_for_a_token_file(tmp_path, tiny):
         with client_for(emu, tokens=conn.tokens) as client:
             pull(tmp_path / "raw", client)
         assert raw_latest(tmp_path / "raw") == served(emu)
+
+
+def test_a_stricter_server_limit_means_429s_retried_and_slower_pacing(tmp_path, tiny):
+    """The emulator allows 10/s, the client was told 12/s: 429s come, are retried, and the client
+    widens its spacing (5 % per 429, at most 30 %) instead of hammering; nothing is lost."""
+    with start_emulator(tiny, rate_limit_per_s=10) as emu, client_for(emu, rate=12.0) as client:
+        start_interval = client.pacer.interval
+        result = pull(tmp_path, client, page_size=50)
+        want = served(emu)
+    assert result.status_429 > 0 and client.pacer.interval > start_interval
+    assert client.pacer.interval <= start_interval * 1.3 + 1e-9
+    assert raw_latest(tmp_path) == want
