@@ -264,6 +264,9 @@ class SynthAccount:
     events: dict[str, np.ndarray]
     counts: dict[str, int] = field(default_factory=dict)
 
+    def __repr__(self) -> str:  # the arrays are millions of rows: keep reprs readable
+        return f"SynthAccount(start={_iso(_ts(self.start))}, end={_iso(_ts(self.end))}, seed={self.seed}, counts={self.counts})"
+
     # -------------------------------------------------------------- shaping helpers
     def _link(self, path: str) -> dict[str, Any]:
         return {"self": {"href": f"{self.params.host}/api/v4/{path}"}}
