@@ -90,6 +90,14 @@ def _read_info(snap: Snapshot) -> SnapshotInfo:
     return SnapshotInfo(snap=snap, cities=cities, users=users, today=today)
 
 
+def _manager_options(users: pl.DataFrame) -> list[dict]:
+    """Dropdown options: the manager's name with the city, the user id as the value (the URL's key)."""
+    return [
+        {"label": f"{r['name']} ({r['city']})" if r["city"] else r["name"], "value": r["user_id"]}
+        for r in users.iter_rows(named=True)
+    ]
+
+
 def _dates_of(value: str | None) -> date | None:
     if not value:
         return None
@@ -140,7 +148,7 @@ def create_app(
                 dbc.Container(
                     [
                         html.Div(id=ids.NOTICES),
-                        frame.filter_bar(lang, cities, today),
+                        frame.filter_bar(lang, cities, _manager_options(info.users) if info else [], today),
                         frame.tab_strip(lang),
                         dcc.Loading(
                             html.Div(id=ids.PAGE, className="pb-4"),
@@ -264,6 +272,17 @@ def _register_url_sync(app: dash.Dash, source: SnapshotSource, default_lang: str
             funnel=funnel or "cohort",
             as_of=_dates_of(as_of),
         )
+        shown, _ = urlstate.parse(
+            pathname,
+            search,
+            known_cities=info.cities if info else None,
+            known_managers=info.user_ids if info else None,
+            default_lang=default_lang,
+        )
+        if state == shown:
+            # A control echoed a value the URL already says (Dash 4 date pickers report their
+            # value after being set): writing would push a duplicate history entry and hide notices.
+            return (no_update,) * (4 + len(_CONTROL_OUTPUTS))
         new_path, new_search = urlstate.encode(state, default_lang=default_lang)
         changed = (new_path, new_search) != (pathname, search or "")
         controls = [no_update] * len(_CONTROL_OUTPUTS)
@@ -330,10 +349,7 @@ def _register_page(app: dash.Dash, source: SnapshotSource, config: Config) -> No
         extra = info.users.filter(
             pl.col("user_id").is_in(list(chosen)) & ~pl.col("user_id").is_in(users["user_id"].to_list())
         )
-        rows = pl.concat([users, extra]).iter_rows(named=True)
-        return [
-            {"label": f"{r['name']} ({r['city']})" if r["city"] else r["name"], "value": r["user_id"]} for r in rows
-        ]
+        return _manager_options(pl.concat([users, extra]))
 
     @app.callback(
         Output(ids.PAGE, "children"),

@@ -125,8 +125,12 @@ def _field(label_key: str, control, lang: str, width: dict[str, int], wrap_id: s
     )
 
 
-def filter_bar(lang: str, cities: list[str], today: date) -> dbc.Card:
-    """Controls start empty; the URL callback fills them on first load (the URL wins)."""
+def filter_bar(lang: str, cities: list[str], managers: list[dict], today: date) -> dbc.Card:
+    """Controls start empty; the URL callback fills them on first load (the URL wins).
+
+    Options are in the layout from the start: Dash 4 dropdowns drop a value that is not among
+    their options, which would erase a manager from a deep link before the options arrive.
+    """
     date_fmt = "DD.MM.YYYY" if lang != "en" else "YYYY-MM-DD"
     return dbc.Card(
         dbc.CardBody(
@@ -178,7 +182,13 @@ def filter_bar(lang: str, cities: list[str], today: date) -> dbc.Card:
                     ),
                     _field(
                         "managers",
-                        dcc.Dropdown(id=ids.MANAGERS, multi=True, searchable=True, placeholder=t("all_managers", lang)),
+                        dcc.Dropdown(
+                            id=ids.MANAGERS,
+                            options=managers,
+                            multi=True,
+                            searchable=True,
+                            placeholder=t("all_managers", lang),
+                        ),
                         lang,
                         {"xs": 12, "md": 6, "xl": 4},
                     ),

@@ -121,15 +121,14 @@ def kpis(results: dict, state: ViewState) -> list:
     cohort = results.get("funnel-cohort")
     reached = {s: value_of(cohort, "reached", {"stage": s}) for s in FUNNEL_STAGES}
     cards = [
-        kpi_card(t("k_leads", lang), fmt_number(reached["lead"], lang)),
-        kpi_card(stage_label("booked", lang), fmt_number(reached["booked"], lang)),
-        kpi_card(stage_label("attended", lang), fmt_number(reached["attended"], lang)),
-        kpi_card(t("k_contracts", lang), fmt_number(reached["contract"], lang)),
-        kpi_card(
-            t("k_conv_lead_contract", lang),
+        kpi_card("leads", t("k_leads", lang), fmt_number(reached["lead"], lang)),
+        kpi_card("booked", stage_label("booked", lang), fmt_number(reached["booked"], lang)),
+        kpi_card("attended", stage_label("attended", lang), fmt_number(reached["attended"], lang)),
+        kpi_card("contracts", t("k_contracts", lang), fmt_number(reached["contract"], lang)),
+        kpi_card("conv-lead-contract", t("k_conv_lead_contract", lang),
             fmt_percent(value_of(cohort, "conv_lead", {"stage": "contract"}), lang),
         ),
-        kpi_card(t("k_show_rate", lang), fmt_percent(value_of(results.get("kpi-attendance"), "show_rate"), lang)),
-        kpi_card(t("k_mean_value", lang), fmt_money(value_of(results.get("kpi-averages"), "price_mean"), lang)),
+        kpi_card("show-rate", t("k_show_rate", lang), fmt_percent(value_of(results.get("kpi-attendance"), "show_rate"), lang)),
+        kpi_card("mean-value", t("k_mean_value", lang), fmt_money(value_of(results.get("kpi-averages"), "price_mean"), lang)),
     ]
     return cards

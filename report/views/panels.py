@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from html import escape
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
@@ -97,25 +98,30 @@ def format_cell(col: str, value: object, lang: str, grain: str) -> str:
     return str(value)
 
 
-def table(df: pl.DataFrame, panel_id: str, lang: str, grain: str) -> html.Div:
-    """The panel's rows as a plain Bootstrap table (DataTable is deprecated; ag-grid not installed)."""
+def table_html(df: pl.DataFrame, lang: str, grain: str) -> str:
+    """The rows as one HTML string (escaped). One component instead of one per cell: Dash's
+    renderer pays per component, and a few hundred cells cost seconds on a slow laptop."""
     numeric = {c for c, dt in df.schema.items() if dt.is_numeric()}
-    head = html.Thead(
-        html.Tr([html.Th(column_label(c, lang), className="text-end" if c in numeric else None) for c in df.columns])
+
+    def cls(c: str) -> str:
+        return ' class="text-end text-nowrap"' if c in numeric else ""
+
+    head = "".join(f"<th{cls(c)}>{escape(column_label(c, lang))}</th>" for c in df.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td{cls(c)}>{escape(format_cell(c, v, lang, grain))}</td>" for c, v in row.items()) + "</tr>"
+        for row in df.iter_rows(named=True)
     )
-    body = html.Tbody(
-        [
-            html.Tr(
-                [
-                    html.Td(format_cell(c, v, lang, grain), className="text-end text-nowrap" if c in numeric else None)
-                    for c, v in row.items()
-                ]
-            )
-            for row in df.iter_rows(named=True)
-        ]
+    return (
+        '<table class="table table-sm table-striped table-hover mb-0 small">'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     )
-    return html.Div(
-        dbc.Table([head, body], size="sm", striped=True, hover=True, className="mb-0 small"),
+
+
+def table(df: pl.DataFrame, panel_id: str, lang: str, grain: str) -> dcc.Markdown:
+    """The panel's rows as a plain Bootstrap table (DataTable is deprecated; ag-grid not installed)."""
+    return dcc.Markdown(
+        table_html(df, lang, grain),
+        dangerously_allow_html=True,
         id=ids.panel_id(ids.TABLE, panel_id),
         className="table-wrap",
     )
@@ -199,13 +205,14 @@ def run(
     return results, errors
 
 
-def kpi_card(label: str, value: str, note: str = "") -> dbc.Col:
+def kpi_card(key: str, label: str, value: str, note: str = "") -> dbc.Col:
+    """A figure a head of sales reads first; ``key`` names it (id ``kpi-<key>``) for links and tests."""
     return dbc.Col(
         dbc.Card(
             dbc.CardBody(
                 [
                     html.Div(label, className="small text-muted text-truncate"),
-                    html.Div(value, className="fs-4 fw-semibold kpi-value"),
+                    html.Div(value, id=f"kpi-{key}", className="fs-4 fw-semibold kpi-value"),
                     html.Div(note, className="small text-muted") if note else None,
                 ],
                 className="py-2 px-3",

@@ -93,13 +93,12 @@ def kpis(results: dict, state: ViewState) -> list:
     lang = state.lang
     stage = results.get("stage-ranges")
     return [
-        kpi_card(t("k_median_c2c", lang), fmt_duration(value_of(results.get("kpi-c2c"), "median_s"), lang)),
-        kpi_card(t("k_median_won", lang), fmt_duration(value_of(results.get("kpi-won"), "median_s"), lang)),
-        kpi_card(
-            t("k_median_lead_phone", lang),
+        kpi_card("median-c2c", t("k_median_c2c", lang), fmt_duration(value_of(results.get("kpi-c2c"), "median_s"), lang)),
+        kpi_card("median-won", t("k_median_won", lang), fmt_duration(value_of(results.get("kpi-won"), "median_s"), lang)),
+        kpi_card("median-lead-phone", t("k_median_lead_phone", lang),
             fmt_duration(value_of(stage, "median_s", {"transition": "lead→phone"}), lang),
         ),
-        kpi_card(t("k_median_first_touch", lang), fmt_duration(value_of(results.get("kpi-ttf"), "median_s"), lang)),
-        kpi_card(t("k_untouched", lang), fmt_number(value_of(results.get("kpi-ttf"), "untouched"), lang)),
-        kpi_card(t("k_bookings_before", lang), fmt_number(value_of(results.get("kpi-bookings"), "mean"), lang, 2)),
+        kpi_card("median-first-touch", t("k_median_first_touch", lang), fmt_duration(value_of(results.get("kpi-ttf"), "median_s"), lang)),
+        kpi_card("untouched", t("k_untouched", lang), fmt_number(value_of(results.get("kpi-ttf"), "untouched"), lang)),
+        kpi_card("bookings-before", t("k_bookings_before", lang), fmt_number(value_of(results.get("kpi-bookings"), "mean"), lang, 2)),
     ]
