@@ -55,12 +55,12 @@ def ensure_raw(years: float, deals_per_year: int) -> Path:
     from datetime import UTC, datetime
 
     sys.path.insert(0, str(ROOT))
-    from etl.synth import generate_account, write_raw_export
+    from etl.synth import generate_account
 
     t0 = time.perf_counter()
     end = datetime(2026, 11, 30, tzinfo=UTC)
     account = generate_account(seed=1, deals_per_year=deals_per_year, years=years, end=end)
-    write_raw_export(raw, account.as_of(account.end), pulled_at=account.end)
+    account.export(raw, account.end, pulled_at=account.end)  # = write_raw_export(as_of(end)), streamed
     print(f"  generated {raw.name} in {time.perf_counter() - t0:.1f} s", flush=True)
     return raw
 
