@@ -13,6 +13,11 @@ Columns added (all optional in a snapshot; docs/metrics.md lists them):
   ``n_calls``, ``n_sms`` (touches attributed to the deal so far).
 - ``tasks.completed_day``: the local date of completion in the responsible user's time zone
   (users.tz) — "the manager's local day".
+- ``entries``: ``touches_upto``, ``calls_upto``, ``sms_upto`` (the deal's touches at or before the
+  entry) and ``touches_before``, ``calls_before``, ``sms_before`` (strictly before) — touches
+  before a loss or since a no-show are then read, not joined.
+- ``deals``: ``touches_before_contract``, ``calls_before_contract``, ``sms_before_contract``
+  (strictly before first_reach(contract); null without a contract).
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ OUTGOING = ("call_out", "sms_out")
 DEAL_TIME_COLS = ("first_booked_at", "rebooked_at", "first_no_answer_at", "lost_from_no_answer_at", "first_out_at")
 DEAL_COUNT_COLS = ("n_touches", "n_calls", "n_sms")
 DEAL_COLS = DEAL_TIME_COLS + DEAL_COUNT_COLS
+ENTRY_UPTO_COLS = ("touches_upto", "calls_upto", "sms_upto")
+ENTRY_BEFORE_COLS = ("touches_before", "calls_before", "sms_before")
+CONTRACT_COLS = ("touches_before_contract", "calls_before_contract", "sms_before_contract")
 
 
 def _first(lf: pl.LazyFrame, name: str) -> pl.LazyFrame:
@@ -93,13 +101,47 @@ def with_completed_day(tasks: pl.DataFrame, users: pl.DataFrame, default_tz: str
     return t.with_columns(day.alias("completed_day")).sort("_row").drop("_row", "_tz")
 
 
+def running_touch_counts(touches: pl.DataFrame) -> pl.DataFrame:
+    """Attributed touches in time order with the deal's touches/calls/SMS at or before each one's
+    time (ties included): the right side of the as-of joins in :func:`counts_at`."""
+    t = touches.filter(pl.col("deal_id").is_not_null()).select("deal_id", "at", "kind").sort("deal_id", "at")
+    t = t.with_columns(
+        _n=pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over("deal_id"),
+        _c=pl.col("kind").str.starts_with("call").cast(pl.Int32).cum_sum().over("deal_id"),
+        _s=pl.col("kind").str.starts_with("sms").cast(pl.Int32).cum_sum().over("deal_id"),
+    ).with_columns(pl.col("_n", "_c", "_s").max().over("deal_id", "at"))
+    return t.select("deal_id", pl.col("at").alias("_t"), "_n", "_c", "_s").sort("_t")
+
+
+def counts_at(
+    left: pl.DataFrame, time_col: str, running: pl.DataFrame, names: tuple[str, str, str], *, strict: bool, fill: bool
+) -> pl.DataFrame:
+    """``left`` with the deal's touch/call/SMS counts at ``time_col`` (at or before it; strictly
+    before when ``strict``), row order kept; rows with a null time get null (or 0 with ``fill``)."""
+    base = left.with_row_index("_row")
+    keyed = base.select("_row", "deal_id", time_col).filter(pl.col(time_col).is_not_null()).sort(time_col)
+    joined = keyed.join_asof(
+        running,
+        left_on=time_col,
+        right_on="_t",
+        by="deal_id",
+        strategy="backward",
+        allow_exact_matches=not strict,
+        check_sortedness=False,
+    ).select("_row", *[pl.col(src).fill_null(0).alias(dst) for src, dst in zip(("_n", "_c", "_s"), names, strict=True)])
+    out = base.join(joined, on="_row", how="left").sort("_row").drop("_row")
+    return out.with_columns(pl.col(names).fill_null(0)) if fill else out
+
+
 def add_derived(tables: dict[str, pl.DataFrame], timezone: str = "Europe/Moscow") -> dict[str, pl.DataFrame]:
     """The snapshot tables with the derived columns added, row order unchanged (for etl.build)."""
     out = dict(tables)
-    out["entries"] = tables["entries"].with_columns(next_at())
+    running = running_touch_counts(tables["touches"])
+    entries = tables["entries"].with_columns(next_at())
+    entries = counts_at(entries, "at", running, ENTRY_UPTO_COLS, strict=False, fill=True)
+    out["entries"] = counts_at(entries, "at", running, ENTRY_BEFORE_COLS, strict=True, fill=True)
     out["touches"] = tables["touches"].with_columns(prev_touch_at())
-    out["deals"] = with_deal_extras(
-        tables["deals"].lazy(), tables["entries"].lazy(), tables["touches"].lazy()
-    ).collect()
+    deals = with_deal_extras(tables["deals"].lazy(), tables["entries"].lazy(), tables["touches"].lazy()).collect()
+    out["deals"] = counts_at(deals, "reach_contract", running, CONTRACT_COLS, strict=True, fill=False)
     out["tasks"] = with_completed_day(tables["tasks"], tables["users"], timezone)
     return out

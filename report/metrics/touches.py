@@ -30,7 +30,7 @@ from report.metrics.common import (
     valid_durations,
     with_bucket,
 )
-from report.metrics.derived import with_completed_day
+from report.metrics.derived import CONTRACT_COLS, ENTRY_BEFORE_COLS, ENTRY_UPTO_COLS, with_completed_day
 from report.metrics.filters import Filters
 from report.metrics.registry import Metric, register
 from report.metrics.times import DURATION_COLUMNS, to_first_touch
@@ -95,28 +95,36 @@ def before_contract(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) 
     """Deals that first reached contract in the period: mean touches, calls and SMS before that
     moment (strictly before)."""
     by = check_by(by, DEAL_GROUPS, "touches.before_contract")
-    cohort = with_bucket(
-        deals(snap, filters, [], time_col="reach_contract"), by, "reach_contract", filters, snap.timezone
-    )
-    return _touch_means(_counts_until(snap, cohort, "reach_contract", strict=True), snap, by)
+    tz = snap.timezone
+    if has_columns(snap, "deals", CONTRACT_COLS):
+        per = deals(snap, filters, CONTRACT_COLS, time_col="reach_contract")
+        per = per.rename(dict(zip(CONTRACT_COLS, ("touches", "calls", "sms"), strict=True)))
+        return _touch_means(with_bucket(per, by, "reach_contract", filters, tz), snap, by)
+    cohort = with_bucket(deals(snap, filters, [], time_col="reach_contract"), by, "reach_contract", filters, tz)
+    end = period_utc(filters, tz)[1]
+    return _touch_means(_counts_until(snap, cohort, "reach_contract", strict=True, before=end), snap, by)
 
 
-def _lost_in_period(snap: Snapshot, filters: Filters) -> pl.LazyFrame:
+def _lost_in_period(snap: Snapshot, filters: Filters, extra: tuple[str, ...] = ()) -> pl.LazyFrame:
     """Per deal: its first entry into lost within the period (``lost_at``) and group columns."""
-    ent = entries(snap, filters, ["stage", "is_stage_entry"]).filter(
+    ent = entries(snap, filters, ["stage", "is_stage_entry", *extra]).filter(
         pl.col("is_stage_entry") & (pl.col("stage") == "lost")
     )
-    # entries are stored in time order: the first row of a deal is its first loss in the period
     ent = ent.sort("at").unique("deal_id", keep="first", maintain_order=False)
-    return ent.select("deal_id", "city", "channel", "manager", pl.col("at").alias("lost_at"))
+    return ent.select("deal_id", "city", "channel", "manager", pl.col("at").alias("lost_at"), *extra)
 
 
 def before_lost(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Deals that entered lost in the period ("utilisation"): mean touches, calls and SMS up to and
     including that entry. Choice: a deal lost twice in the period counts once, at its first loss."""
     by = check_by(by, DEAL_GROUPS, "touches.before_lost")
-    cohort = with_bucket(_lost_in_period(snap, filters), by, "lost_at", filters, snap.timezone)
-    end = period_utc(filters, snap.timezone)[1]
+    tz = snap.timezone
+    if has_columns(snap, "entries", ENTRY_UPTO_COLS):
+        per = _lost_in_period(snap, filters, ENTRY_UPTO_COLS)
+        per = per.rename(dict(zip(ENTRY_UPTO_COLS, ("touches", "calls", "sms"), strict=True)))
+        return _touch_means(with_bucket(per, by, "lost_at", filters, tz), snap, by)
+    cohort = with_bucket(_lost_in_period(snap, filters), by, "lost_at", filters, tz)
+    end = period_utc(filters, tz)[1]
     return _touch_means(_counts_until(snap, cohort, "lost_at", before=end), snap, by)
 
 
@@ -125,20 +133,28 @@ def no_show_to_lost(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) 
     before the loss up to the lost entry. Choice: the first loss in the period is used."""
     by = check_by(by, DEAL_GROUPS, "touches.no_show_to_lost")
     tz = snap.timezone
-    lost = _lost_in_period(snap, filters).collect().lazy()
+    precomputed = has_columns(snap, "entries", (*ENTRY_UPTO_COLS, *ENTRY_BEFORE_COLS))
+    lost = _lost_in_period(snap, filters, ENTRY_UPTO_COLS if precomputed else ()).collect().lazy()
     end = period_utc(filters, tz)[1]
     no_show = (
         snap.scan("entries")
-        .select("deal_id", "at", "stage", "is_stage_entry")
+        .select("deal_id", "at", "stage", "is_stage_entry", *(ENTRY_BEFORE_COLS if precomputed else ()))
         .filter((pl.col("at") < end) & pl.col("is_stage_entry") & (pl.col("stage") == "no_show"))
-        .select("deal_id", pl.col("at").alias("ns_at"))
+        .rename({"at": "ns_at"})
         .join(lost.select("deal_id", "lost_at"), on="deal_id", how="inner")
         .filter(pl.col("ns_at") <= pl.col("lost_at"))
-        .group_by("deal_id")
-        .agg(pl.col("ns_at").max())
+        .sort("ns_at")
+        .unique("deal_id", keep="last", maintain_order=False)  # the last no_show before the loss
+        .drop("lost_at")
     )
-    cohort = lost.join(no_show, on="deal_id", how="inner")
-    cohort = with_bucket(cohort, by, "lost_at", filters, tz)
+    cohort = with_bucket(lost.join(no_show, on="deal_id", how="inner"), by, "lost_at", filters, tz)
+    if precomputed:  # touches in [ns_at, lost_at] = up to the loss − strictly before the no_show
+        per = cohort.with_columns(
+            touches=pl.col("touches_upto") - pl.col("touches_before"),
+            calls=pl.col("calls_upto") - pl.col("calls_before"),
+            sms=pl.col("sms_upto") - pl.col("sms_before"),
+        )
+        return _touch_means(per, snap, by)
     return _touch_means(_counts_until(snap, cohort, "lost_at", since="ns_at", before=end), snap, by)
 
 

@@ -24,7 +24,7 @@ def test_entries_next_at_and_deal_facts():
     assert d[4]["lost_from_no_answer_at"] == t("2026-03-12 09:00")
     assert d[10]["lost_from_no_answer_at"] is None  # lost from attended
     assert d[1]["n_touches"] == 0 and d[1]["first_out_at"] is None
-    assert tables["deals"].columns[-len(DEAL_COLS) :] == list(DEAL_COLS)
+    assert tables["deals"].columns[-len(DEAL_COLS) - 3 : -3] == list(DEAL_COLS)
     assert tables["entries"]["at"].is_sorted()  # row order kept
 
 
@@ -39,6 +39,22 @@ def test_touches_prev_at_and_deal_counts():
     assert (d[21]["n_touches"], d[21]["n_calls"], d[21]["n_sms"]) == (4, 3, 1)
     assert d[21]["first_out_at"] == t("2026-03-02 10:30")
     assert d[23]["n_touches"] == 0
+
+
+def test_touch_counts_at_entries_and_before_contract():
+    """#21 lost 03-10 10:00 with t1-t4 at or before it (3 calls, 1 SMS; t5 went to #22); at its no_show
+    entry (03-05 10:00) t1 t2 t3 came strictly before.  #22 reached contract 03-20 with t5 t6 before;
+    #23 never reached contract: empty, not 0."""
+    tables = add_derived(build_tables(TOUCH_DEALS, TOUCHES, TASKS, TOUCH_USERS))
+    e = {(r["deal_id"], r["stage"]): r for r in tables["entries"].to_dicts()}
+    lost = e[(21, "lost")]
+    assert (lost["touches_upto"], lost["calls_upto"], lost["sms_upto"]) == (4, 3, 1)
+    no_show = e[(21, "no_show")]
+    assert (no_show["touches_before"], no_show["calls_before"], no_show["sms_before"]) == (3, 2, 1)
+    assert e[(23, "lead")]["touches_upto"] == 0
+    d = {r["deal_id"]: r for r in tables["deals"].to_dicts()}
+    assert (d[22]["touches_before_contract"], d[22]["calls_before_contract"], d[22]["sms_before_contract"]) == (2, 2, 0)
+    assert d[23]["touches_before_contract"] is None
 
 
 def test_tasks_completed_day_in_the_users_zone():
