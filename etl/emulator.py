@@ -501,7 +501,9 @@ class CollectionIndex:
             if matched is not None:
                 self._query_cache.move_to_end(cache_key)
         if matched is None:
-            _, recs = self.sorted_by(fld, desc)
+            keys, recs = self.sorted_by(fld, desc)
+            if rng is not None and not desc and rng[0] is not None:
+                recs = recs[bisect.bisect_left(keys, rng[0]) :]  # skip what the range excludes anyway
             pred = record_predicate(filters)
             matched = [r for r in recs if pred(r)]
             with self._lock:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import json
 import os
 import secrets
@@ -231,9 +232,39 @@ def pull(
     """
     raw_dir = Path(raw_dir)
     raw_dir.mkdir(parents=True, exist_ok=True)
+    with _exclusive(raw_dir):
+        return _pull_locked(raw_dir, client, full, overlap_s, page_size, progress, source, collections)
+
+
+@contextlib.contextmanager
+def _exclusive(raw_dir: Path) -> Iterator[None]:
+    """One pull per raw export at a time (a cron job and the admin button may overlap)."""
+    fd = os.open(raw_dir / ".pull.lock", os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise AmoError(
+                "data", f"в {raw_dir} уже идёт другая выгрузка / another pull into this folder is running"
+            ) from exc
+        yield
+    finally:
+        os.close(fd)
+
+
+def _pull_locked(
+    raw_dir: Path,
+    client: AmoClient,
+    full: bool,
+    overlap_s: int,
+    page_size: int,
+    progress: PullProgress | None,
+    source: str,
+    collections: tuple[str, ...],
+) -> PullResult:
     export = read_export_json(raw_dir)
     old = export.get("collections") if isinstance(export.get("collections"), dict) else {}
-    for stale in raw_dir.glob(".pull-*"):
+    for stale in raw_dir.glob(".pull-*"):  # left by a pull that was killed (we hold the lock)
         shutil.rmtree(stale, ignore_errors=True)
     staging = raw_dir / f".pull-{os.getpid()}-{secrets.token_hex(3)}"
     staging.mkdir()

@@ -325,3 +325,13 @@ def test_a_stricter_server_limit_means_429s_retried_and_slower_pacing(tmp_path, 
     assert result.status_429 > 0 and client.pacer.interval > start_interval
     assert client.pacer.interval <= start_interval * 1.3 + 1e-9
     assert raw_latest(tmp_path) == want
+
+
+def test_two_pulls_into_one_folder_do_not_interleave(tmp_path):
+    from etl.pull import _exclusive
+
+    client = AmoClient("http://127.0.0.1:9", StaticToken("unused"))  # never reached: the lock says no first
+    with _exclusive(tmp_path), pytest.raises(AmoError) as err:
+        pull(tmp_path, client)
+    assert err.value.kind == "data" and "уже идёт другая выгрузка" in err.value.message
+    assert client.stats.requests == 0
