@@ -67,6 +67,28 @@ def base_layout(lang: str, height: int = 320, **extra: object) -> dict:
     return layout
 
 
+_UNITS = {  # seconds per unit, axis title ru/en
+    "min": (60, "минуты", "minutes"),
+    "h": (3600, "часы", "hours"),
+    "d": (86400, "дни", "days"),
+}
+
+
+def duration_unit(values: Sequence[float | None]) -> str:
+    """Axis unit that keeps numbers readable: minutes under 2 h, hours under 3 days, else days."""
+    top = max((v for v in values if v is not None), default=0)
+    return "min" if top < 7200 else "h" if top < 3 * 86400 else "d"
+
+
+def _in_unit(values: Sequence[float | None], unit: str) -> list[float | None]:
+    size = _UNITS[unit][0]
+    return [v / size if v is not None else None for v in values]
+
+
+def _unit_title(unit: str, lang: str) -> str:
+    return _UNITS[unit][2 if lang == "en" else 1]
+
+
 def empty_figure(lang: str, height: int = 160) -> go.Figure:
     fig = go.Figure(layout=base_layout(lang, height))
     fig.add_annotation(text=t("no_data", lang), showarrow=False, font={"color": "#888"})
@@ -95,7 +117,7 @@ def funnel(df: pl.DataFrame, value_col: str, lang: str) -> go.Figure:
             x=values,
             text=texts,
             textinfo="text",
-            textposition="inside",
+            textposition="auto",
             marker={"color": [STAGE_COLORS[s] for s in stages]},
             connector={"line": {"color": "#ccc", "width": 1}},
             customdata=[
@@ -117,12 +139,14 @@ def funnel(df: pl.DataFrame, value_col: str, lang: str) -> go.Figure:
 
 def _top(df: pl.DataFrame, group: str, weight: str, n: int = TOP_N) -> list:
     """The ``n`` groups with the largest total ``weight``, largest first (nulls last)."""
-    totals = df.group_by(group).agg(pl.col(weight).sum()).sort(weight, descending=True, nulls_last=True)
-    return totals[group].head(n).to_list()
+    totals = df.filter(pl.col(group).is_not_null()).group_by(group).agg(pl.col(weight).sum())
+    return totals.sort(weight, descending=True, nulls_last=True)[group].head(n).to_list()
 
 
-def _label(value: object, lang: str) -> str:
-    return t("unknown_city", lang) if value is None else str(value)
+def _label(value: object, lang: str, col: str = "city") -> str:
+    if value is None:
+        return t("unknown_city", lang) if col == "city" else "—"
+    return str(value)
 
 
 def stacked_over_time(df: pl.DataFrame, value_col: str, group_col: str, grain: str, lang: str) -> go.Figure:
@@ -130,7 +154,7 @@ def stacked_over_time(df: pl.DataFrame, value_col: str, group_col: str, grain: s
     if df.is_empty():
         return empty_figure(lang)
     top = _top(df, group_col, value_col)
-    others = df.filter(~pl.col(group_col).is_in(top) | pl.col(group_col).is_null()) if top else df
+    others = df.filter(~pl.col(group_col).is_in(top) | pl.col(group_col).is_null())
     fig = go.Figure(layout=base_layout(lang, barmode="stack"))
     buckets = sorted(df["bucket"].unique().to_list())
     labels = [fmt_bucket(b, grain, lang) for b in buckets]
@@ -186,7 +210,7 @@ def rate_bars(df: pl.DataFrame, group_col: str, rate_col: str, num_col: str, den
     rows = df.filter(pl.col(den_col) > 0).sort(rate_col, descending=False, nulls_last=False)
     if rows.is_empty():
         return empty_figure(lang)
-    labels = [_label(g, lang) for g in rows[group_col].to_list()]
+    labels = [_label(g, lang, group_col) for g in rows[group_col].to_list()]
     word = "of" if lang == "en" else "из"
     fig = go.Figure(
         go.Bar(
@@ -220,17 +244,20 @@ def bars(
     """Horizontal bars per group (one or several value columns), largest first."""
     if df.is_empty():
         return empty_figure(lang)
+    if not stacked and len(value_cols) > 1:
+        limit = min(limit, 15)  # grouped bars get tall fast
     rows = df.sort(value_cols[0], descending=True, nulls_last=True).head(limit).reverse()
-    labels = [_label(g, lang) for g in rows[group_col].to_list()]
-    fig = go.Figure(
-        layout=base_layout(lang, max(220, 22 * rows.height * (1 if stacked else max(1, len(value_cols) // 1)) + 60))
-    )
+    labels = [_label(g, lang, group_col) for g in rows[group_col].to_list()]
+    per_row = 22 if stacked or len(value_cols) == 1 else 8 + 10 * len(value_cols)
+    fig = go.Figure(layout=base_layout(lang, max(220, per_row * rows.height + 70)))
+    fig.update_layout(legend_traceorder="normal")
+    unit = duration_unit([v for c in value_cols for v in rows[c].to_list()]) if duration else "h"
     for i, (col, name) in enumerate(zip(value_cols, names, strict=True)):
         values = rows[col].to_list()
         text = [fmt_duration(v, lang) if duration else fmt_number(v, lang) for v in values]
         fig.add_bar(
             y=labels,
-            x=[v / 3600 if (duration and v is not None) else v for v in values],
+            x=_in_unit(values, unit) if duration else values,
             orientation="h",
             name=name,
             text=text,
@@ -240,7 +267,7 @@ def bars(
         )
     fig.update_layout(barmode="stack" if stacked else "group")
     if duration:
-        fig.update_xaxes(title_text="hours" if lang == "en" else "часы")
+        fig.update_xaxes(title_text=_unit_title(unit, lang))
     return fig
 
 
@@ -266,9 +293,9 @@ def duration_ranges(
             )
         else:
             rows = rows.sort("n", descending=True).head(limit).reverse()
-        labels = [_label(g, lang) for g in rows[group_col].to_list()]
-    hours = lambda col: [v / 3600 if v is not None else None for v in rows[col].to_list()]  # noqa: E731
-    median, p90, mean = hours("median_s"), hours("p90_s"), hours("mean_s")
+        labels = [_label(g, lang, group_col) for g in rows[group_col].to_list()]
+    unit = duration_unit(rows["p90_s"].to_list() + rows["mean_s"].to_list())
+    median, p90, mean = (_in_unit(rows[c].to_list(), unit) for c in ("median_s", "p90_s", "mean_s"))
     med_txt = [fmt_duration(v, lang) for v in rows["median_s"].to_list()]
     p90_txt = [fmt_duration(v, lang) for v in rows["p90_s"].to_list()]
     mean_txt = [fmt_duration(v, lang) for v in rows["mean_s"].to_list()]
@@ -313,7 +340,7 @@ def duration_ranges(
         hovertemplate=hover,
     )
     fig.add_scatter(y=[None], x=[None], mode="lines", name=f"{names[0]} → p90", line={"color": P90_COLOR, "width": 2})
-    fig.update_xaxes(title_text="hours" if lang == "en" else "часы", rangemode="tozero")
+    fig.update_xaxes(title_text=_unit_title(unit, lang), rangemode="tozero")
     return fig
 
 
@@ -327,8 +354,14 @@ def heatmap(
     *,
     duration: bool = True,
     limit: int = 20,
+    col_labels: Sequence[str] | None = None,
 ) -> go.Figure:
-    """A rows × columns heat map (e.g. city × transition of the median duration)."""
+    """A rows × columns heat map (e.g. city × transition of the median duration).
+
+    Durations are coloured relative to their column's median over the rows shown (1 = typical),
+    so a slow city stands out in every transition, not only in the longest one; the cells'
+    text keeps the absolute duration.
+    """
     rows = df.filter(pl.col(value_col).is_not_null())
     if rows.is_empty():
         return empty_figure(lang)
@@ -336,25 +369,38 @@ def heatmap(
     row_keys = _top(rows, row_col, weight, limit)
     cols = [c for c in col_order if c in set(rows[col_col].to_list())]
     lookup = {(r[row_col], r[col_col]): r[value_col] for r in rows.iter_rows(named=True)}
+    typical: dict[str, float] = {}
+    if duration:
+        for ck in cols:
+            vals = sorted(v for rk in row_keys if (v := lookup.get((rk, ck))) is not None)
+            typical[ck] = vals[len(vals) // 2] if vals else 0.0
     z, text = [], []
     for rk in reversed(row_keys):
         zr, tr = [], []
         for ck in cols:
             v = lookup.get((rk, ck))
-            zr.append(v / 3600 if (v is not None and duration) else v)
+            if duration:
+                zr.append(v / typical[ck] if (v is not None and typical[ck]) else None)
+            else:
+                zr.append(v)
             tr.append(fmt_duration(v, lang) if duration else fmt_number(v, lang))
         z.append(zr)
         text.append(tr)
+    labels = dict(zip(col_order, col_labels, strict=True)) if col_labels else {}
     fig = go.Figure(
         go.Heatmap(
             z=z,
-            x=cols,
+            x=[labels.get(c, c) for c in cols],
             y=[_label(r, lang) for r in reversed(row_keys)],
             text=text,
             texttemplate="%{text}",
             hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
-            colorscale="Blues",
-            colorbar={"title": {"text": ("h" if lang == "en" else "ч") if duration else ""}, "thickness": 10},
+            colorscale="RdYlGn_r" if duration else "Blues",
+            zmid=1 if duration else None,
+            colorbar={
+                "title": {"text": ("× median" if lang == "en" else "× медиана") if duration else ""},
+                "thickness": 10,
+            },
             xgap=2,
             ygap=2,
         ),

@@ -12,7 +12,7 @@ from report.views.i18n import column_label, stage_label, t
 from report.views.panels import Panel, kpi_card, value_of
 
 BY_CITY = ("по городам", "by city")
-BY_CHANNEL = ("офис и контакт-центр", "office and contact centre")
+BY_CITY_CC = ("по городам, контакт-центр отдельно", "by city, contact centre apart")
 OVER_TIME = ("по периодам", "over time")
 BY_PACKAGE = ("по пакетам", "by package")
 
@@ -26,27 +26,20 @@ def _funnel_by_city(df: pl.DataFrame, state: ViewState) -> object:
     return figures.heatmap(rows, "city", "stage_label", value, order, state.lang, duration=False, limit=20)
 
 
-def _status_by_channel(df: pl.DataFrame, state: ViewState) -> object:
+def _status_by_city(df: pl.DataFrame, state: ViewState) -> object:
+    """Office deals per city, the contact centre as one bar of its own (its deals are all cities')."""
+    centre = t("c_contact_center", state.lang)
     rows = df.with_columns(
-        pl.col("channel").replace_strict(
-            {c: t(f"c_{c}", state.lang) for c in ("office", "contact_center")}, default=pl.col("channel")
-        )
+        pl.when(pl.col("channel") == "contact_center").then(pl.lit(centre)).otherwise(pl.col("city")).alias("group")
     )
-    return figures.status_bars(rows, "channel", state.lang)
+    return figures.status_bars(rows, "group", state.lang, limit=16)
 
 
 PANELS: tuple[Panel, ...] = (
     Panel("funnel-cohort", "funnel.cohort", (), lambda df, s: figures.funnel(df, "reached", s.lang)),
     Panel("funnel-flow", "funnel.flow", (), lambda df, s: figures.funnel(df, "entries", s.lang)),
     Panel("funnel-city", lambda s: f"funnel.{s.funnel}", ("city",), _funnel_by_city, width=12, subtitle=BY_CITY),
-    Panel("status-channel", "deals.status_as_of", ("channel",), _status_by_channel, subtitle=BY_CHANNEL),
-    Panel(
-        "status-city",
-        "deals.status_as_of",
-        ("city",),
-        lambda df, s: figures.status_bars(df, "city", s.lang),
-        subtitle=BY_CITY,
-    ),
+    Panel("status-city", "deals.status_as_of", ("city", "channel"), _status_by_city, width=12, subtitle=BY_CITY_CC),
     Panel(
         "created",
         "deals.created",
@@ -125,10 +118,16 @@ def kpis(results: dict, state: ViewState) -> list:
         kpi_card("booked", stage_label("booked", lang), fmt_number(reached["booked"], lang)),
         kpi_card("attended", stage_label("attended", lang), fmt_number(reached["attended"], lang)),
         kpi_card("contracts", t("k_contracts", lang), fmt_number(reached["contract"], lang)),
-        kpi_card("conv-lead-contract", t("k_conv_lead_contract", lang),
+        kpi_card(
+            "conv-lead-contract",
+            t("k_conv_lead_contract", lang),
             fmt_percent(value_of(cohort, "conv_lead", {"stage": "contract"}), lang),
         ),
-        kpi_card("show-rate", t("k_show_rate", lang), fmt_percent(value_of(results.get("kpi-attendance"), "show_rate"), lang)),
-        kpi_card("mean-value", t("k_mean_value", lang), fmt_money(value_of(results.get("kpi-averages"), "price_mean"), lang)),
+        kpi_card(
+            "show-rate", t("k_show_rate", lang), fmt_percent(value_of(results.get("kpi-attendance"), "show_rate"), lang)
+        ),
+        kpi_card(
+            "mean-value", t("k_mean_value", lang), fmt_money(value_of(results.get("kpi-averages"), "price_mean"), lang)
+        ),
     ]
     return cards

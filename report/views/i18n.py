@@ -194,3 +194,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
 def column_label(col: str, lang: str) -> str:
     ru, en = COLUMNS.get(col, (col, col))
     return en if lang == "en" else ru
+
+
+def transition_label(value: str, lang: str) -> str:
+    """``lead→phone`` as ``Лид → Номер получен``."""
+    parts = str(value).split("→")
+    return " → ".join(stage_label(p, lang) for p in parts) if len(parts) == 2 else str(value)

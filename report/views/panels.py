@@ -22,7 +22,7 @@ from report import ids
 from report.formatting import DASH, fmt_bucket, fmt_duration, fmt_money, fmt_number, fmt_percent
 from report.metrics.filters import Filters
 from report.urlstate import ViewState
-from report.views.i18n import column_label, stage_label, t
+from report.views.i18n import column_label, stage_label, t, transition_label
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,8 @@ def format_cell(col: str, value: object, lang: str, grain: str) -> str:
         return fmt_bucket(value, grain, lang)  # type: ignore[arg-type]
     if col == "stage":
         return stage_label(str(value), lang)
+    if col == "transition":
+        return transition_label(str(value), lang)
     if col == "channel":
         return t(f"c_{value}", lang) if value in ("office", "contact_center") else str(value)
     if col in RATE_COLUMNS:
@@ -220,9 +222,9 @@ def kpi_card(key: str, label: str, value: str, note: str = "") -> dbc.Col:
             className="h-100 shadow-sm",
         ),
         xs=6,
-        md=4,
-        lg=True,
-        className="mb-2",
+        md=3,
+        xl=True,
+        className="mb-2 kpi-col",
     )
 
 

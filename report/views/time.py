@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import polars as pl
+
 from report import figures
 from report.formatting import fmt_duration, fmt_number
 from report.urlstate import ViewState
-from report.views.i18n import t
+from report.views.i18n import t, transition_label
 from report.views.panels import Panel, kpi_card, value_of
 
 TRANSITIONS = ("lead→phone", "phone→booked", "booked→attended", "attended→contract")
@@ -33,7 +35,15 @@ PANELS: tuple[Panel, ...] = (
         "stage-heat",
         "time.stage_to_stage",
         ("city",),
-        lambda df, s: figures.heatmap(df, "city", "transition", "median_s", TRANSITIONS, s.lang),
+        lambda df, s: figures.heatmap(
+            df,
+            "city",
+            "transition",
+            "median_s",
+            TRANSITIONS,
+            s.lang,
+            col_labels=[transition_label(x, s.lang) for x in TRANSITIONS],
+        ),
         width=12,
         subtitle=("медиана, город × переход", "median, city × transition"),
     ),
@@ -41,7 +51,14 @@ PANELS: tuple[Panel, ...] = (
         "stage-ranges",
         "time.stage_to_stage",
         (),
-        lambda df, s: figures.duration_ranges(df, "transition", s.lang, order=TRANSITIONS),
+        lambda df, s: figures.duration_ranges(
+            df.with_columns(
+                pl.col("transition").map_elements(lambda v: transition_label(v, s.lang), return_dtype=pl.String)
+            ),
+            "transition",
+            s.lang,
+            order=[transition_label(x, s.lang) for x in TRANSITIONS],
+        ),
         subtitle=BY_TRANSITION,
     ),
     Panel(
@@ -93,12 +110,26 @@ def kpis(results: dict, state: ViewState) -> list:
     lang = state.lang
     stage = results.get("stage-ranges")
     return [
-        kpi_card("median-c2c", t("k_median_c2c", lang), fmt_duration(value_of(results.get("kpi-c2c"), "median_s"), lang)),
-        kpi_card("median-won", t("k_median_won", lang), fmt_duration(value_of(results.get("kpi-won"), "median_s"), lang)),
-        kpi_card("median-lead-phone", t("k_median_lead_phone", lang),
+        kpi_card(
+            "median-c2c", t("k_median_c2c", lang), fmt_duration(value_of(results.get("kpi-c2c"), "median_s"), lang)
+        ),
+        kpi_card(
+            "median-won", t("k_median_won", lang), fmt_duration(value_of(results.get("kpi-won"), "median_s"), lang)
+        ),
+        kpi_card(
+            "median-lead-phone",
+            t("k_median_lead_phone", lang),
             fmt_duration(value_of(stage, "median_s", {"transition": "lead→phone"}), lang),
         ),
-        kpi_card("median-first-touch", t("k_median_first_touch", lang), fmt_duration(value_of(results.get("kpi-ttf"), "median_s"), lang)),
+        kpi_card(
+            "median-first-touch",
+            t("k_median_first_touch", lang),
+            fmt_duration(value_of(results.get("kpi-ttf"), "median_s"), lang),
+        ),
         kpi_card("untouched", t("k_untouched", lang), fmt_number(value_of(results.get("kpi-ttf"), "untouched"), lang)),
-        kpi_card("bookings-before", t("k_bookings_before", lang), fmt_number(value_of(results.get("kpi-bookings"), "mean"), lang, 2)),
+        kpi_card(
+            "bookings-before",
+            t("k_bookings_before", lang),
+            fmt_number(value_of(results.get("kpi-bookings"), "mean"), lang, 2),
+        ),
     ]

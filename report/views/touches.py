@@ -125,7 +125,9 @@ def kpis(results: dict, state: ViewState) -> list:
         kpi_card("deals", t("k_deals", lang), fmt_number(value_of(per_deal, "n"), lang)),
         kpi_card("median-first-touch", t("k_median_first_touch", lang), fmt_duration(value_of(ttf, "median_s"), lang)),
         kpi_card("untouched", t("k_untouched", lang), fmt_number(value_of(ttf, "untouched"), lang)),
-        kpi_card("touches-per-deal", t("k_touches_per_deal", lang), fmt_number(value_of(per_deal, "mean_touches"), lang, 1)),
+        kpi_card(
+            "touches-per-deal", t("k_touches_per_deal", lang), fmt_number(value_of(per_deal, "mean_touches"), lang, 1)
+        ),
         kpi_card("calls", t("k_calls", lang), fmt_number(total if calls is not None else None, lang)),
         kpi_card("answered-share", t("k_answered_share", lang), fmt_percent(answered / total if total else None, lang)),
         kpi_card("overdue", t("k_overdue", lang), fmt_number(value_of(results.get("kpi-tasks"), "overdue"), lang)),

@@ -72,7 +72,7 @@ def test_duration_ranges_draw_median_with_a_whisker_to_p90():
     bar = fig.data[0]
     # listed in funnel order from the top (plotly draws y bottom-up, so reversed)
     assert list(bar.y) == ["phone→booked", "lead→phone"]
-    assert list(bar.x) == [22.0, 1.0]  # medians in hours
+    assert list(bar.x) == [22.0, 1.0]  # medians in hours (p90 is under three days)
     assert list(bar.error_x.array) == [(140760 - 79200) / 3600, (9000 - 3600) / 3600]
     assert list(bar.text) == ["22 ч", "1 ч"]
     assert list(fig.data[1].x) == [23.0, 1.5]  # means as diamonds
@@ -120,5 +120,13 @@ def test_heatmap_rows_are_the_busiest_groups():
     fig = figures.heatmap(df, "city", "transition", "median_s", ["lead→phone", "phone→booked"], "ru")
     hm = fig.data[0]
     assert list(hm.y) == ["Казань", "Москва"]  # the busiest on top (plotly draws bottom-up)
-    assert [list(r) for r in hm.z] == [[0.5, None], [1.0, 2.0]]
+    # colour = duration / the column's median: Казань is twice as fast as Москва on lead→phone
+    assert [list(r) for r in hm.z] == [[0.5, None], [1.0, 1.0]]
     assert [list(r) for r in hm.text] == [["30 мин", "—"], ["1 ч", "2 ч"]]
+
+
+def test_duration_axis_unit_keeps_numbers_readable():
+    assert figures.duration_unit([130.0, 5400.0]) == "min"  # under 2 h
+    assert figures.duration_unit([3600.0, 2 * 86400.0]) == "h"  # under 3 days
+    assert figures.duration_unit([None, 10 * 86400.0]) == "d"
+    assert figures.duration_unit([]) == "min"
