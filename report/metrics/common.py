@@ -117,10 +117,12 @@ def deals(
         base = base.join(moved.select("deal_id").unique(), on="deal_id", how="semi")
     else:
         base = apply_filters(base, filters, tz, time_col=time_col)
-    ids = base.select("deal_id")
-    ent = snap.scan("entries").join(ids, on="deal_id", how="semi")
-    tou = snap.scan("touches").join(ids, on="deal_id", how="semi")
-    lf = with_deal_extras(base, ent, tou).select(["manager" if c == "user_id" else c for c in cols])
+    base = base.collect()
+    # a literal id list lets the parquet reader decode the other columns only for matching rows
+    ids = base["deal_id"].implode()
+    ent = snap.scan("entries").filter(pl.col("deal_id").is_in(ids))
+    tou = snap.scan("touches").filter(pl.col("deal_id").is_in(ids))
+    lf = with_deal_extras(base.lazy(), ent, tou).select(["manager" if c == "user_id" else c for c in cols])
     return lf.filter(in_period(time_col, filters, tz)) if time_col in DEAL_COLS else lf
 
 
@@ -141,6 +143,24 @@ def entries(
     if before_end and not period:
         lf = lf.filter(pl.col("at") < period_utc(filters, snap.timezone)[1])
     return lf
+
+
+def status_entries(
+    snap: Snapshot, filters: Filters, end: datetime, columns: Sequence[str], deal_ids: pl.Series | None = None
+) -> pl.LazyFrame:
+    """Each (filtered) deal's status entry at ``end``: its last entry before ``end``. With the
+    build's ``next_at`` that is a filter; else the entry with the highest ``seq`` before ``end``.
+    ``deal_ids`` restricts the deals (read only their rows)."""
+    if has_columns(snap, "entries", ["next_at"]):
+        ent = entries(snap, filters, [*columns, "next_at"], period=False)
+        if deal_ids is not None:
+            ent = ent.filter(pl.col("deal_id").is_in(deal_ids.implode()))
+        return ent.filter((pl.col("at") < end) & (pl.col("next_at").is_null() | (pl.col("next_at") >= end)))
+    ent = entries(snap, filters, [*columns, "seq"], period=False).filter(pl.col("at") < end)
+    if deal_ids is not None:
+        ent = ent.filter(pl.col("deal_id").is_in(deal_ids.implode()))
+    ent = ent.collect().lazy()
+    return ent.join(ent.group_by("deal_id").agg(pl.col("seq").max()), on=["deal_id", "seq"], how="semi")
 
 
 def touches_with_prev(snap: Snapshot, filters: Filters, columns: Sequence[str]) -> pl.LazyFrame:

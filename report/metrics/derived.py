@@ -90,15 +90,21 @@ def prev_touch_at() -> pl.Expr:
 
 
 def with_completed_day(tasks: pl.DataFrame, users: pl.DataFrame, default_tz: str) -> pl.DataFrame:
-    """Tasks with ``completed_day``: the completion's date in the user's time zone (one pass per zone)."""
+    """Tasks with ``completed_day``: the completion's date in the user's time zone (each row is
+    converted once, in the part of the frame for its zone)."""
     zones = users.select("user_id", pl.col("tz").alias("_tz"))
-    t = tasks.with_row_index("_row").join(zones, on="user_id", how="left", maintain_order="left")
-    t = t.with_columns(pl.col("_tz").fill_null(default_tz))
-    day = pl.lit(None, dtype=pl.Date)
-    for zone in t["_tz"].unique().sort().to_list():
-        local = pl.col("completed_at").dt.convert_time_zone(zone).dt.date()
-        day = pl.when(pl.col("_tz") == zone).then(local).otherwise(day)
-    return t.with_columns(day.alias("completed_day")).sort("_row").drop("_row", "_tz")
+    t = (
+        tasks.with_row_index("_row")
+        .join(zones, on="user_id", how="left")
+        .with_columns(pl.col("_tz").fill_null(default_tz))
+    )
+    parts = [
+        part.with_columns(completed_day=pl.col("completed_at").dt.convert_time_zone(str(zone)).dt.date())
+        for (zone,), part in t.partition_by("_tz", as_dict=True).items()
+    ]
+    if not parts:
+        return tasks.with_columns(completed_day=pl.lit(None, dtype=pl.Date))
+    return pl.concat(parts).sort("_row").drop("_row", "_tz")
 
 
 def running_touch_counts(touches: pl.DataFrame) -> pl.DataFrame:

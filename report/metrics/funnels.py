@@ -15,6 +15,7 @@ from report.metrics.common import (
     finish,
     prev_ratio,
     rate,
+    status_entries,
     with_all_stages,
     with_bucket,
 )
@@ -108,9 +109,7 @@ def status_as_of(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> 
     by = check_by(by, ("city", "manager", "channel"), "deals.status_as_of")
     end = as_of_end_utc(filters, snap.timezone)
     keys = list(by)
-    ent = entries(snap, filters, ["pipeline_id", "status_id", "stage", "next_at"], period=False)
-    # the last entry up to the end of D: it started before the end and the next one (if any) did not
-    last = ent.filter((pl.col("at") < end) & (pl.col("next_at").is_null() | (pl.col("next_at") >= end)))
+    last = status_entries(snap, filters, end, ["pipeline_id", "status_id", "stage"])
     names = snap.scan("statuses").select("pipeline_id", "status_id", "status")
     # coalesce, not fill_null(pl.format(...)): the latter panics in polars 1.35 when the filter
     # above is pushed into the parquet reader

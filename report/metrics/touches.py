@@ -25,6 +25,7 @@ from report.metrics.common import (
     period_utc,
     rate,
     seconds,
+    status_entries,
     touch_counts,
     touches_with_prev,
     valid_durations,
@@ -68,7 +69,9 @@ def _counts_until(
     ≥ its ``since`` column. ``before``: a bound on ``until`` (the period's end), so that the scan
     skips the row groups after it."""
     cols = ["deal_id", *[c for c in (until, since) if c]]
-    t = deal_touches(snap)
+    cohort = cohort.collect().lazy()
+    ids = cohort.select("deal_id").collect()["deal_id"].implode()
+    t = deal_touches(snap).filter(pl.col("deal_id").is_in(ids))
     if before is not None:
         t = t.filter(pl.col("at") < before)
     t = t.join(cohort.select(cols), on="deal_id", how="inner")
@@ -170,18 +173,16 @@ def negative_status(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) 
     tz = snap.timezone
     _, end = period_utc(filters, tz)
     keys = list(by)
-    cohort = deals(snap, filters, [])
-    # the status at the end of the period: the entry that started before the end and was not
-    # followed by another one before it
-    ent = (
-        entries(snap, filters, ["stage", "next_at"], period=False)
-        .filter((pl.col("at") < end) & (pl.col("next_at").is_null() | (pl.col("next_at") >= end)))
-        .filter(pl.col("stage").is_in(["not_booked", "no_answer"]))
-        .select("deal_id", pl.col("stage").alias("end_stage"))
+    cohort = deals(snap, filters, []).collect()
+    ent = status_entries(snap, filters, end, ["stage"], cohort["deal_id"])
+    ent = ent.filter(pl.col("stage").is_in(["not_booked", "no_answer"])).select(
+        "deal_id", pl.col("stage").alias("end_stage")
     )
-    cohort = with_bucket(cohort.join(ent, on="deal_id", how="inner"), by, "created_at", filters, tz)
-    t = deal_touches(snap, ["kind", "at", "duration_s", "answered"]).filter(pl.col("at") < end)
-    t = t.join(cohort.select("deal_id"), on="deal_id", how="semi")
+    cohort = cohort.lazy().join(ent, on="deal_id", how="inner").collect()
+    ids = cohort["deal_id"].implode()
+    cohort = with_bucket(cohort.lazy(), by, "created_at", filters, tz)
+    t = deal_touches(snap, ["kind", "at", "duration_s", "answered"])
+    t = t.filter((pl.col("at") < end) & pl.col("deal_id").is_in(ids))
     per = t.group_by("deal_id").agg(
         pl.len().alias("touches"),
         pl.col("duration_s").filter(pl.col("answered") & pl.col("kind").is_in(CALL_KINDS)).sum().alias("ans_s"),
