@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from report.app import create_app
 
-    app = create_app(config, data)
+    app = create_app(config, data, metric_cache=False)  # the cache, if any, is the one set up above
     client = app.server.test_client()
     assert client.get("/funnels").status_code == 200
     info = app.server.config["REPORT_SOURCE"].get()

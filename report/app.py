@@ -114,10 +114,16 @@ def create_app(
     snapshot_loader: Callable[[], Snapshot] | None = None,
     extra_layout: Callable[[str], object] | None = None,
     register_extra_callbacks: Callable[[dash.Dash], None] | None = None,
+    metric_cache: bool = True,
 ) -> dash.Dash:
     """Build the report app. ``extra_layout(lang)`` fills the header's admin slot (issue 6);
-    ``register_extra_callbacks(app)`` adds its callbacks."""
+    ``register_extra_callbacks(app)`` adds its callbacks. ``metric_cache`` sets up the
+    process-wide metric cache at ``<data_dir>/<config.cache_dir>`` (shared by every worker)."""
     source = SnapshotSource(Path(data_dir) / config.snapshots_dir, snapshot_loader)
+    if metric_cache:
+        from report.cache import configure_cache
+
+        configure_cache(Path(data_dir) / config.cache_dir, config.cache_size_limit_mb * 2**20)
     default_lang = config.locale
 
     app = dash.Dash(
@@ -136,9 +142,7 @@ def create_app(
         cities = list(info.cities) if info else []
         today = info.today if info else datetime.now(UTC).date()
         lang = default_lang
-        head = frame.header(lang)
-        if extra_layout is not None:
-            head.children.children[1].children[0].children = extra_layout(lang)  # the admin slot
+        head = frame.header(lang, admin=extra_layout(lang) if extra_layout is not None else None)
         return html.Div(
             [
                 dcc.Location(id=ids.URL, refresh=False),

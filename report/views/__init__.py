@@ -38,9 +38,14 @@ def render_tab(state: ViewState, snap: Snapshot, today: date, config: Config) ->
     panels = module.panels(state)
     filters = state.filters(today)
     queries = [(p.id, p.metric_id(state), p.by) for p in panels] + module.kpi_queries(state)
+    queries.append(("quality", "quality.panel", ()))
     results, errors = run(queries, snap, filters, state.lang)
     return [
         dbc.Row(module.kpis(results, state), id=ids.KPIS, className="g-2 mb-2"),
         dbc.Row([card(p, state, results.get(p.id), errors.get(p.id)) for p in panels], className="g-3"),
-        html.Div(quality.panel(snap, state.lang, config), id=ids.QUALITY, className="mt-2"),
+        html.Div(
+            quality.panel(results.get("quality"), snap, state.lang, errors.get("quality")),
+            id=ids.QUALITY,
+            className="mt-2",
+        ),
     ]

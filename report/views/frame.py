@@ -50,7 +50,8 @@ def tab_label(tab: str, lang: str) -> str:
     return t(f"tab_{tab}", lang)
 
 
-def header(lang: str) -> html.Header:
+def header(lang: str, admin: object = None) -> html.Header:
+    """Title, "data as of", the admin slot (refresh button and progress, issue 6), language."""
     return html.Header(
         dbc.Container(
             [
@@ -63,7 +64,7 @@ def header(lang: str) -> html.Header:
                 ),
                 html.Div(
                     [
-                        html.Div(id=ids.ADMIN_SLOT, className="me-3"),
+                        html.Div(admin, id=ids.ADMIN_SLOT, className="me-3"),
                         dbc.RadioItems(
                             id=ids.LANG_SWITCH,
                             options=[{"label": "RU", "value": "ru"}, {"label": "EN", "value": "en"}],

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+import zipfile
 from urllib.parse import quote
 
 from helpers import button_selector, choose, click, table_rows, url_contains, url_is, wait_until
@@ -112,6 +113,22 @@ def test_csv_download_returns_the_rows_shown(dash_duo, report_app, tmp_path):
     assert [r["stage"] for r in records[:5]] == ["lead", "phone", "booked", "attended", "contract"]
     assert [r["reached"] for r in records[:5]] == [row[1] for row in shown[:5]] == ["4", "3", "3", "1", "1"]
     assert records[4]["conv_lead"] == "0.25"  # plain fractions in the file, "25,0 %" on screen
+
+    # XLSX: the same rows (a header + 11), a sheet with the filters, Russian number formats.
+    click(dash_duo, button_selector("funnel-cohort", "xlsx"))
+    book = tmp_path / "funnel_cohort_2026-01-01_2026-12-31.xlsx"
+    deadline = time.monotonic() + 15
+    while not book.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    with zipfile.ZipFile(book) as z:
+        workbook = z.read("xl/workbook.xml").decode()
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+        strings = z.read("xl/sharedStrings.xml").decode()
+        styles = z.read("xl/styles.xml").decode()
+    assert 'name="Данные"' in workbook and 'name="Фильтры"' in workbook
+    assert sheet.count("<row ") == 12
+    assert "Москва" in strings and "Воронка когорты" in strings and "Заключён договор" in strings
+    assert 'formatCode="0.0%"' in styles
     assert dash_duo.get_logs() == []
 
 

@@ -22,4 +22,8 @@ def test_each_tab_opens_at_its_url(dash_duo, report_app, path, title):
     dash_duo.wait_for_text_to_equal(f"#{ids.TABS} .nav-link.active", title)
     # The fixture was pulled at 30.06.2026 12:00 Moscow time.
     dash_duo.wait_for_contains_text(f"#{ids.DATA_AS_OF}", "Данные на 30.06.2026 12:00")
+    # The fixture is months old (stale after 26 h in config.yaml): the header warns.
+    dash_duo.wait_for_contains_text(f"#{ids.STALE_WARNING}", "Данные устарели")
+    # Quality panel: one unattributed call (#512); the deleted deal #9 is a fact, not a problem.
+    dash_duo.wait_for_contains_text(f"#{ids.QUALITY}", "Качество данных · замечаний: 1")
     assert dash_duo.get_logs() == []
