@@ -82,16 +82,19 @@ def funnel_flow(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> p
     by = check_by(by, DEAL_GROUPS, "funnel.flow")
     tz = snap.timezone
     keys = list(by)
-    created = with_bucket(deals(snap, filters, []), by, "created_at", filters, tz)
-    created = aggregate(created, keys, [pl.len().cast(pl.Int64).alias("entries")]).with_columns(stage=pl.lit("lead"))
-    ent = entries(snap, filters, ["stage", "is_stage_entry"]).filter(
-        pl.col("is_stage_entry") & (pl.col("stage") != "lead")
-    )
-    ent = with_bucket(ent, by, "at", filters, tz)
-    moved = ent.group_by([*keys, "stage"]).agg(pl.len().cast(pl.Int64).alias("entries"))
-    counts = pl.concat([created.select(*keys, "stage", "entries").collect(), moved.collect()])
+    # one scan of entries: a deal's creation is its seq-0 entry (at = created_at), so "deals
+    # created in the period" = seq-0 entries in the period; other stages count stage entries
+    ent = with_bucket(entries(snap, filters, ["stage", "is_stage_entry", "seq"]), by, "at", filters, tz)
+    exprs = [(pl.col("seq") == 0).sum().cast(pl.Int64).alias("lead")]
+    exprs += [
+        (pl.col("is_stage_entry") & (pl.col("stage") == s)).sum().cast(pl.Int64).alias(s)
+        for s in ALL_STAGES
+        if s != "lead"
+    ]
+    wide = aggregate(ent, keys, exprs).collect()
+    counts = wide.unpivot(index=keys, variable_name="stage", value_name="entries")
     if keys:
-        counts = counts.filter(pl.col("entries") > 0)
+        counts = counts.filter(pl.col("entries").sum().over(keys) > 0)
     out = with_all_stages(counts, keys, ALL_STAGES, ["entries"]).sort([*keys, "_order"])
     out = out.with_columns(conv_prev=prev_ratio("entries", keys))
     return finish(out, snap, by, ["stage", "entries", "conv_prev"], sort_extra=["_order"])
