@@ -172,6 +172,16 @@ def create_app(
     _register_labels(app)
     _register_page(app, source, config)
     _register_downloads(app, source, default_lang)
+    # On a phone the filters start folded (they would fill the screen); the button unfolds them.
+    app.clientside_callback(
+        """function (clicks, isOpen) {
+            if (!clicks) { return window.innerWidth >= 768; }
+            return !isOpen;
+        }""",
+        Output(ids.FILTER_COLLAPSE, "is_open"),
+        Input(ids.FILTER_TOGGLE, "n_clicks"),
+        State(ids.FILTER_COLLAPSE, "is_open"),
+    )
     if register_extra_callbacks is not None:
         register_extra_callbacks(app)
     return app

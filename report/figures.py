@@ -118,6 +118,7 @@ def funnel(df: pl.DataFrame, value_col: str, lang: str) -> go.Figure:
             text=texts,
             textinfo="text",
             textposition="auto",
+            cliponaxis=False,
             marker={"color": [STAGE_COLORS[s] for s in stages]},
             connector={"line": {"color": "#ccc", "width": 1}},
             customdata=[

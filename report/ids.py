@@ -19,6 +19,8 @@ ADMIN_SLOT = "admin-slot"
 
 # Filter bar
 FILTER_BAR = "filter-bar"
+FILTER_TOGGLE = "filter-toggle"  # shows/hides the filters on a phone
+FILTER_COLLAPSE = "filter-collapse"
 PERIOD = "f-period"
 DATE_RANGE = "f-dates"
 GRAIN = "f-grain"

@@ -133,91 +133,113 @@ def filter_bar(lang: str, cities: list[str], managers: list[dict], today: date) 
     their options, which would erase a manager from a deep link before the options arrive.
     """
     date_fmt = "DD.MM.YYYY" if lang != "en" else "YYYY-MM-DD"
+    toggle = dbc.Button(
+        ["⚙ ", T("filters_toggle", lang)],
+        id=ids.FILTER_TOGGLE,
+        color="light",
+        size="sm",
+        className="d-md-none w-100 text-start",
+    )
     return dbc.Card(
-        dbc.CardBody(
-            dbc.Row(
-                [
-                    _field(
-                        "period",
-                        dcc.Dropdown(id=ids.PERIOD, options=period_options(lang), clearable=False, searchable=False),
-                        lang,
-                        {"xs": 6, "md": 3, "xl": 2},
+        [
+            toggle,
+            dbc.Collapse(
+                dbc.CardBody(
+                    dbc.Row(
+                        [
+                            _field(
+                                "period",
+                                dcc.Dropdown(
+                                    id=ids.PERIOD, options=period_options(lang), clearable=False, searchable=False
+                                ),
+                                lang,
+                                {"xs": 6, "md": 3, "xl": 2},
+                            ),
+                            _field(
+                                "dates",
+                                dcc.DatePickerRange(
+                                    id=ids.DATE_RANGE,
+                                    display_format=date_fmt,
+                                    first_day_of_week=1,
+                                    minimum_nights=0,
+                                    max_date_allowed=today + timedelta(days=366),
+                                    className="w-100",
+                                ),
+                                lang,
+                                {"xs": 12, "md": 5, "xl": 3},
+                            ),
+                            _field(
+                                "grain",
+                                dcc.Dropdown(
+                                    id=ids.GRAIN, options=grain_options(lang), clearable=False, searchable=False
+                                ),
+                                lang,
+                                {"xs": 6, "md": 2, "xl": 2},
+                            ),
+                            _field(
+                                "channel",
+                                dcc.Dropdown(
+                                    id=ids.CHANNEL, options=channel_options(lang), clearable=False, searchable=False
+                                ),
+                                lang,
+                                {"xs": 6, "md": 2, "xl": 2},
+                                wrap_id=ids.CHANNEL_WRAP,
+                            ),
+                            _field(
+                                "cities",
+                                dcc.Dropdown(
+                                    id=ids.CITIES,
+                                    options=[{"label": c, "value": c} for c in cities],
+                                    multi=True,
+                                    searchable=True,
+                                    placeholder=t("all_cities", lang),
+                                ),
+                                lang,
+                                {"xs": 12, "md": 6, "xl": 3},
+                            ),
+                            _field(
+                                "managers",
+                                dcc.Dropdown(
+                                    id=ids.MANAGERS,
+                                    options=managers,
+                                    multi=True,
+                                    searchable=True,
+                                    placeholder=t("all_managers", lang),
+                                ),
+                                lang,
+                                {"xs": 12, "md": 6, "xl": 4},
+                            ),
+                            _field(
+                                "funnel",
+                                dcc.Dropdown(
+                                    id=ids.FUNNEL, options=funnel_options(lang), clearable=False, searchable=False
+                                ),
+                                lang,
+                                {"xs": 6, "md": 3, "xl": 2},
+                                wrap_id=ids.FUNNEL_WRAP,
+                            ),
+                            _field(
+                                "as_of",
+                                dcc.DatePickerSingle(
+                                    id=ids.AS_OF,
+                                    display_format=date_fmt,
+                                    first_day_of_week=1,
+                                    clearable=True,
+                                    placeholder="—",
+                                ),
+                                lang,
+                                {"xs": 6, "md": 3, "xl": 2},
+                                wrap_id=ids.AS_OF_WRAP,
+                            ),
+                        ],
+                        className="g-2",
                     ),
-                    _field(
-                        "dates",
-                        dcc.DatePickerRange(
-                            id=ids.DATE_RANGE,
-                            display_format=date_fmt,
-                            first_day_of_week=1,
-                            minimum_nights=0,
-                            max_date_allowed=today + timedelta(days=366),
-                            className="w-100",
-                        ),
-                        lang,
-                        {"xs": 12, "md": 5, "xl": 3},
-                    ),
-                    _field(
-                        "grain",
-                        dcc.Dropdown(id=ids.GRAIN, options=grain_options(lang), clearable=False, searchable=False),
-                        lang,
-                        {"xs": 6, "md": 2, "xl": 2},
-                    ),
-                    _field(
-                        "channel",
-                        dcc.Dropdown(id=ids.CHANNEL, options=channel_options(lang), clearable=False, searchable=False),
-                        lang,
-                        {"xs": 6, "md": 2, "xl": 2},
-                        wrap_id=ids.CHANNEL_WRAP,
-                    ),
-                    _field(
-                        "cities",
-                        dcc.Dropdown(
-                            id=ids.CITIES,
-                            options=[{"label": c, "value": c} for c in cities],
-                            multi=True,
-                            searchable=True,
-                            placeholder=t("all_cities", lang),
-                        ),
-                        lang,
-                        {"xs": 12, "md": 6, "xl": 3},
-                    ),
-                    _field(
-                        "managers",
-                        dcc.Dropdown(
-                            id=ids.MANAGERS,
-                            options=managers,
-                            multi=True,
-                            searchable=True,
-                            placeholder=t("all_managers", lang),
-                        ),
-                        lang,
-                        {"xs": 12, "md": 6, "xl": 4},
-                    ),
-                    _field(
-                        "funnel",
-                        dcc.Dropdown(id=ids.FUNNEL, options=funnel_options(lang), clearable=False, searchable=False),
-                        lang,
-                        {"xs": 6, "md": 3, "xl": 2},
-                        wrap_id=ids.FUNNEL_WRAP,
-                    ),
-                    _field(
-                        "as_of",
-                        dcc.DatePickerSingle(
-                            id=ids.AS_OF,
-                            display_format=date_fmt,
-                            first_day_of_week=1,
-                            clearable=True,
-                            placeholder="—",
-                        ),
-                        lang,
-                        {"xs": 6, "md": 3, "xl": 2},
-                        wrap_id=ids.AS_OF_WRAP,
-                    ),
-                ],
-                className="g-2",
+                    className="py-2",
+                ),
+                id=ids.FILTER_COLLAPSE,
+                is_open=True,
             ),
-            className="py-2",
-        ),
+        ],
         id=ids.FILTER_BAR,
         className="mb-2 shadow-sm",
     )

@@ -29,6 +29,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "all_cities": ("Все города", "All cities"),
     "all_managers": ("Все менеджеры", "All managers"),
     "reset": ("Сбросить", "Reset"),
+    "filters_toggle": ("Фильтры", "Filters"),
     "office_fixed": ("Только офисные воронки", "Office pipelines only"),
     # presets
     "p_today": ("Сегодня", "Today"),
