@@ -5,7 +5,8 @@
 
 Serves the report from ``--data-dir`` (default: $REPORT_DATA_DIR or ./data, which
 ``python -m report`` fills with the demo account) on a free loopback port, opens each tab and
-saves the whole page. ``--phone`` also saves a 390-px-wide shot of the Funnels tab.
+saves its first screen (``<tab>-top.png``, 1280×800) and the whole page (``<tab>.png``).
+``--phone`` also saves a 390-px-wide shot of the Funnels tab.
 """
 
 from __future__ import annotations
@@ -64,9 +65,13 @@ def wait_rendered(drv, timeout: float = 60.0) -> None:
 
 
 def shoot(drv, url: str, path: Path, width: int) -> None:
+    """Two PNGs: the first screen as a laptop shows it (``-top``), then the whole page."""
     drv.set_window_size(width, 800)
     drv.get(url)
     wait_rendered(drv)
+    top = path.with_name(f"{path.stem}-top.png")
+    drv.save_screenshot(str(top))
+    print(f"saved {top} (first screen, {width}×800)")
     height = drv.execute_script("return document.documentElement.scrollHeight")
     drv.set_window_size(width, min(int(height) + 20, 16000))
     time.sleep(1.0)  # responsive plots re-layout at the new size

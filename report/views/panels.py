@@ -213,7 +213,7 @@ def kpi_card(key: str, label: str, value: str, note: str = "") -> dbc.Col:
         dbc.Card(
             dbc.CardBody(
                 [
-                    html.Div(label, className="small text-muted text-truncate"),
+                    html.Div(label, className="small text-muted lh-sm"),
                     html.Div(value, id=f"kpi-{key}", className="fs-4 fw-semibold kpi-value"),
                     html.Div(note, className="small text-muted") if note else None,
                 ],
