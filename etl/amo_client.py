@@ -9,6 +9,7 @@ budget; OAuth refresh tokens rotate, so a new pair is written to the token file 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import fcntl
 import json
@@ -207,33 +208,45 @@ def exchange_code(
 
 
 class Pacer:
-    """Start requests at least ``interval`` apart, so no 1-second window holds more than ``rate``.
+    """At most ``n = floor(rate)`` request starts in any window of ``n / rate × (1 + margin)`` s.
 
-    With spacing ≥ 1/rate plus a margin, ``rate + 1`` consecutive starts span more than a second,
-    even after a few milliseconds of jitter on the way to the server.
+    So 8 consecutive requests at 7/s span at least 1.04 s: ~40 ms of slack for jitter on the way to
+    the server.  A window (rather than a fixed gap) lets the client catch up after a slow answer
+    (at most at twice the rate, never in a burst) without ever putting ``n + 1`` starts into one
+    window, which keeps the sustained rate near ``rate / (1 + margin)``.  Starts are stamped when
+    the wait ends, the moment the request leaves.
     """
 
     def __init__(self, rate_per_s: float, margin: float = 0.04, cancel: threading.Event | None = None) -> None:
-        self.interval = (1.0 / rate_per_s) * (1.0 + margin) + 0.001
-        self._ceiling = self.interval * 1.3
+        self.n = max(1, int(rate_per_s))
+        self.window_s = self.n / rate_per_s * (1.0 + margin) + 0.001
+        self._ceiling = self.window_s * 1.3
         self.cancel = cancel or threading.Event()
-        self._next = 0.0
+        self._starts: collections.deque[float] = collections.deque(maxlen=self.n)
         self._lock = threading.Lock()
+
+    @property
+    def interval(self) -> float:
+        """The average spacing between starts (seconds)."""
+        return self.window_s / self.n
 
     def wait(self) -> None:
         with self._lock:
             now = time.monotonic()
-            delay = self._next - now
+            delay = 0.0
+            if self._starts:  # catching up after a slow answer, at most at twice the rate: no bursts
+                delay = self._starts[-1] + self.interval / 2 - now
+            if len(self._starts) == self.n:
+                delay = max(delay, self._starts[0] + self.window_s - now)
             if delay > 0 and self.cancel.wait(delay):
                 raise Cancelled()
             if self.cancel.is_set():
                 raise Cancelled()
-            # From the actual start (not the planned one): a late wake-up never shortens the next gap.
-            self._next = time.monotonic() + self.interval
+            self._starts.append(time.monotonic())
 
     def slow_down(self) -> None:
-        """A 429 means the path jitters more than the margin allows: widen the spacing by 5 %."""
-        self.interval = min(self.interval * 1.05, self._ceiling)
+        """A 429 means the path jitters more than the margin allows: widen the window by 5 %."""
+        self.window_s = min(self.window_s * 1.05, self._ceiling)
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0 and self.cancel.wait(seconds):

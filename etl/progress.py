@@ -69,7 +69,7 @@ class Progress:
         self.path = path
         self.echo = echo
         self.echo_every_s = echo_every_s
-        self._last_echo = 0.0
+        self._last_echo = time.monotonic()  # a "…" line only for collections taking longer than echo_every_s
         self.state: dict[str, Any] = {
             "refresh_id": refresh_id or new_refresh_id(),
             "pid": os.getpid(),
