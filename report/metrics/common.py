@@ -121,7 +121,7 @@ def deals(
     # a literal id list lets the parquet reader decode the other columns only for matching rows
     ids = base["deal_id"].implode()
     ent = snap.scan("entries").filter(pl.col("deal_id").is_in(ids))
-    tou = snap.scan("touches").filter(pl.col("deal_id").is_in(ids))
+    tou = touches_of(snap, base["deal_id"], ["kind", "at", "deal_created_at"])
     lf = with_deal_extras(base.lazy(), ent, tou).select(["manager" if c == "user_id" else c for c in cols])
     return lf.filter(in_period(time_col, filters, tz)) if time_col in DEAL_COLS else lf
 
@@ -184,6 +184,17 @@ def deal_touches(snap: Snapshot, columns: Sequence[str] = ("kind", "at")) -> pl.
     """Touches attributed to a live deal (filters come from the deals they are joined to)."""
     cols = list(dict.fromkeys(["deal_id", *columns]))
     return snap.scan("touches").filter(pl.col("deal_id").is_not_null() & ~pl.col("is_deleted")).select(cols)
+
+
+def touches_of(snap: Snapshot, deal_ids: pl.Series, columns: Sequence[str] = ("kind", "at")) -> pl.LazyFrame:
+    """The touches of these deals. Their ``deal_created_at`` is at least the oldest deal's creation,
+    and touches are stored in time order, so that bound lets the reader skip older row groups."""
+    oldest = snap.scan("deals").filter(pl.col("deal_id").is_in(deal_ids.implode())).select(pl.col("created_at").min())
+    oldest = oldest.collect().item()
+    t = deal_touches(snap, [*columns, "deal_created_at"])
+    if oldest is not None:
+        t = t.filter(pl.col("deal_created_at") >= oldest)
+    return t.filter(pl.col("deal_id").is_in(deal_ids.implode())).select(list(dict.fromkeys(["deal_id", *columns])))
 
 
 def touch_counts(touches: pl.LazyFrame) -> list[pl.Expr]:

@@ -16,7 +16,6 @@ from report.metrics.common import (
     aggregate,
     apply_filters,
     check_by,
-    deal_touches,
     deals,
     duration_stats,
     entries,
@@ -27,6 +26,7 @@ from report.metrics.common import (
     seconds,
     status_entries,
     touch_counts,
+    touches_of,
     touches_with_prev,
     valid_durations,
     with_bucket,
@@ -69,9 +69,9 @@ def _counts_until(
     ≥ its ``since`` column. ``before``: a bound on ``until`` (the period's end), so that the scan
     skips the row groups after it."""
     cols = ["deal_id", *[c for c in (until, since) if c]]
-    cohort = cohort.collect().lazy()
-    ids = cohort.select("deal_id").collect()["deal_id"].implode()
-    t = deal_touches(snap).filter(pl.col("deal_id").is_in(ids))
+    cohort = cohort.collect()
+    t = touches_of(snap, cohort["deal_id"])
+    cohort = cohort.lazy()
     if before is not None:
         t = t.filter(pl.col("at") < before)
     t = t.join(cohort.select(cols), on="deal_id", how="inner")
@@ -179,10 +179,8 @@ def negative_status(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) 
         "deal_id", pl.col("stage").alias("end_stage")
     )
     cohort = cohort.lazy().join(ent, on="deal_id", how="inner").collect()
-    ids = cohort["deal_id"].implode()
+    t = touches_of(snap, cohort["deal_id"], ["kind", "at", "duration_s", "answered"]).filter(pl.col("at") < end)
     cohort = with_bucket(cohort.lazy(), by, "created_at", filters, tz)
-    t = deal_touches(snap, ["kind", "at", "duration_s", "answered"])
-    t = t.filter((pl.col("at") < end) & pl.col("deal_id").is_in(ids))
     per = t.group_by("deal_id").agg(
         pl.len().alias("touches"),
         pl.col("duration_s").filter(pl.col("answered") & pl.col("kind").is_in(CALL_KINDS)).sum().alias("ans_s"),
