@@ -541,6 +541,12 @@ class ViewIndex:
                 self._collections[name] = idx
             return idx
 
+    def warm(self) -> None:
+        """Build the sort orders incremental pulls use now, not while a client waits (and is timed)."""
+        for name in (*TOUCHABLE, "deleted_leads"):
+            self.collection(name).sorted_by("updated_at", False)
+        self.collection("events").sorted_by("created_at", False)
+
     def contact_leads(self) -> dict[str, list[dict[str, Any]]]:
         """contact id → lead links (for ``contacts?with=leads``)."""
         with self._lock:
@@ -622,6 +628,7 @@ class EmulatorState:
                 gc.collect()
                 gc.freeze()
             idx = ViewIndex(view, touched)
+            idx.warm()
             with self.lock:
                 self._raw_views[clock] = view
                 while len(self._raw_views) > 2:

@@ -105,7 +105,7 @@ def run(config: Any, ddir: Path, raw_dir: Path, progress: Progress, *, full: boo
         from etl.build import BuildError, build_snapshot
 
         def build_progress(message: str) -> None:
-            if "publish" in message or "публик" in message:
+            if any(word in message for word in ("publish", "публик", "запись")):  # writing + atomic switch
                 progress.stage("publish", message)
             else:
                 progress.say(message)
