@@ -52,10 +52,13 @@ TOP_N = 8
 def base_layout(lang: str, height: int = 320, **extra: object) -> dict:
     """Shared layout: compact margins, locale separators, legend on top (fits a phone width)."""
     layout = {
+        # "none": no 7 KB default template shipped with every figure; the look is set here.
+        "template": "none",
+        "colorway": list(SERIES_COLORS),
         "height": height,
         "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
         "separators": ", " if lang != "en" else ".,",  # decimal mark, then thousands separator
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "title": None},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "title": None, "traceorder": "normal"},
         "plot_bgcolor": "white",
         "paper_bgcolor": "white",
         "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},

@@ -106,7 +106,7 @@ def table_html(df: pl.DataFrame, lang: str, grain: str) -> str:
     numeric = {c for c, dt in df.schema.items() if dt.is_numeric()}
 
     def cls(c: str) -> str:
-        return ' class="text-end text-nowrap"' if c in numeric else ""
+        return ' class="n"' if c in numeric else ""  # right-aligned, no wrap (assets/report.css)
 
     head = "".join(f"<th{cls(c)}>{escape(column_label(c, lang))}</th>" for c in df.columns)
     body = "".join(
