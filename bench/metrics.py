@@ -36,7 +36,7 @@ from etl.snapshot import Snapshot, open_current  # noqa: E402
 from report.cache import MetricCache  # noqa: E402
 from report.metrics.common import period_utc  # noqa: E402
 from report.metrics.filters import Filters  # noqa: E402
-from report.metrics.registry import TABS, for_tab, get  # noqa: E402
+from report.metrics.registry import TABS, all_metrics, for_tab, get  # noqa: E402
 
 END = datetime(2026, 11, 1, tzinfo=UTC)
 TARGET_COLD_MS = {1: 300.0, 5: 1000.0}
@@ -313,6 +313,30 @@ def bench_account(snap: Snapshot, years: int, repeat: int, label: str) -> list[s
     return lines
 
 
+def check_variants(built: Snapshot, derived: Snapshot) -> str:
+    """Every metric, with each breakdown and a few filters, gives the same table on the snapshot as
+    built and on the one with derived columns (the fallback and the fast path agree)."""
+    users = built.read("users")["user_id"].to_list()
+    cities = built.read("cities")["city"].to_list()
+    end = date(END.year, END.month, 1) - timedelta(days=1)
+    filters = [
+        Filters(end.replace(day=1), end, grain="week"),
+        Filters(end.replace(day=1), end, grain="day", cities=tuple(cities[:2]), channel="office"),
+        Filters(end - timedelta(days=180), end, grain="quarter", managers=tuple(users[:3]), channel="contact_center"),
+    ]
+    n = 0
+    for m in all_metrics().values():
+        if not m.cacheable:
+            continue
+        for f in filters:
+            for by in [(), *[(b,) for b in m.breakdowns]]:
+                assert_frame_equal(
+                    m.fn(built, f, by), m.fn(derived, f, by), check_dtypes=False, rel_tol=1e-9, abs_tol=1e-6
+                )
+                n += 1
+    return f"as built == with derived columns: {n} metric tables equal"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--years", type=int, action="append", help="account sizes in years (default: 1 and 5)")
@@ -337,7 +361,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.variant in ("built", "both"):
             out += bench_account(snap, years, args.repeat, "as built")
         if args.variant in ("derived", "both"):
-            out += bench_account(derived_copy(snap, args.work), years, args.repeat, "with derived columns")
+            derived = derived_copy(snap, args.work)
+            out += bench_account(derived, years, args.repeat, "with derived columns")
+        if args.variant == "both":
+            out.append(check_variants(snap, derived))
+            print(out[-1], flush=True)
     return 0
 
 
