@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from report.metrics.docs import render
 from report.metrics.registry import TABS, all_metrics, for_tab, get
 
@@ -56,3 +58,19 @@ def test_docs_page_is_generated_from_the_registry():
         [sys.executable, "-m", "report.metrics.docs", "--check"], cwd=REPO, capture_output=True, text=True
     )
     assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.parametrize("derived", [False, True])
+def test_every_metric_answers_on_an_empty_account(make_snapshot, derived):
+    """A fresh account with no deals: no metric fails; totals are one row of zeros/empties."""
+    from datetime import date
+
+    from report.metrics.filters import Filters
+
+    snap = make_snapshot([], derived=derived)
+    f = Filters(date(2026, 3, 1), date(2026, 3, 31))
+    for m in all_metrics().values():
+        for by in [(), *[(b,) for b in m.breakdowns]]:
+            df = m.fn(snap, f, by)
+            assert list(df.columns)[-len(m.columns) :] == list(m.columns), (m.id, by)
+    assert get("deals.created").fn(snap, f, ()).to_dicts() == [{"deals": 0}]
