@@ -47,12 +47,12 @@ TARGET_CACHED_MS = 30.0
 
 
 def derived_copy(snap: Snapshot, work: Path) -> Snapshot:
-    """The same snapshot with the build-time columns of report.metrics.derived added (what the
+    """The same snapshot with the build-time columns of etl.derived added (what the
     build would write if it called ``add_derived``); kept under ``work``."""
     import json
 
     from etl.snapshot import TABLES, write_tables
-    from report.metrics.derived import add_derived
+    from etl.derived import add_derived
 
     folder = work / f"derived-{snap.id}"
     if (folder / "manifest.json").exists():
@@ -348,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         "--variant",
         choices=("built", "derived", "both"),
         default="both",
-        help="the snapshot as etl.build writes it, with report.metrics.derived columns added, or both",
+        help="the snapshot as etl.build writes it, with etl.derived columns added, or both",
     )
     args = ap.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)

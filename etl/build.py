@@ -32,6 +32,7 @@ from etl.config import (
     load_config,
     normalize_name,
 )
+from etl.derived import add_derived
 from etl.rawio import TOUCH_KINDS, RawExportError, bool_col, int_col, ts_col
 from etl.snapshot import SCHEMA_VERSION, TABLES, publish, write_tables
 
@@ -660,7 +661,10 @@ def transform(
         "statuses": statuses,
         "cities": cities,
     }
-    return tables, quality
+    say("производные столбцы")
+    # Facts several metrics need (next entry, previous touch, touch counts, local days), computed
+    # once here so that a filter change is a scan, not a group-by over the whole history.
+    return add_derived(tables, config.timezone), quality
 
 
 # ---------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from report.metrics.common import (
     valid_durations,
     with_bucket,
 )
-from report.metrics.derived import CONTRACT_COLS, ENTRY_BEFORE_COLS, ENTRY_UPTO_COLS, with_completed_day
+from etl.derived import CONTRACT_COLS, ENTRY_BEFORE_COLS, ENTRY_UPTO_COLS, with_completed_day
 from report.metrics.filters import Filters
 from report.metrics.registry import Metric, register
 from report.metrics.times import DURATION_COLUMNS, to_first_touch

@@ -19,7 +19,7 @@ import pytest
 
 from etl.config import FUNNEL_STAGES, STAGE_POSITION
 from etl.snapshot import Snapshot, write_tables
-from report.metrics.derived import add_derived
+from etl.derived import add_derived
 
 MSK = ZoneInfo("Europe/Moscow")
 UTC = ZoneInfo("UTC")
@@ -379,7 +379,7 @@ def write_snapshot(
     derived: bool = False,
 ) -> Snapshot:
     tables = build_tables(list(deals), list(touches), list(tasks), list(users))
-    if derived:  # the columns the build may precompute (report.metrics.derived)
+    if derived:  # the columns the build may precompute (etl.derived)
         tables = add_derived(tables)
     manifest = {
         "schema_version": 1,
@@ -474,7 +474,7 @@ MARCH_USERS = [U(1, "Анна Петрова"), U(2, "Борис Иванов"),
 @pytest.fixture(params=["computed", "precomputed"])
 def march(make_snapshot, request):
     """The March account, once as the build writes it today and once with the derived columns a
-    build may add (report.metrics.derived): every test must give the same answer on both."""
+    build may add (etl.derived): every test must give the same answer on both."""
     return make_snapshot(MARCH, users=MARCH_USERS, derived=request.param == "precomputed")
 
 

@@ -1,4 +1,4 @@
-"""The derived columns a build may precompute (report.metrics.derived), checked by hand on the two
+"""The derived columns a build may precompute (etl.derived), checked by hand on the two
 accounts of conftest.py.  (Every metric test also runs on snapshots with and without them.)"""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from datetime import date
 import polars as pl
 from conftest import MARCH, MARCH_USERS, TASKS, TOUCH_DEALS, TOUCH_USERS, TOUCHES, build_tables, t
 
-from report.metrics.derived import DEAL_COLS, add_derived
+from etl.derived import DEAL_COLS, add_derived
 
 
 def test_entries_next_at_and_deal_facts():

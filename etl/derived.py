@@ -1,8 +1,9 @@
 """Per-deal and per-row facts that several metrics need and that cost a group-by over the whole
-history: computed once at build time when the build calls :func:`add_derived`, else computed on
-the fly by the metrics (same functions, same answers, slower).
+history: computed once at build time (``etl.build.transform`` calls :func:`add_derived`); a
+snapshot without them (an older build) still works, the metrics then derive them on the fly with
+the same functions (same answers, slower).
 
-Columns added (all optional in a snapshot; docs/metrics.md lists them):
+Columns added (docs/data-model.md lists them too):
 - ``entries.next_at``: time of the deal's next entry (null for its last) — status as of a date is
   then a filter, not a group-by.
 - ``touches.prev_at``: time of the previous touch of the same deal (null for the first or an
