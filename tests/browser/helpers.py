@@ -8,7 +8,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 
-def wait_until(dash_duo, condition, what: str, timeout: float = 10):
+def wait_until(dash_duo, condition, what: str, timeout: float = 30):
     """Wait for ``condition(driver)`` to be truthy; the message says what never happened."""
     return WebDriverWait(dash_duo.driver, timeout).until(condition, message=f"timed out waiting for {what}")
 
