@@ -15,7 +15,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -555,6 +555,10 @@ def transform(
 
     if raw.leads.height == 0:
         raise BuildError("leads.jsonl holds no deals: the export is empty, nothing to report")
+    # Events never change: a pull that re-reads a window appends the same ones again (DATA.md §1).
+    events = raw.events.unique("id", keep="first", maintain_order=True)
+    dup_events = raw.events.height - events.height
+    raw = replace(raw, events=events)
     say("сделки")
     statuses = statuses_table(raw, config)
     deals, links, dup_leads = deals_base(raw, config)
@@ -649,7 +653,7 @@ def transform(
         "unmapped_statuses": unmapped.to_dicts(),
         "events_unknown_deals": events_unknown,
         "tasks_unknown_deals": tasks_unknown,
-        "duplicate_records_dropped": dup_leads + touch_quality.pop("duplicate_notes_dropped"),
+        "duplicate_records_dropped": dup_leads + dup_events + touch_quality.pop("duplicate_notes_dropped"),
         **touch_quality,
     }
     tables = {

@@ -296,3 +296,14 @@ def test_cli_builds_and_prints_counts(tmp_path):
     assert "deals 9, entries 22, touches 11" in proc.stdout
     manifest = json.loads((open_current(tmp_path / "data" / "snapshots").path / "manifest.json").read_text())
     assert manifest["schema_version"] == 1
+
+
+def test_events_pulled_twice_count_once(tmp_path, config, snap):
+    # A --full pull appends every event again: the snapshot must not change, only the counter.
+    raw = tx.write(tmp_path / "raw")
+    events = (raw / "events.jsonl").read_text(encoding="utf-8")
+    (raw / "events.jsonl").write_text(events + events, encoding="utf-8")
+    again = Snapshot.open(build_snapshot(raw, config, tmp_path / "data"))
+    assert again.read("entries").equals(snap.read("entries"))
+    n_events = len(events.splitlines())
+    assert again.quality["duplicate_records_dropped"] == snap.quality["duplicate_records_dropped"] + n_events
