@@ -322,6 +322,7 @@ def records() -> dict[str, list[dict[str, Any]]]:
         lead(8, OF["Новая заявка"], "2026-03-06 09:00", city=5003, contacts=[(901, True)]),
         lead(9, OF["Новая заявка"], "2026-03-07 09:00", contacts=[(901, False)]),
     ]
+    leads[6]["_embedded"] = []  # #5: PHP sends an empty object as an empty list
     events = [
         status_event(1, "2026-03-01 07:10", OF["Неразобранное"], OF["Новая заявка"]),
         status_event(1, "2026-03-01 08:00", OF["Новая заявка"], OF["Номер получен"]),
