@@ -31,9 +31,13 @@ def url_is(dash_duo, expected: str) -> None:
 
 
 def table_rows(dash_duo, panel_id: str) -> list[list[str]]:
-    """The visible rows of a panel's table, as text."""
-    rows = dash_duo.driver.find_elements(By.CSS_SELECTOR, f"{panel_selector('table', panel_id)} tbody tr")
-    return [[td.text for td in tr.find_elements(By.TAG_NAME, "td")] for tr in rows]
+    """The rows of a panel's table, as text, read in one script call: the table may be re-drawn
+    while we read (dcc.Markdown loads lazily), and element handles would go stale."""
+    return dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]))"
+        ".map(tr => Array.from(tr.querySelectorAll('td')).map(td => td.textContent.trim()));",
+        f"{panel_selector('table', panel_id)} tbody tr",
+    )
 
 
 def panel_selector(kind: str, panel_id: str) -> str:
