@@ -51,8 +51,8 @@ def derived_copy(snap: Snapshot, work: Path) -> Snapshot:
     build would write if it called ``add_derived``); kept under ``work``."""
     import json
 
-    from etl.snapshot import TABLES, write_tables
     from etl.derived import add_derived
+    from etl.snapshot import TABLES, write_tables
 
     folder = work / f"derived-{snap.id}"
     if (folder / "manifest.json").exists():

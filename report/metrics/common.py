@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from etl.config import ALL_STAGES, FUNNEL_STAGES, STAGE_POSITION
-from etl.snapshot import Snapshot
 from etl.derived import DEAL_COLS, next_at, prev_touch_at, with_deal_extras
+from etl.snapshot import Snapshot
 from report.metrics.filters import Filters
 
 UTC = ZoneInfo("UTC")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import polars as pl
 
+from etl.derived import CONTRACT_COLS, ENTRY_BEFORE_COLS, ENTRY_UPTO_COLS, with_completed_day
 from etl.snapshot import Snapshot
 from report.metrics.common import (
     CALL_KINDS,
@@ -31,7 +32,6 @@ from report.metrics.common import (
     valid_durations,
     with_bucket,
 )
-from etl.derived import CONTRACT_COLS, ENTRY_BEFORE_COLS, ENTRY_UPTO_COLS, with_completed_day
 from report.metrics.filters import Filters
 from report.metrics.registry import Metric, register
 from report.metrics.times import DURATION_COLUMNS, to_first_touch

@@ -18,8 +18,8 @@ import polars as pl
 import pytest
 
 from etl.config import FUNNEL_STAGES, STAGE_POSITION
-from etl.snapshot import Snapshot, write_tables
 from etl.derived import add_derived
+from etl.snapshot import Snapshot, write_tables
 
 MSK = ZoneInfo("Europe/Moscow")
 UTC = ZoneInfo("UTC")
