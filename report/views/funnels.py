@@ -9,7 +9,7 @@ from report import figures
 from report.formatting import fmt_money, fmt_number, fmt_percent
 from report.urlstate import ViewState
 from report.views.i18n import column_label, stage_label, t
-from report.views.panels import Panel, kpi_card, value_of
+from report.views.panels import Panel, kpi_card, ratio, total, value_of
 
 BY_CITY = ("по городам", "by city")
 BY_CITY_CC = ("по городам, контакт-центр отдельно", "by city, contact centre apart")
@@ -106,13 +106,17 @@ def panels(state: ViewState) -> tuple[Panel, ...]:
 
 
 def kpi_queries(state: ViewState) -> list[tuple[str, str, tuple[str, ...]]]:
-    return [("kpi-attendance", "consultations.attendance", ()), ("kpi-averages", "deals.averages", ())]
+    return []  # every card reads a panel's result
 
 
 def kpis(results: dict, state: ViewState) -> list:
     lang = state.lang
     cohort = results.get("funnel-cohort")
     reached = {s: value_of(cohort, "reached", {"stage": s}) for s in FUNNEL_STAGES}
+    attendance, averages = results.get("attendance"), results.get("averages")
+    attended = total(attendance, "attended")
+    attended_or_not = None if attended is None else attended + (total(attendance, "no_show") or 0)
+    price_sum, contracts = total(averages, "price_sum"), total(averages, "deals")
     cards = [
         kpi_card("leads", t("k_leads", lang), fmt_number(reached["lead"], lang)),
         kpi_card("booked", stage_label("booked", lang), fmt_number(reached["booked"], lang)),
@@ -123,11 +127,7 @@ def kpis(results: dict, state: ViewState) -> list:
             t("k_conv_lead_contract", lang),
             fmt_percent(value_of(cohort, "conv_lead", {"stage": "contract"}), lang),
         ),
-        kpi_card(
-            "show-rate", t("k_show_rate", lang), fmt_percent(value_of(results.get("kpi-attendance"), "show_rate"), lang)
-        ),
-        kpi_card(
-            "mean-value", t("k_mean_value", lang), fmt_money(value_of(results.get("kpi-averages"), "price_mean"), lang)
-        ),
+        kpi_card("show-rate", t("k_show_rate", lang), fmt_percent(ratio(attended, attended_or_not), lang)),
+        kpi_card("mean-value", t("k_mean_value", lang), fmt_money(ratio(price_sum, contracts), lang)),
     ]
     return cards

@@ -236,3 +236,25 @@ def value_of(df: pl.DataFrame | None, col: str, where: dict[str, object] | None 
     for key, val in (where or {}).items():
         rows = rows.filter(pl.col(key) == val)
     return rows[col][0] if rows.height else None
+
+
+def total(df: pl.DataFrame | None, col: str) -> float | None:
+    """Sum of a count column over the groups of a result (None when the result is missing).
+
+    KPI cards use it to read totals off a panel's by-city or by-manager table instead of making
+    another metric call: counts add up exactly over disjoint groups."""
+    if df is None or col not in df.columns:
+        return None
+    return df[col].fill_null(0).sum()
+
+
+def weighted_mean(df: pl.DataFrame | None, col: str, weight: str) -> float | None:
+    """The overall mean of per-group means, weighted by the groups' sizes (exact)."""
+    if df is None or col not in df.columns:
+        return None
+    n = df[weight].fill_null(0).sum()
+    return float((df[col].fill_null(0) * df[weight].fill_null(0)).sum()) / n if n else None
+
+
+def ratio(num: float | None, den: float | None) -> float | None:
+    return num / den if (num is not None and den) else None

@@ -8,7 +8,7 @@ from report import figures
 from report.formatting import fmt_duration, fmt_number
 from report.urlstate import ViewState
 from report.views.i18n import t, transition_label
-from report.views.panels import Panel, kpi_card, value_of
+from report.views.panels import Panel, kpi_card, value_of, weighted_mean
 
 TRANSITIONS = ("lead→phone", "phone→booked", "booked→attended", "attended→contract")
 BY_CITY = ("по городам", "by city")
@@ -102,7 +102,6 @@ def kpi_queries(state: ViewState) -> list[tuple[str, str, tuple[str, ...]]]:
         ("kpi-c2c", "time.creation_to_contract", ()),
         ("kpi-won", "time.request_to_won", ()),
         ("kpi-ttf", "time.to_first_touch", ()),
-        ("kpi-bookings", "bookings.before_contract", ()),
     ]
 
 
@@ -130,6 +129,6 @@ def kpis(results: dict, state: ViewState) -> list:
         kpi_card(
             "bookings-before",
             t("k_bookings_before", lang),
-            fmt_number(value_of(results.get("kpi-bookings"), "mean"), lang, 2),
+            fmt_number(weighted_mean(results.get("bookings-before-dist"), "bookings", "deals"), lang, 2),
         ),
     ]

@@ -12,7 +12,7 @@ from report import figures
 from report.formatting import fmt_duration, fmt_number, fmt_percent
 from report.urlstate import ViewState
 from report.views.i18n import column_label, t
-from report.views.panels import Panel, kpi_card, value_of
+from report.views.panels import Panel, kpi_card, ratio, total, value_of, weighted_mean
 
 BY_CITY = ("по городам", "by city")
 BY_MANAGER = ("по менеджерам", "by manager")
@@ -106,29 +106,27 @@ def panels(state: ViewState) -> tuple[Panel, ...]:
 
 
 def kpi_queries(state: ViewState) -> list[tuple[str, str, tuple[str, ...]]]:
-    return [
-        ("kpi-ttf", "touches.time_to_first", ()),
-        ("kpi-per-deal", "touches.per_deal", ()),
-        ("kpi-calls", "calls.by_manager", ()),
-        ("kpi-tasks", "tasks.by_manager", ()),
-    ]
+    # Only the median needs its own call; the other cards add up the panels' groups.
+    return [("kpi-ttf", "touches.time_to_first", ())]
 
 
 def kpis(results: dict, state: ViewState) -> list:
     lang = state.lang
-    ttf, per_deal = results.get("kpi-ttf"), results.get("kpi-per-deal")
-    calls = results.get("kpi-calls")
-    incoming, outgoing = value_of(calls, "incoming"), value_of(calls, "outgoing")
-    answered = value_of(calls, "answered")
-    total = (incoming or 0) + (outgoing or 0)
+    ttf, per_deal, calls = results.get("kpi-ttf"), results.get("per-deal"), results.get("calls-manager")
+    incoming, outgoing = total(calls, "incoming"), total(calls, "outgoing")
+    all_calls = None if incoming is None else incoming + (outgoing or 0)
     return [
-        kpi_card("deals", t("k_deals", lang), fmt_number(value_of(per_deal, "n"), lang)),
+        kpi_card("deals", t("k_deals", lang), fmt_number(total(per_deal, "n"), lang)),
         kpi_card("median-first-touch", t("k_median_first_touch", lang), fmt_duration(value_of(ttf, "median_s"), lang)),
         kpi_card("untouched", t("k_untouched", lang), fmt_number(value_of(ttf, "untouched"), lang)),
         kpi_card(
-            "touches-per-deal", t("k_touches_per_deal", lang), fmt_number(value_of(per_deal, "mean_touches"), lang, 1)
+            "touches-per-deal",
+            t("k_touches_per_deal", lang),
+            fmt_number(weighted_mean(per_deal, "mean_touches", "n"), lang, 1),
         ),
-        kpi_card("calls", t("k_calls", lang), fmt_number(total if calls is not None else None, lang)),
-        kpi_card("answered-share", t("k_answered_share", lang), fmt_percent(answered / total if total else None, lang)),
-        kpi_card("overdue", t("k_overdue", lang), fmt_number(value_of(results.get("kpi-tasks"), "overdue"), lang)),
+        kpi_card("calls", t("k_calls", lang), fmt_number(all_calls, lang)),
+        kpi_card(
+            "answered-share", t("k_answered_share", lang), fmt_percent(ratio(total(calls, "answered"), all_calls), lang)
+        ),
+        kpi_card("overdue", t("k_overdue", lang), fmt_number(total(results.get("tasks"), "overdue"), lang)),
     ]
