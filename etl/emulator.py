@@ -41,6 +41,8 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from etl.rawio import COLLECTIONS
+
 #: List endpoints: path → (collection in the view, key under ``_embedded``, max limit).
 LIST_ROUTES: dict[str, tuple[str, str, int]] = {
     "/api/v4/leads": ("leads", "leads", 250),
@@ -151,17 +153,7 @@ def load_raw_view(raw_dir: Path) -> dict[str, Any]:
     view: dict[str, Any] = {key: [] for key in VIEW_KEYS}
     account_path = raw_dir / "account.json"
     view["account"] = json.loads(account_path.read_text(encoding="utf-8")) if account_path.is_file() else {}
-    for name in (
-        "users",
-        "pipelines",
-        "lead_fields",
-        "leads",
-        "contacts",
-        "events",
-        "lead_notes",
-        "contact_notes",
-        "tasks",
-    ):
+    for name in COLLECTIONS:
         path = raw_dir / f"{name}.jsonl"
         if not path.is_file():
             continue

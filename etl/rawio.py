@@ -31,6 +31,9 @@ FILES: dict[str, tuple[bool, str]] = {
     "export.json": (False, "etl pull"),
 }
 
+#: The JSONL collections of a raw export, by name (users, pipelines, …, tasks).
+COLLECTIONS: tuple[str, ...] = tuple(n.removesuffix(".jsonl") for n in FILES if n.endswith(".jsonl"))
+
 _CF_VALUES = pl.List(pl.Struct({"value": S, "enum_id": S}))
 _CUSTOM_FIELDS = pl.List(pl.Struct({"field_id": S, "field_name": S, "field_code": S, "values": _CF_VALUES}))
 

@@ -27,6 +27,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from etl.rawio import COLLECTIONS
+
 DAY = 86_400
 HOUR = 3_600
 MINUTE = 60
@@ -1762,17 +1764,7 @@ def _sms_texts(
 
 
 # ---------------------------------------------------------------- raw export
-RAW_FILES = (
-    "users",
-    "pipelines",
-    "lead_fields",
-    "leads",
-    "contacts",
-    "events",
-    "lead_notes",
-    "contact_notes",
-    "tasks",
-)
+RAW_FILES = COLLECTIONS
 
 
 def _fast_encoder() -> Any:
