@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from etl.config import REPO_ROOT, Config, ConfigError, data_dir, load_config
 from etl.snapshot import current_id
@@ -63,6 +64,28 @@ def ensure_snapshot(config: Config, data: Path, config_path: str | None, demo_de
     return current_id(snapshots) is not None
 
 
+def build_app(config: Config, data: Path) -> Any:
+    """The report app with admin login, refresh and viewer access installed (one place for
+    ``python -m report`` and WSGI servers)."""
+    # Imported late: nothing heavy before the data exists.
+    from report import admin
+    from report.app import create_app
+
+    app = create_app(config, data, extra_layout=admin.panel_layout)
+    admin.install(app, config, data)
+    return app
+
+
+def wsgi() -> Any:
+    """WSGI factory for several workers: ``gunicorn -w 4 'report.server:wsgi()'``.
+
+    Config from ``$REPORT_CONFIG`` (default: the repository's config.yaml), data from
+    ``$REPORT_DATA_DIR``. It serves what is published; it does not build a snapshot.
+    """
+    config = load_config(os.environ.get("REPORT_CONFIG") or None)
+    return build_app(config, data_dir()).server
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m report", description="Serve the sales-performance report.")
     parser.add_argument("--data-dir", default=None, help="data folder (default: $REPORT_DATA_DIR or ./data)")
@@ -83,14 +106,10 @@ def main(argv: list[str]) -> int:
     if not ensure_snapshot(config, data, args.config, args.demo_deals_per_year, args.demo_years):
         print("no snapshot could be built; the report starts and says so", file=sys.stderr)
 
-    # Imported late: nothing heavy before the data exists.
-    from report import admin
     from report.admin.auth import AuthConfigError
-    from report.app import create_app
 
-    app = create_app(config, data, extra_layout=admin.panel_layout)
     try:
-        admin.install(app, config, data)
+        app = build_app(config, data)
     except AuthConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
