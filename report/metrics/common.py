@@ -206,12 +206,61 @@ def touch_counts(touches: pl.LazyFrame) -> list[pl.Expr]:
     ]
 
 
-def bucket_expr(col: str, grain: str, tz: str) -> pl.Expr:
+@lru_cache(maxsize=256)
+def _offset_steps(tz: str, start: datetime, end: datetime) -> tuple[tuple[datetime, int], ...] | None:
+    """The UTC offset of ``tz`` over [start, end) as steps (from, offset in µs), read from the same
+    zone database as ``convert_time_zone`` (hourly samples, each change pinned to the second).
+    None for periods over 20 years (not worth the table)."""
+    if end <= start or end - start > timedelta(days=366 * 20):
+        return None
+
+    def offsets(instants: pl.Series) -> pl.Series:
+        local = instants.dt.convert_time_zone(tz)
+        return (local.dt.base_utc_offset() + local.dt.dst_offset()).dt.total_microseconds()
+
+    samples = pl.datetime_range(start, end, "1h", time_unit="us", time_zone="UTC", eager=True)
+    if samples[-1] != end:  # a period not a whole number of hours long: its end is a sample too
+        samples.append(pl.Series([end], dtype=samples.dtype))
+    off = offsets(samples)
+    steps = [(start, int(off[0]))]
+    for i in (off.diff() != 0).arg_true().to_list():  # a change within (samples[i-1], samples[i]]
+        secs = pl.datetime_range(samples[i - 1], samples[i], "1s", time_unit="us", time_zone="UTC", eager=True)
+        at = int((offsets(secs) != off[i - 1]).arg_true()[0])
+        steps.append((secs[at], int(off[i])))
+    return tuple(steps)
+
+
+def bucket_expr(col: str, grain: str, tz: str, days: tuple[date, date] | None = None) -> pl.Expr:
     """The bucket's first date (pl.Date) of a UTC timestamp, in ``tz``: day, ISO week (Monday),
-    month, quarter or year."""
-    local_day = pl.col(col).dt.convert_time_zone(tz).dt.date()
+    month, quarter or year.
+
+    ``days`` (the period's first and last local day) is for speed only: rows in the period get
+    their local day from the zone's offset steps over the period (integer arithmetic) and their
+    bucket from a per-day table, instead of a per-row zone lookup and truncation (~10× slower);
+    any other row takes the per-row way. Same answer either way."""
     every = _TRUNCATE[grain]
-    return (local_day if every is None else local_day.dt.truncate(every)).alias("bucket")
+
+    def truncate(day):
+        return day if every is None else day.dt.truncate(every)
+
+    c = pl.col(col)
+    slow = truncate(c.dt.convert_time_zone(tz).dt.date())
+    if days is None:
+        return slow.alias("bucket")
+    start, end = day_start_utc(days[0], tz), day_start_utc(days[1] + timedelta(days=1), tz)
+    steps = _offset_steps(tz, start, end)
+    if steps is None:
+        return slow.alias("bucket")
+    offset = pl.lit(steps[-1][1], dtype=pl.Int64)
+    for (_, off), (until, _) in reversed(list(zip(steps, steps[1:], strict=False))):
+        offset = pl.when(c < until).then(pl.lit(off, dtype=pl.Int64)).otherwise(offset)
+    first = (days[0] - date(1970, 1, 1)).days
+    table = truncate(pl.date_range(days[0], days[1], "1d", eager=True))
+    index = (c.dt.epoch("us") + offset).floordiv(86_400_000_000) - first
+    fast_ok = (c >= start) & (c < end) & (index >= 0) & (index < len(table))
+    fast = pl.when(fast_ok).then(pl.lit(table).gather(index.clip(0, len(table) - 1)))
+    slow = truncate(pl.when(fast_ok.not_()).then(c).dt.convert_time_zone(tz).dt.date())
+    return pl.coalesce(fast, slow).alias("bucket")
 
 
 def seconds(end: str | pl.Expr, start: str | pl.Expr) -> pl.Expr:
@@ -259,7 +308,9 @@ def check_by(by: Sequence[str], allowed: Sequence[str], metric_id: str) -> tuple
 
 def with_bucket(lf: pl.LazyFrame, by: Sequence[str], time_col: str, filters: Filters, tz: str) -> pl.LazyFrame:
     """Add the ``bucket`` column when the breakdown asks for it."""
-    return lf.with_columns(bucket_expr(time_col, filters.grain, tz)) if "bucket" in by else lf
+    if "bucket" not in by:
+        return lf
+    return lf.with_columns(bucket_expr(time_col, filters.grain, tz, (filters.date_from, filters.date_to)))
 
 
 def aggregate(lf: pl.LazyFrame, keys: Sequence[str], exprs: Sequence[pl.Expr]) -> pl.LazyFrame:
