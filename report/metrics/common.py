@@ -186,11 +186,17 @@ def deal_touches(snap: Snapshot, columns: Sequence[str] = ("kind", "at")) -> pl.
     return snap.scan("touches").filter(pl.col("deal_id").is_not_null() & ~pl.col("is_deleted")).select(cols)
 
 
-def touches_of(snap: Snapshot, deal_ids: pl.Series, columns: Sequence[str] = ("kind", "at")) -> pl.LazyFrame:
+def touches_of(
+    snap: Snapshot, deal_ids: pl.Series, columns: Sequence[str] = ("kind", "at"), *, oldest: datetime | None = None
+) -> pl.LazyFrame:
     """The touches of these deals. Their ``deal_created_at`` is at least the oldest deal's creation,
-    and touches are stored in time order, so that bound lets the reader skip older row groups."""
-    oldest = snap.scan("deals").filter(pl.col("deal_id").is_in(deal_ids.implode())).select(pl.col("created_at").min())
-    oldest = oldest.collect().item()
+    and touches are stored in time order, so that bound lets the reader skip older row groups.
+    ``oldest``: that creation time when the caller has it (saves reading the deals)."""
+    if oldest is None:
+        oldest = (
+            snap.scan("deals").filter(pl.col("deal_id").is_in(deal_ids.implode())).select(pl.col("created_at").min())
+        )
+        oldest = oldest.collect().item()
     t = deal_touches(snap, [*columns, "deal_created_at"])
     if oldest is not None:
         t = t.filter(pl.col("deal_created_at") >= oldest)

@@ -174,12 +174,27 @@ def negative_status(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) 
     _, end = period_utc(filters, tz)
     keys = list(by)
     cohort = deals(snap, filters, []).collect()
-    ent = status_entries(snap, filters, end, ["stage"], cohort["deal_id"])
-    ent = ent.filter(pl.col("stage").is_in(["not_booked", "no_answer"])).select(
-        "deal_id", pl.col("stage").alias("end_stage")
-    )
+    negative = pl.col("stage").is_in(["not_booked", "no_answer"])
+    if has_columns(snap, "entries", ["next_at"]):
+        # The cohort passed the filters and entries carry their deal's city, channel, deleted flag
+        # and manager, so only the status at the end is read (4 columns, not 8).
+        ent = (
+            snap.scan("entries")
+            .select("deal_id", "at", "next_at", "stage")
+            .filter(
+                negative
+                & (pl.col("at") < end)
+                & (pl.col("next_at").is_null() | (pl.col("next_at") >= end))
+                & pl.col("deal_id").is_in(cohort["deal_id"].implode())
+            )
+        )
+    else:
+        ent = status_entries(snap, filters, end, ["stage"], cohort["deal_id"]).filter(negative)
+    ent = ent.select("deal_id", pl.col("stage").alias("end_stage"))
     cohort = cohort.lazy().join(ent, on="deal_id", how="inner").collect()
-    t = touches_of(snap, cohort["deal_id"], ["kind", "at", "duration_s", "answered"]).filter(pl.col("at") < end)
+    t = touches_of(
+        snap, cohort["deal_id"], ["kind", "at", "duration_s", "answered"], oldest=cohort["created_at"].min()
+    ).filter(pl.col("at") < end)
     cohort = with_bucket(cohort.lazy(), by, "created_at", filters, tz)
     per = t.group_by("deal_id").agg(
         pl.len().alias("touches"),
@@ -289,8 +304,11 @@ def day_gaps(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.D
         t = with_completed_day(t.rename({"manager": "user_id"}).collect(), users, snap.timezone)
         t = t.select(pl.col("user_id").alias("manager"), "completed_at", pl.col("completed_day").alias("day"))
     same_day = (pl.col("manager") == pl.col("manager").shift(1)) & (pl.col("day") == pl.col("day").shift(1))
-    t = t.sort("manager", "completed_at").with_columns(
-        d=pl.when(same_day).then(seconds("completed_at", pl.col("completed_at").shift(1)))
+    # two stable one-key sorts give the order of sort("manager", "completed_at") in half the time
+    t = (
+        t.sort("completed_at")
+        .sort("manager", maintain_order=True)
+        .with_columns(d=pl.when(same_day).then(seconds("completed_at", pl.col("completed_at").shift(1))))
     )
     t = t.filter(valid_durations())
     agg = aggregate(t.lazy(), by, duration_stats(p90=False))
