@@ -163,6 +163,43 @@ def status_entries(
     return ent.join(ent.group_by("deal_id").agg(pl.col("seq").max()), on=["deal_id", "seq"], how="semi")
 
 
+#: The touch columns :func:`period_touches` keeps (``prev_at`` too when the build wrote it).
+PERIOD_TOUCH_COLS = (
+    "deal_id",
+    "kind",
+    "at",
+    "duration_s",
+    "answered",
+    "user_id",
+    "city",
+    "channel",
+    "is_deleted",
+    "deal_user_id",
+)
+
+
+@lru_cache(maxsize=2)
+def _period_touches(
+    path: str, tz: str, date_from: date, date_to: date, cities: tuple[str, ...], channel: str, prev_at: bool
+) -> pl.DataFrame:
+    cols = [*PERIOD_TOUCH_COLS, "prev_at"] if prev_at else list(PERIOD_TOUCH_COLS)
+    filters = Filters(date_from, date_to, cities=cities, channel=channel)
+    return apply_filters(pl.scan_parquet(path).select(cols), filters, tz, time_col="at").collect()
+
+
+def period_touches(snap: Snapshot, filters: Filters) -> pl.LazyFrame:
+    """Touches in the period, deleted deals out, city and pipeline-class filters applied (not the
+    manager filter: metrics differ on whose touch it is), columns :data:`PERIOD_TOUCH_COLS`.
+
+    Several metrics of one view read these rows: they are decoded once per filter choice and kept
+    for the next calls (the last two choices; a snapshot never changes). Callers still apply the
+    full filters with :func:`apply_filters` (filtering again is a no-op but for managers)."""
+    path = snap.path / "touches.parquet"
+    prev_at = has_columns(snap, "touches", ["prev_at"])
+    args = (filters.date_from, filters.date_to, filters.cities, filters.channel)
+    return _period_touches(str(path), snap.timezone, *args, prev_at).lazy()
+
+
 def touches_with_prev(snap: Snapshot, filters: Filters, columns: Sequence[str]) -> pl.LazyFrame:
     """Touches in the period with ``prev_at`` (the deal's previous touch), ``manager`` = the deal's
     responsible user. ``prev_at`` is computed here, for the deals touched in the period, when the
@@ -170,7 +207,8 @@ def touches_with_prev(snap: Snapshot, filters: Filters, columns: Sequence[str]) 
     tz = snap.timezone
     cols = list(dict.fromkeys(["deal_id", "at", "city", "channel", "deal_user_id", "is_deleted", *columns]))
     if has_columns(snap, "touches", ["prev_at"]):
-        lf = snap.scan("touches").select([*cols, "prev_at"]).rename({"deal_user_id": "manager"})
+        src = period_touches(snap, filters) if set(cols) <= set(PERIOD_TOUCH_COLS) else snap.scan("touches")
+        lf = src.select([*cols, "prev_at"]).rename({"deal_user_id": "manager"})
         return apply_filters(lf, filters, tz, time_col="at").filter(pl.col("deal_id").is_not_null())
     _, end = period_utc(filters, tz)
     lf = snap.scan("touches").select([*cols, "touch_id"]).rename({"deal_user_id": "manager"})

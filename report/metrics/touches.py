@@ -22,6 +22,7 @@ from report.metrics.common import (
     entries,
     finish,
     has_columns,
+    period_touches,
     period_utc,
     rate,
     seconds,
@@ -227,7 +228,7 @@ def interval(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.D
 
 def _calls(snap: Snapshot, filters: Filters, by: tuple[str, ...], columns: list[str]) -> pl.LazyFrame:
     """Calls in the period, ``manager`` = the call's user (unattributed calls included)."""
-    t = snap.scan("touches").select("kind", "at", "city", "channel", "user_id", "is_deleted", *columns)
+    t = period_touches(snap, filters).select("kind", "at", "city", "channel", "user_id", "is_deleted", *columns)
     t = apply_filters(t.rename({"user_id": "manager"}), filters, snap.timezone, time_col="at")
     return with_bucket(t.filter(pl.col("kind").is_in(CALL_KINDS)), by, "at", filters, snap.timezone)
 
@@ -366,7 +367,7 @@ def office_load(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> p
     )
     calls = (
         apply_filters(
-            snap.scan("touches")
+            period_touches(snap, filters)
             .select("kind", "at", "city", "channel", "deal_user_id", "is_deleted", "deal_id")
             .rename({"deal_user_id": "manager"}),
             filters,
