@@ -8,7 +8,9 @@ column for ``bucket``, then aggregate with :func:`aggregate`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -198,6 +200,53 @@ def period_touches(snap: Snapshot, filters: Filters) -> pl.LazyFrame:
     prev_at = has_columns(snap, "touches", ["prev_at"])
     args = (filters.date_from, filters.date_to, filters.cities, filters.channel)
     return _period_touches(str(path), snap.timezone, *args, prev_at).lazy()
+
+
+_KEPT: OrderedDict[tuple, pl.DataFrame] = OrderedDict()
+_KEPT_LOCK = threading.Lock()
+_KEPT_MAX = 6
+
+
+def kept(key: tuple, compute: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+    """``compute()``, remembered under ``key`` for the next metrics of the same view (the last
+    few keys only). ``key`` must name the snapshot (its path: a snapshot never changes) and every
+    input of ``compute``."""
+    with _KEPT_LOCK:
+        hit = _KEPT.get(key)
+        if hit is not None:
+            _KEPT.move_to_end(key)
+            return hit
+    df = compute()
+    with _KEPT_LOCK:
+        _KEPT[key] = df
+        while len(_KEPT) > _KEPT_MAX:
+            _KEPT.popitem(last=False)
+    return df
+
+
+#: The task columns :func:`period_tasks` keeps.
+PERIOD_TASK_COLS = (
+    "deal_id",
+    "user_id",
+    "deal_user_id",
+    "city",
+    "channel",
+    "is_deleted",
+    "created_at",
+    "deadline",
+    "is_completed",
+    "completed_at",
+)
+
+
+def period_tasks(snap: Snapshot, filters: Filters) -> pl.LazyFrame:
+    """Tasks created in the period, deleted deals out, city and pipeline-class filters applied
+    (not the manager filter), columns :data:`PERIOD_TASK_COLS`; decoded once per filter choice
+    (see :func:`kept`). Callers apply the full filters again, as with :func:`period_touches`."""
+    base = Filters(filters.date_from, filters.date_to, cities=filters.cities, channel=filters.channel)
+    lf = snap.scan("tasks").select(PERIOD_TASK_COLS)
+    key = ("period_tasks", str(snap.path), base)
+    return kept(key, lambda: apply_filters(lf, base, snap.timezone, time_col="created_at").collect()).lazy()
 
 
 def touches_with_prev(snap: Snapshot, filters: Filters, columns: Sequence[str]) -> pl.LazyFrame:

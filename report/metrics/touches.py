@@ -14,6 +14,7 @@ from etl.derived import CONTRACT_COLS, ENTRY_BEFORE_COLS, ENTRY_UPTO_COLS, with_
 from etl.snapshot import Snapshot
 from report.metrics.common import (
     CALL_KINDS,
+    PERIOD_TASK_COLS,
     aggregate,
     apply_filters,
     check_by,
@@ -22,6 +23,8 @@ from report.metrics.common import (
     entries,
     finish,
     has_columns,
+    kept,
+    period_tasks,
     period_touches,
     period_utc,
     rate,
@@ -110,12 +113,18 @@ def before_contract(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) 
 
 
 def _lost_in_period(snap: Snapshot, filters: Filters, extra: tuple[str, ...] = ()) -> pl.LazyFrame:
-    """Per deal: its first entry into lost within the period (``lost_at``) and group columns."""
-    ent = entries(snap, filters, ["stage", "is_stage_entry", *extra]).filter(
-        pl.col("is_stage_entry") & (pl.col("stage") == "lost")
-    )
-    ent = ent.sort("at").unique("deal_id", keep="first", maintain_order=False)
-    return ent.select("deal_id", "city", "channel", "manager", pl.col("at").alias("lost_at"), *extra)
+    """Per deal: its first entry into lost within the period (``lost_at``) and group columns.
+    Computed once per filter choice for before_lost and no_show_to_lost (see ``kept``)."""
+
+    def compute() -> pl.DataFrame:
+        ent = entries(snap, filters, ["stage", "is_stage_entry", *extra]).filter(
+            pl.col("is_stage_entry") & (pl.col("stage") == "lost")
+        )
+        ent = ent.sort("at").unique("deal_id", keep="first", maintain_order=False)
+        return ent.select("deal_id", "city", "channel", "manager", pl.col("at").alias("lost_at"), *extra).collect()
+
+    key = ("lost_in_period", str(snap.path), filters.with_(grain="month", as_of=None), extra)
+    return kept(key, compute).lazy()
 
 
 def before_lost(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
@@ -254,7 +263,9 @@ def calls_by_manager(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ())
 
 
 def _tasks(snap: Snapshot, filters: Filters, time_col: str, columns: list[str]) -> pl.LazyFrame:
-    t = snap.scan("tasks").select("city", "channel", "user_id", "is_deleted", time_col, *columns)
+    shared = time_col == "created_at" and set(columns) <= set(PERIOD_TASK_COLS)
+    src = period_tasks(snap, filters) if shared else snap.scan("tasks")
+    t = src.select("city", "channel", "user_id", "is_deleted", time_col, *columns)
     return apply_filters(t.rename({"user_id": "manager"}), filters, snap.timezone, time_col=time_col)
 
 
@@ -380,7 +391,7 @@ def office_load(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> p
     )
     tasks = (
         apply_filters(
-            snap.scan("tasks")
+            period_tasks(snap, filters)
             .select("city", "channel", "deal_user_id", "is_deleted", "created_at", "deal_id")
             .rename({"deal_user_id": "manager"}),
             filters,
