@@ -107,6 +107,9 @@ def deals(
     cols = list(dict.fromkeys(cols))
     tz = snap.timezone
     derived = [c for c in cols if c in DEAL_COLS]
+    if time_col == "created_at" and set(cols) <= set(KEPT_DEAL_COLS) and has_columns(snap, "deals", KEPT_DEAL_COLS):
+        lf = period_deals(snap, filters).select(cols).rename({"user_id": "manager"})
+        return apply_filters(lf, filters, tz, time_col=time_col)
     if not derived or has_columns(snap, "deals", derived):
         lf = snap.scan("deals").select(cols).rename({"user_id": "manager"})
         return apply_filters(lf, filters, tz, time_col=time_col)
@@ -126,6 +129,35 @@ def deals(
     tou = touches_of(snap, base["deal_id"], ["kind", "at", "deal_created_at"])
     lf = with_deal_extras(base.lazy(), ent, tou).select(["manager" if c == "user_id" else c for c in cols])
     return lf.filter(in_period(time_col, filters, tz)) if time_col in DEAL_COLS else lf
+
+
+#: The deal columns :func:`period_deals` keeps (the ones the touches and time tabs read).
+KEPT_DEAL_COLS = (
+    "deal_id",
+    "city",
+    "channel",
+    "user_id",
+    "is_deleted",
+    "created_at",
+    "reach_contract",
+    "first_out_at",
+    "n_touches",
+    "n_calls",
+    "n_sms",
+)
+
+
+def period_deals(snap: Snapshot, filters: Filters) -> pl.LazyFrame:
+    """Deals created in the period, deleted out, city and pipeline-class filters applied (not the
+    manager filter), columns :data:`KEPT_DEAL_COLS` (``user_id`` not renamed); decoded once per
+    filter choice (see :func:`kept`) for the several deal metrics of a view."""
+    base = Filters(filters.date_from, filters.date_to, cities=filters.cities, channel=filters.channel)
+    lf = snap.scan("deals").select(KEPT_DEAL_COLS)
+
+    def compute() -> pl.DataFrame:
+        return apply_filters(lf, base, snap.timezone, time_col="created_at", manager_col="user_id").collect()
+
+    return kept(("period_deals", str(snap.path), base), compute).lazy()
 
 
 def entries(
