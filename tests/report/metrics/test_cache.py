@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
-from conftest import MARCH, MARCH_USERS
+from metric_snapshots import MARCH, MARCH_USERS
 from polars.testing import assert_frame_equal
 
 import report.cache as cache_mod

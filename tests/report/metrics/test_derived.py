@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
-from conftest import MARCH, MARCH_USERS, TASKS, TOUCH_DEALS, TOUCH_USERS, TOUCHES, build_tables, t
+from metric_snapshots import MARCH, MARCH_USERS, TASKS, TOUCH_DEALS, TOUCH_USERS, TOUCHES, build_tables, t
 
 from etl.derived import DEAL_COLS, add_derived
 

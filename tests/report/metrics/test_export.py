@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import MARCH, TASKS, TOUCH_DEALS, TOUCH_USERS, TOUCHES
+from metric_snapshots import MARCH, TASKS, TOUCH_DEALS, TOUCH_USERS, TOUCHES
 
 from report.export import main
 from report.metrics.registry import all_metrics

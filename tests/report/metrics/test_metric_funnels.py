@@ -6,7 +6,7 @@ from datetime import date
 
 import polars as pl
 import pytest
-from conftest import MARCH_USERS, D
+from metric_snapshots import MARCH_USERS, D
 
 from report.metrics.common import MetricInputError
 from report.metrics.filters import Filters

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from conftest import MARCH_USERS, D
+from metric_snapshots import MARCH_USERS, D
 
 from report.metrics.filters import Filters
 from report.metrics.times import (

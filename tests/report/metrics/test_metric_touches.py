@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 
 import polars as pl
 import pytest
-from conftest import TASKS, TOUCH_DEALS, TOUCH_USERS, TOUCHES, D, K, T, U
+from metric_snapshots import TASKS, TOUCH_DEALS, TOUCH_USERS, TOUCHES, D, K, T, U
 
 from report.metrics.filters import Filters
 from report.metrics.times import to_first_touch
