@@ -424,7 +424,7 @@ class AmoClient:
             if not rows:
                 return
             yield rows
-            if len(rows) < limit or not ((body.get("_links") or {}).get("next") or {}).get("href"):
+            if _last_page(body, rows, limit):
                 return
             page += 1
 
@@ -451,9 +451,9 @@ class AmoClient:
             if not rows:
                 return
             yield rows
-            if len(rows) < limit or not ((body.get("_links") or {}).get("next") or {}).get("href"):
+            if _last_page(body, rows, limit):
                 return
-            values = [_int(r.get(field)) for r in rows]
+            values = [lenient_int(r.get(field)) for r in rows]
             if any(v is None for v in values) or values != sorted(values):
                 # The server ignored the order: fall back to plain offsets for the rest of the walk.
                 yield from self._continue_offsets(query, page + 1, path, embedded_key, limit)
@@ -479,7 +479,13 @@ class AmoClient:
             page += 1
 
 
-def _int(value: Any) -> int | None:
+def _last_page(body: dict[str, Any], rows: list[dict[str, Any]], limit: int) -> bool:
+    """A page shorter than ``limit`` or without a ``next`` link ends the walk (AMOCRM.md)."""
+    return len(rows) < limit or not ((body.get("_links") or {}).get("next") or {}).get("href")
+
+
+def lenient_int(value: Any) -> int | None:
+    """An integer from 12, "12" or 12.0 (PHP sends numbers as strings); None otherwise."""
     if value is None or isinstance(value, bool):
         return None
     try:

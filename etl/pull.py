@@ -32,6 +32,7 @@ from etl.amo_client import (
     Cancelled,
     StaticToken,
     exchange_code,
+    lenient_int,
     oauth_settings_from_env,
     tokens_from_env,
 )
@@ -134,15 +135,6 @@ def _now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(float(value))
-    except (TypeError, ValueError):
-        return None
-
-
 def read_export_json(raw_dir: Path) -> dict[str, Any]:
     path = raw_dir / "export.json"
     if not path.is_file():
@@ -193,7 +185,7 @@ class _Staged:
 
     def add(self, rec: dict[str, Any]) -> None:
         rid = str(rec.get("id"))
-        ts = _int(rec.get(self.field)) if self.field else None
+        ts = lenient_int(rec.get(self.field)) if self.field else None
         version = ts if ts is not None else -1
         if rid in self.seen and self.seen[rid] >= version:
             return  # a page boundary re-read, or a record seen twice while data moved
@@ -208,7 +200,7 @@ class _Staged:
 
 
 def _start(cursor: Any, overlap_s: int, full: bool) -> int | None:
-    value = _int(cursor)
+    value = lenient_int(cursor)
     if full or value is None:
         return None
     return max(0, value - overlap_s)
@@ -438,14 +430,14 @@ def _commit(
         else:
             _append(st.path, dst)
         entry = new_collections.setdefault(name, {})
-        cands = [c for c in (_int(entry.get("cursor")), st.cursor) if c is not None]
+        cands = [c for c in (lenient_int(entry.get("cursor")), st.cursor) if c is not None]
         entry["cursor"] = max(cands) if cands else None
         if entry["cursor"] is not None:
             entry["overlap_ids"] = _tail(st.seen, entry["cursor"] - overlap_s)
         if name == "leads" and DELETED in staged:
             deleted = staged[DELETED]
             _append(deleted.path, dst)
-            old_del = _int(entry.get("deleted_cursor"))
+            old_del = lenient_int(entry.get("deleted_cursor"))
             cands = [c for c in (old_del, deleted.cursor) if c is not None]
             entry["deleted_cursor"] = max(cands) if cands else None
             if entry["deleted_cursor"] is not None:
