@@ -5,7 +5,7 @@
 For each size it generates the synthetic account once (cached in bench/out/raw-<N>y/), then
 times, each in a fresh child process (so peak memory is that step's own):
 - ``floor``: polars reading every JSONL file of the export (the build's own column selection,
-  ``etl.rawio``) and nothing else;
+  ``etl.extract.rawio``) and nothing else;
 - ``build``: the whole build, read + transform + parquet write + atomic publish.
 It prints the best of ``--repeat`` runs, the ratio build/floor (target ≤ 2) and peak RSS.
 """
@@ -29,17 +29,17 @@ sys.path.insert(0, {root!r})
 mode, raw, data = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 t0 = time.perf_counter()
 if mode == "floor":
-    from etl import rawio
+    from etl.extract import rawio
     rows = 0
     for name, schema in rawio.SCHEMAS.items():
         rows += rawio.read_jsonl(raw / name, schema).height
 elif mode == "floor-infer":
     import polars as pl
     rows = 0
-    for name in __import__("etl.rawio", fromlist=["SCHEMAS"]).SCHEMAS:
+    for name in __import__("etl.extract.rawio", fromlist=["SCHEMAS"]).SCHEMAS:
         rows += pl.read_ndjson(raw / name, infer_schema_length=None).height
 else:
-    from etl.build import build_snapshot
+    from etl.transform.build import build_snapshot
     from etl.config import load_config
     folder = build_snapshot(raw, load_config(), data)
     rows = sum(json.loads((folder / "manifest.json").read_text())["row_counts"].values())
@@ -55,7 +55,7 @@ def ensure_raw(years: float, deals_per_year: int) -> Path:
     from datetime import UTC, datetime
 
     sys.path.insert(0, str(ROOT))
-    from etl.synth import generate_account
+    from etl.simulated.synth import generate_account
 
     t0 = time.perf_counter()
     end = datetime(2026, 11, 30, tzinfo=UTC)

@@ -4,7 +4,7 @@
     .venv/bin/python bench/metrics.py --years 1 --repeat 7  # one account only
     .venv/bin/python bench/metrics.py --work /tmp/mbench    # where raw exports and snapshots are kept
 
-For each account (generated with ``etl.synth`` and built with ``etl.build``, both kept under
+For each account (generated with ``etl.simulated.synth`` and built with ``etl.transform.build``, both kept under
 ``--work`` and reused when present) and each period (the last full month, the last 365 days):
 - each tab's full metric set, cold (no metric cache; parquet in the OS page cache) and cached
   (``report.cache.MetricCache``, filled once), median of ``--repeat`` runs;
@@ -32,7 +32,7 @@ from polars.testing import assert_frame_equal
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from etl.snapshot import Snapshot, open_current  # noqa: E402
+from etl.snapshot.store import Snapshot, open_current  # noqa: E402
 from report.cache import MetricCache  # noqa: E402
 from report.metrics.common import period_utc  # noqa: E402
 from report.metrics.filters import Filters  # noqa: E402
@@ -47,12 +47,12 @@ TARGET_CACHED_MS = 30.0
 
 
 def derived_copy(snap: Snapshot, work: Path) -> Snapshot:
-    """The same snapshot with the build-time columns of etl.derived added (what the
+    """The same snapshot with the build-time columns of etl.transform.facts added (what the
     build would write if it called ``add_derived``); kept under ``work``."""
     import json
 
-    from etl.derived import add_derived
-    from etl.snapshot import TABLES, write_tables
+    from etl.snapshot.store import TABLES, write_tables
+    from etl.transform.facts import add_derived
 
     folder = work / f"derived-{snap.id}"
     if (folder / "manifest.json").exists():
@@ -69,8 +69,8 @@ def derived_copy(snap: Snapshot, work: Path) -> Snapshot:
 
 def ensure_snapshot(work: Path, years: int, deals_per_year: int, seed: int) -> Snapshot:
     """Generate the raw export and build the snapshot once; reuse them on later runs."""
-    from etl.build import build_snapshot
     from etl.config import load_config
+    from etl.transform.build import build_snapshot
 
     tag = f"{years}y-{deals_per_year}-s{seed}"
     raw = work / f"raw-{tag}"
@@ -80,7 +80,7 @@ def ensure_snapshot(work: Path, years: int, deals_per_year: int, seed: int) -> S
     if (snaps / "CURRENT").exists():
         return open_current(snaps)
     if not (raw / "export.json").exists():
-        from etl.synth import generate_account, write_raw_export
+        from etl.simulated.synth import generate_account, write_raw_export
 
         t0 = time.perf_counter()
         account = generate_account(seed=seed, deals_per_year=deals_per_year, years=years, end=END)
@@ -348,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         "--variant",
         choices=("built", "derived", "both"),
         default="both",
-        help="the snapshot as etl.build writes it, with etl.derived columns added, or both",
+        help="the snapshot as etl.transform.build writes it, with etl.transform.facts columns added, or both",
     )
     args = ap.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)

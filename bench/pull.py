@@ -34,10 +34,10 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from etl.amo_client import AmoClient, Cancelled, StaticToken  # noqa: E402
-from etl.emulator import sliding_window_max  # noqa: E402
-from etl.pull import SPECS, pull  # noqa: E402
-from etl.synth import generate_account, write_raw_export  # noqa: E402
+from etl.extract.amo_client import AmoClient, Cancelled, StaticToken  # noqa: E402
+from etl.extract.pull import SPECS, pull  # noqa: E402
+from etl.simulated.emulator import sliding_window_max  # noqa: E402
+from etl.simulated.synth import generate_account, write_raw_export  # noqa: E402
 
 RATE = 7.0
 CAP = {s.name: s.limit_cap for s in SPECS}

@@ -9,8 +9,8 @@ filter combination not seen before, so the metric cache (when ``--cached`` confi
 the figures are "cold" (parquet already in the OS page cache, as on a running server).
 ``--cached`` also times the same changes a second time, served from the metric cache.
 
-Without ``--data-dir`` it generates the synthetic account (``etl.synth``) and builds it
-(``etl.build``) once under bench/out/ui-<N>/, reusing it on later runs.
+Without ``--data-dir`` it generates the synthetic account (``etl.simulated.synth``) and builds it
+(``etl.transform.build``) once under bench/out/ui-<N>/, reusing it on later runs.
 Target (issue 5): each tab ≤ 300 ms cold at one year.
 """
 
@@ -40,8 +40,8 @@ def ensure_data(deals_per_year: int) -> Path:
     data = OUT / f"ui-{deals_per_year}"
     if (data / "snapshots" / "CURRENT").exists():
         return data
-    from etl.build import build_snapshot
-    from etl.synth import generate_account, write_raw_export
+    from etl.simulated.synth import generate_account, write_raw_export
+    from etl.transform.build import build_snapshot
 
     raw = OUT / f"ui-raw-{deals_per_year}"
     end = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)

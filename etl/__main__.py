@@ -11,11 +11,11 @@ import importlib
 import sys
 
 COMMANDS = {
-    "demo": ("etl.synth", "write the synthetic demo account as a raw export"),
-    "build": ("etl.build", "build a parquet snapshot from a raw export"),
-    "emulator": ("etl.emulator", "serve an account as amoCRM API v4 on 127.0.0.1"),
-    "pull": ("etl.pull", "pull an amoCRM account (or the emulator) into a raw export"),
-    "refresh": ("etl.refresh", "pull + build + publish in one go"),
+    "demo": ("etl.simulated.synth", "write the synthetic demo account as a raw export"),
+    "build": ("etl.transform.build", "build a parquet snapshot from a raw export"),
+    "emulator": ("etl.simulated.emulator", "serve an account as amoCRM API v4 on 127.0.0.1"),
+    "pull": ("etl.extract.pull", "pull an amoCRM account (or the emulator) into a raw export"),
+    "refresh": ("etl.refresh.run", "pull + build + publish in one go"),
 }
 
 

@@ -100,7 +100,7 @@ class Progress:
         self._write()
         self._print(message)
 
-    # -- pull callbacks (etl.pull.PullProgress) -------------------------------------------------
+    # -- pull callbacks (etl.extract.pull.PullProgress) -------------------------------------------------
     def collection_started(self, name: str) -> None:
         self.state["stage"] = "pull"
         self.state["collection"] = name

@@ -20,12 +20,12 @@ import polars as pl
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from etl.config import Config
-from etl.snapshot import Snapshot, SnapshotError, open_current
+from etl.snapshot.store import Snapshot, SnapshotError, open_current
 from report import downloads, ids, urlstate
 from report.formatting import fmt_datetime
+from report.i18n import t
 from report.urlstate import ViewState
 from report.views import frame
-from report.views.i18n import t
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from etl.snapshot import Snapshot
+from etl.snapshot.store import Snapshot
 from report.metrics import registry
 from report.metrics.filters import Filters
 from report.metrics.registry import Metric

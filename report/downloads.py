@@ -15,7 +15,7 @@ from datetime import date, datetime
 import polars as pl
 import xlsxwriter
 
-from report.views.i18n import column_label, stage_label, t
+from report.i18n import column_label, stage_label, t
 from report.views.panels import MONEY_COLUMNS, RATE_COLUMNS
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from etl.config import ConfigError, load_config, normalize_name
-from etl.snapshot import CURRENT, Snapshot, SnapshotError, open_current
+from etl.snapshot.store import CURRENT, Snapshot, SnapshotError, open_current
 from report.metrics.common import MetricInputError
 from report.metrics.filters import CHANNEL_FILTERS, GRAINS, Filters
 from report.metrics.registry import Metric, all_metrics
@@ -107,7 +107,7 @@ def _managers(snap: Snapshot, wanted: list[str]) -> tuple[int, ...]:
 
 
 def _build_from_raw(raw: Path, config_path: str | None, data_dir: Path) -> Snapshot:
-    from etl.build import BuildError, build_snapshot
+    from etl.transform.build import BuildError, build_snapshot
 
     if not raw.is_dir():
         raise ExportError(f"--raw {raw}: no such folder")

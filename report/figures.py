@@ -14,7 +14,7 @@ import polars as pl
 
 from etl.config import FUNNEL_STAGES
 from report.formatting import fmt_bucket, fmt_duration, fmt_number, fmt_percent
-from report.views.i18n import stage_label, t
+from report.i18n import stage_label, t
 
 #: One colour per stage, used by every chart (funnel order: blue → green; side stages: warm/grey).
 STAGE_COLORS: dict[str, str] = {

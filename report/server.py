@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from etl.config import REPO_ROOT, Config, ConfigError, data_dir, load_config
-from etl.snapshot import current_id
+from etl.snapshot.store import current_id
 
 
 def etl_command(*args: str) -> list[str]:

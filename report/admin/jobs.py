@@ -39,7 +39,7 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REFRESH_DIR = "refresh"
 #: Collections the refresh pulls, in order, for the progress bar when the progress file does not
-#: list them all yet (keys of the raw export; etl/refresh.py is the authority).
+#: list them all yet (keys of the raw export; etl/refresh/run.py is the authority).
 EXPECTED_COLLECTIONS = 10
 DEFAULT_CANCEL_TIMEOUT_S = 15.0
 #: Variables the refresh child must not inherit: it needs amoCRM's, not the report's secrets.
@@ -373,7 +373,7 @@ def status(data_dir: Path, snapshots_dir: Path | None = None) -> dict[str, Any]:
         }
     out: dict[str, Any] = {"running": running is not None, "refresh": running, "last": read_json(paths.last)}
     if snapshots_dir is not None:
-        from etl.snapshot import current_id  # light: no polars work at import of this function
+        from etl.snapshot.store import current_id  # light: no polars work at import of this function
 
         out["current_snapshot_id"] = current_id(Path(snapshots_dir))
     return out

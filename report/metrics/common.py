@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from etl.config import ALL_STAGES, FUNNEL_STAGES, STAGE_POSITION
-from etl.derived import DEAL_COLS, next_at, prev_touch_at, with_deal_extras
-from etl.snapshot import Snapshot
+from etl.snapshot.store import Snapshot
+from etl.transform.facts import DEAL_COLS, next_at, prev_touch_at, with_deal_extras
 from report.metrics.filters import Filters
 
 UTC = ZoneInfo("UTC")
@@ -100,7 +100,7 @@ def deals(
     snap: Snapshot, filters: Filters, columns: Sequence[str], *, time_col: str | None = "created_at"
 ) -> pl.LazyFrame:
     """Filtered deals with ``manager`` = responsible user; ``time_col`` None = no period filter.
-    Derived per-deal columns (etl.derived) are computed here when the build did not."""
+    Derived per-deal columns (etl.transform.facts) are computed here when the build did not."""
     cols = ["deal_id", "city", "channel", "user_id", "is_deleted", *columns]
     if time_col:
         cols.append(time_col)

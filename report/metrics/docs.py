@@ -54,7 +54,7 @@ the denominator is 0; durations are seconds.
   metric code's hash, snapshot id, metric id, filters and breakdown; `quality.panel` is not cached).
 
 ## Derived columns (optional, computed at build time)
-`etl.derived.add_derived(tables, timezone)` adds facts that otherwise cost a group-by
+`etl.transform.facts.add_derived(tables, timezone)` adds facts that otherwise cost a group-by
 over the whole history on every filter change: `entries.next_at`, `touches.prev_at`,
 `tasks.completed_day` (local date in the user's time zone) and, on `deals`, `first_booked_at`,
 `rebooked_at`, `first_no_answer_at`, `lost_from_no_answer_at`, `first_out_at`, `n_touches`,

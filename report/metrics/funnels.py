@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from etl.config import ALL_STAGES, FUNNEL_STAGES
-from etl.snapshot import Snapshot
+from etl.snapshot.store import Snapshot
 from report.metrics.common import (
     aggregate,
     as_of_end_utc,

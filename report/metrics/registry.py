@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from etl.snapshot import Snapshot
+from etl.snapshot.store import Snapshot
 from report.metrics.filters import Filters
 
 MetricFn = Callable[[Snapshot, Filters, tuple[str, ...]], pl.DataFrame]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from etl.config import FUNNEL_STAGES
-from etl.snapshot import Snapshot
+from etl.snapshot.store import Snapshot
 from report.metrics.common import (
     aggregate,
     check_by,

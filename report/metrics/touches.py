@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from etl.derived import CONTRACT_COLS, ENTRY_BEFORE_COLS, ENTRY_UPTO_COLS, with_completed_day
-from etl.snapshot import Snapshot
+from etl.snapshot.store import Snapshot
+from etl.transform.facts import CONTRACT_COLS, ENTRY_BEFORE_COLS, ENTRY_UPTO_COLS, with_completed_day
 from report.metrics.common import (
     CALL_KINDS,
     PERIOD_TASK_COLS,

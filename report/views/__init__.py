@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from etl.config import Config
-from etl.snapshot import Snapshot
+from etl.snapshot.store import Snapshot
 from report import ids
 from report.urlstate import ViewState
 from report.views import funnels, quality, time, touches

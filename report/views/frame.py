@@ -14,9 +14,9 @@ from dash import dcc, html
 
 from report import ids
 from report.formatting import fmt_datetime, fmt_duration, fmt_number
+from report.i18n import t
 from report.metrics.filters import CHANNEL_FILTERS, GRAINS
 from report.urlstate import FUNNEL_TYPES, PRESETS, TAB_PATHS, Notice
-from report.views.i18n import t
 
 TEXT = "t"  # pattern-matching id type of a translatable label
 

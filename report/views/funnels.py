@@ -7,8 +7,8 @@ import polars as pl
 from etl.config import FUNNEL_STAGES
 from report import figures
 from report.formatting import fmt_money, fmt_number, fmt_percent
+from report.i18n import column_label, stage_label, t
 from report.urlstate import ViewState
-from report.views.i18n import column_label, stage_label, t
 from report.views.panels import Panel, kpi_card, ratio, total, value_of
 
 BY_CITY = ("по городам", "by city")

@@ -17,12 +17,12 @@ import plotly.graph_objects as go
 import polars as pl
 from dash import dcc, html
 
-from etl.snapshot import Snapshot
+from etl.snapshot.store import Snapshot
 from report import ids
 from report.formatting import DASH, fmt_bucket, fmt_duration, fmt_money, fmt_number, fmt_percent
+from report.i18n import column_label, stage_label, t, transition_label
 from report.metrics.filters import Filters
 from report.urlstate import ViewState
-from report.views.i18n import column_label, stage_label, t, transition_label
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import html
 
-from etl.snapshot import Snapshot
+from etl.snapshot.store import Snapshot
 from report.formatting import fmt_duration, fmt_number
-from report.views.i18n import TEXTS, t
+from report.i18n import TEXTS, t
 
 #: Counters that are facts about the account rather than problems (not added to the badge).
 NOT_PROBLEMS = frozenset({"deleted_deals", "snapshot_age_hours", "unmapped_status_deals"})

@@ -6,8 +6,8 @@ import polars as pl
 
 from report import figures
 from report.formatting import fmt_duration, fmt_number
+from report.i18n import t, transition_label
 from report.urlstate import ViewState
-from report.views.i18n import t, transition_label
 from report.views.panels import Panel, kpi_card, value_of, weighted_mean
 
 TRANSITIONS = ("lead→phone", "phone→booked", "booked→attended", "attended→contract")

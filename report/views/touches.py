@@ -10,8 +10,8 @@ import polars as pl
 
 from report import figures
 from report.formatting import fmt_duration, fmt_number, fmt_percent
+from report.i18n import column_label, t
 from report.urlstate import ViewState
-from report.views.i18n import column_label, t
 from report.views.panels import Panel, kpi_card, ratio, total, value_of, weighted_mean
 
 BY_CITY = ("по городам", "by city")

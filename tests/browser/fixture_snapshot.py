@@ -27,8 +27,8 @@ from pathlib import Path
 
 import polars as pl
 
-from etl import snapshot as snapshot_mod
 from etl.config import STAGE_POSITION
+from etl.snapshot import store as snapshot_mod
 
 MSK = timezone(timedelta(hours=3))
 AS_OF = datetime(2026, 6, 30, 12, 0, tzinfo=MSK)

@@ -16,7 +16,7 @@ from dash.testing.wait import until
 from fixture_snapshot import publish_fixture
 
 from etl.config import load_config
-from etl.emulator import load_raw_view, start_emulator
+from etl.simulated.emulator import load_raw_view, start_emulator
 from report import admin
 from report import ids as report_ids
 from report.admin import ids

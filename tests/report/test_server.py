@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from etl.config import load_config
-from etl.snapshot import current_id, open_current
+from etl.snapshot.store import current_id, open_current
 from report import server
 
 

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from etl.build import build_snapshot
 from etl.config import REPO_ROOT, Config, load_config
-from etl.emulator import EmulatorHandle, load_raw_view, start_emulator
+from etl.simulated.emulator import EmulatorHandle, load_raw_view, start_emulator
+from etl.transform.build import build_snapshot
 from report.admin import ids, jobs
 from tests.etl import tiny_export
 

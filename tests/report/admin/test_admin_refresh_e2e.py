@@ -23,7 +23,7 @@ from admin_fixtures import (
     wait_until_finished,
 )
 
-from etl.snapshot import current_id, list_snapshots
+from etl.snapshot.store import current_id, list_snapshots
 from report.admin import ids, jobs
 from report.admin.texts import result_text
 
@@ -211,7 +211,7 @@ def test_after_a_refresh_cached_metrics_of_the_old_snapshot_are_not_served(
     without the snapshot id would still say 8."""
     from datetime import date
 
-    from etl.emulator import load_raw_view, start_emulator
+    from etl.simulated.emulator import load_raw_view, start_emulator
     from report.cache import MetricCache
     from report.metrics.filters import Filters
 

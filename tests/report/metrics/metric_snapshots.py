@@ -1,9 +1,9 @@
 """A tiny snapshot builder for hand-worked metric tests.
 
 Tests describe deals, touches, tasks and users compactly (times as Moscow wall-clock strings) and
-get a real snapshot folder written with ``etl.snapshot.write_tables`` exactly per
+get a real snapshot folder written with ``etl.snapshot.store.write_tables`` exactly per
 docs/data-model.md.  Entries, first_reach and contact-call attribution are computed here in the
-simplest obvious way from METRICS.md "Common rules", independently of etl/build.py.
+simplest obvious way from METRICS.md "Common rules", independently of etl/transform/build.py.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import polars as pl
 import pytest
 
 from etl.config import FUNNEL_STAGES, STAGE_POSITION
-from etl.derived import add_derived
-from etl.snapshot import Snapshot, write_tables
+from etl.snapshot.store import Snapshot, write_tables
+from etl.transform.facts import add_derived
 
 MSK = ZoneInfo("Europe/Moscow")
 UTC = ZoneInfo("UTC")
@@ -379,7 +379,7 @@ def write_snapshot(
     derived: bool = False,
 ) -> Snapshot:
     tables = build_tables(list(deals), list(touches), list(tasks), list(users))
-    if derived:  # the columns the build may precompute (etl.derived)
+    if derived:  # the columns the build may precompute (etl.transform.facts)
         tables = add_derived(tables)
     manifest = {
         "schema_version": 1,
@@ -474,7 +474,7 @@ MARCH_USERS = [U(1, "Анна Петрова"), U(2, "Борис Иванов"),
 @pytest.fixture(params=["computed", "precomputed"])
 def march(make_snapshot, request):
     """The March account, once as the build writes it today and once with the derived columns a
-    build may add (etl.derived): every test must give the same answer on both."""
+    build may add (etl.transform.facts): every test must give the same answer on both."""
     return make_snapshot(MARCH, users=MARCH_USERS, derived=request.param == "precomputed")
 
 

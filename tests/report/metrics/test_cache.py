@@ -63,7 +63,7 @@ def test_two_processes_share_the_cache(tmp_path, march):
         f"""
         from datetime import date
         from pathlib import Path
-        from etl.snapshot import Snapshot
+        from etl.snapshot.store import Snapshot
         from report.cache import configure_cache, compute_metric
         from report.metrics.filters import Filters
         configure_cache({str(tmp_path / "cache")!r}, 10 * 2**20)

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from etl.config import REPO_ROOT, STAGE_POSITION, load_config
-from etl.synth import RAW_FILES, SynthParams, generate_account, write_raw_export
+from etl.simulated.synth import RAW_FILES, SynthParams, generate_account, write_raw_export
 
 END = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 DAY = 86_400

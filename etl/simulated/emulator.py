@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from etl.rawio import COLLECTIONS
+from etl.extract.rawio import COLLECTIONS
 
 #: List endpoints: path → (collection in the view, key under ``_embedded``, max limit).
 LIST_ROUTES: dict[str, tuple[str, str, int]] = {
@@ -1203,7 +1203,7 @@ def demo_params(raw_dir: Path | None) -> dict[str, Any]:
 
 def demo_account(params: dict[str, Any]) -> Any:
     """Generate the synthetic account (imported here: the generator is heavy and optional)."""
-    from etl.synth import generate_account
+    from etl.simulated.synth import generate_account
 
     return generate_account(
         seed=int(params["seed"]),

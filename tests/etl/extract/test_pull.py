@@ -22,7 +22,8 @@ import polars as pl
 import pytest
 import requests
 
-from etl.amo_client import (
+from etl.config import REPO_ROOT
+from etl.extract.amo_client import (
     AmoClient,
     AmoError,
     Cancelled,
@@ -32,10 +33,9 @@ from etl.amo_client import (
     exchange_code,
     write_token_file,
 )
-from etl.config import REPO_ROOT
-from etl.emulator import sliding_window_max, start_emulator
-from etl.pull import pull
-from etl.synth import generate_account
+from etl.extract.pull import pull
+from etl.simulated.emulator import sliding_window_max, start_emulator
+from etl.simulated.synth import generate_account
 
 FAST = 100.0
 COLLECTIONS = (
@@ -108,8 +108,8 @@ def test_full_pull_reproduces_the_account_exactly(tmp_path, account):
 
 
 def test_incremental_pull_fetches_only_changes_and_builds_the_same_snapshot(tmp_path, account):
-    from etl.build import build_snapshot
     from etl.config import load_config
+    from etl.transform.build import build_snapshot
 
     inc, fresh = tmp_path / "inc", tmp_path / "fresh"
     with start_emulator(account, rate_limit_per_s=FAST) as emu, client_for(emu) as client:
@@ -334,7 +334,7 @@ def test_users_forbidden_keeps_previous_users_and_goes_on(tmp_path, tiny):
 
 def test_first_oauth_run_trades_the_auth_code_for_a_token_file(tmp_path, tiny):
     from etl.config import load_config
-    from etl.pull import connect
+    from etl.extract.pull import connect
 
     token_file = tmp_path / "amo-tokens.json"
     with start_emulator(tiny, rate_limit_per_s=FAST) as emu:
@@ -367,7 +367,7 @@ def test_a_stricter_server_limit_means_429s_retried_and_slower_pacing(tmp_path, 
 
 
 def test_two_pulls_into_one_folder_do_not_interleave(tmp_path):
-    from etl.pull import _exclusive
+    from etl.extract.pull import _exclusive
 
     client = AmoClient("http://127.0.0.1:9", StaticToken("unused"))  # never reached: the lock says no first
     with _exclusive(tmp_path), pytest.raises(AmoError) as err:

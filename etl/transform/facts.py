@@ -1,5 +1,5 @@
 """Per-deal and per-row facts that several metrics need and that cost a group-by over the whole
-history: computed once at build time (``etl.build.transform`` calls :func:`add_derived`); a
+history: computed once at build time (``etl.transform.build.transform`` calls :func:`add_derived`); a
 snapshot without them (an older build) still works, the metrics then derive them on the fly with
 the same functions (same answers, slower).
 
@@ -176,7 +176,7 @@ def counts_at(
 
 
 def add_derived(tables: dict[str, pl.DataFrame], timezone: str = "Europe/Moscow") -> dict[str, pl.DataFrame]:
-    """The snapshot tables with the derived columns added, row order unchanged (for etl.build)."""
+    """The snapshot tables with the derived columns added, row order unchanged (for etl.transform.build)."""
     out = dict(tables)
     running = running_touch_counts(tables["touches"])
     entries = _shift_within_deal(tables["entries"], ["seq"], 1, "next_at")

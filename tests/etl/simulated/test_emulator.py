@@ -14,8 +14,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 
-from etl.amo_client import jwt_exp
-from etl.emulator import load_raw_view, make_jwt, parse_filters, sliding_window_max, start_emulator
+from etl.extract.amo_client import jwt_exp
+from etl.simulated.emulator import load_raw_view, make_jwt, parse_filters, sliding_window_max, start_emulator
 
 LIVE, TRASHED, ALL = 193, 8, 201
 

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from etl.amo_client import AmoError, Cancelled
+from etl.extract.amo_client import AmoError, Cancelled
 from etl.progress import Progress
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -55,8 +55,8 @@ def main(argv: list[str]) -> int:
 
 def run(config: Any, ddir: Path, raw_dir: Path, progress: Progress, *, full: bool = False) -> int:
     """The refresh itself; installs SIGTERM/SIGINT handlers (main thread only)."""
-    from etl.pull import connect, make_client, pull
-    from etl.snapshot import current_id
+    from etl.extract.pull import connect, make_client, pull
+    from etl.snapshot.store import current_id
 
     cancel = threading.Event()
     snapshots_dir = ddir / config.snapshots_dir
@@ -102,7 +102,7 @@ def run(config: Any, ddir: Path, raw_dir: Path, progress: Progress, *, full: boo
             raise Cancelled()
         stage["name"] = "build"
         progress.stage("build", "сборка снимка")
-        from etl.build import BuildError, build_snapshot
+        from etl.transform.build import BuildError, build_snapshot
 
         def build_progress(message: str) -> None:
             if any(word in message for word in ("publish", "публик", "запись")):  # writing + atomic switch

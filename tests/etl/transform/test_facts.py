@@ -1,4 +1,4 @@
-"""The derived columns a build may precompute (etl.derived), checked by hand on the two
+"""The derived columns a build may precompute (etl.transform.facts), checked by hand on the two
 accounts of conftest.py.  (Every metric test also runs on snapshots with and without them.)"""
 
 from __future__ import annotations
@@ -6,9 +6,18 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
-from metric_snapshots import MARCH, MARCH_USERS, TASKS, TOUCH_DEALS, TOUCH_USERS, TOUCHES, build_tables, t
 
-from etl.derived import DEAL_COLS, add_derived
+from etl.transform.facts import DEAL_COLS, add_derived
+from tests.report.metrics.metric_snapshots import (
+    MARCH,
+    MARCH_USERS,
+    TASKS,
+    TOUCH_DEALS,
+    TOUCH_USERS,
+    TOUCHES,
+    build_tables,
+    t,
+)
 
 
 def test_entries_next_at_and_deal_facts():

@@ -1,8 +1,8 @@
 """Raw export → parquet snapshot (``python -m etl build``).
 
 The transform is a chain of pure polars functions (raw frames → snapshot tables, see
-docs/data-model.md); reading happens in :mod:`etl.rawio`, writing and the atomic publish in
-:mod:`etl.snapshot`.  A build that fails at any point leaves ``CURRENT`` and every published
+docs/data-model.md); reading happens in :mod:`etl.extract.rawio`, writing and the atomic publish in
+:mod:`etl.snapshot.store`.  A build that fails at any point leaves ``CURRENT`` and every published
 snapshot untouched.
 """
 
@@ -22,7 +22,6 @@ from typing import Any
 
 import polars as pl
 
-from etl import rawio
 from etl.config import (
     FUNNEL_STAGES,
     STAGE_POSITION,
@@ -32,9 +31,10 @@ from etl.config import (
     load_config,
     normalize_name,
 )
-from etl.derived import add_derived
-from etl.rawio import TOUCH_KINDS, RawExportError, bool_col, int_col, ts_col
-from etl.snapshot import SCHEMA_VERSION, TABLES, publish, write_tables
+from etl.extract import rawio
+from etl.extract.rawio import TOUCH_KINDS, RawExportError, bool_col, int_col, ts_col
+from etl.snapshot.store import SCHEMA_VERSION, TABLES, publish, write_tables
+from etl.transform.facts import add_derived
 
 Progress = Callable[[str], None]
 TS = pl.Datetime("us", "UTC")

@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from etl.config import REPO_ROOT
-from etl.emulator import start_emulator
-from etl.synth import generate_account, write_raw_export
+from etl.simulated.emulator import start_emulator
+from etl.simulated.synth import generate_account, write_raw_export
 
 DEALS = 300
 

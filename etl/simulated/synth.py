@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from etl.rawio import COLLECTIONS
+from etl.extract.rawio import COLLECTIONS
 
 DAY = 86_400
 HOUR = 3_600

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import requests
 
-from etl.amo_client import (
+from etl.extract.amo_client import (
     AmoClient,
     AmoError,
     Cancelled,
@@ -501,7 +501,7 @@ def connect(config: Any, raw_dir: Path, environ: dict[str, str] | None = None, s
                 exchange_code(session, base_url, settings, code, float(config.amocrm.timeout_s))
         tokens = tokens_from_env(config.amocrm, environ)
         return Connection(base_url, tokens, config.amocrm.subdomain or "", False)
-    from etl.emulator import demo_account, demo_params, start_emulator
+    from etl.simulated.emulator import demo_account, demo_params, start_emulator
 
     params = demo_params(raw_dir)
     if say:
@@ -514,7 +514,7 @@ def connect(config: Any, raw_dir: Path, environ: dict[str, str] | None = None, s
 
 
 def _seed_demo_export(raw_dir: Path, account: Any, params: dict[str, Any]) -> None:
-    from etl.synth import write_raw_export
+    from etl.simulated.synth import write_raw_export
 
     end = account.end
     demo = {

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-import tiny_export as tx
 
-from etl import build as build_mod
-from etl.build import BuildError, build_snapshot
 from etl.config import load_config
-from etl.snapshot import TABLES, Snapshot, current_id, list_snapshots, open_current
+from etl.snapshot.store import TABLES, Snapshot, current_id, list_snapshots, open_current
+from etl.transform import build as build_mod
+from etl.transform.build import BuildError, build_snapshot
+from tests.etl import tiny_export as tx
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def utc(text: str) -> datetime:
