@@ -60,13 +60,13 @@ class SynthAccount:
             f"counts={self.counts})"
         )
 
-    def as_of(self, t: datetime) -> dict[str, Any]:
-        """The account exactly as amoCRM API v4 would show it at time ``t`` (API-shaped dicts).
+    def as_of(self, when: datetime) -> dict[str, Any]:
+        """The account exactly as amoCRM API v4 would show it at time ``when`` (API-shaped dicts).
 
         Fresh dicts on every call (callers may mutate them).  The cyclic GC is paused meanwhile:
         millions of small dicts would otherwise trigger it again and again for nothing.
         """
-        ts = to_ts(t)
+        ts = to_ts(when)
         with no_gc():
             return {
                 "account": self.account_record(),
@@ -85,7 +85,7 @@ class SynthAccount:
     def export(
         self,
         out_dir: Path,
-        t: datetime,
+        when: datetime,
         *,
         source: str = "emulator",
         pulled_at: datetime | None = None,
@@ -93,15 +93,15 @@ class SynthAccount:
         chunk: int = 50_000,
         progress: Callable[[str], None] | None = None,
     ) -> None:
-        """``write_raw_export(out_dir, self.as_of(t), …)`` byte for byte, built and written chunk by chunk.
+        """``write_raw_export(out_dir, self.as_of(when), …)`` byte for byte, built and written chunk by chunk.
 
         Never holds the whole view in memory (a five-year account is tens of millions of dicts).
         """
         writer = ExportWriter(out_dir)
         try:
             with no_gc():
-                self._export_into(writer, to_ts(t), chunk, progress or (lambda message: None))
-            writer.commit(self.account_record(), source, pulled_at or t, extra)
+                self._export_into(writer, to_ts(when), chunk, progress or (lambda message: None))
+            writer.commit(self.account_record(), source, pulled_at or when, extra)
         except BaseException:
             writer.abort()
             raise

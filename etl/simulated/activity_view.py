@@ -24,8 +24,8 @@ CONSULTATION_TASK = 3  # a meeting (task type 2, an hour long); every other task
 
 def _visible(created: np.ndarray, ts: int, lo: int, hi: int | None) -> tuple[int, int]:
     """The ``[lo, hi)`` slice clipped to the rows created by ``ts`` (tables are sorted by time)."""
-    n = int(np.searchsorted(created, ts, side="right"))
-    hi = n if hi is None else min(hi, n)
+    n_visible = int(np.searchsorted(created, ts, side="right"))
+    hi = n_visible if hi is None else min(hi, n_visible)
     return min(lo, hi), hi
 
 

@@ -90,17 +90,17 @@ def arrive_and_route(
     created, city = arrival_times(
         rng, params, start_ts, stop_ts, end_ts, deals_per_year, cast.city_weights, cast.city_offsets
     )
-    n = len(created)
+    n_deals = len(created)
     team = cast.team
-    has_city = rng.random(n) >= params.p_no_city
+    has_city = rng.random(n_deals) >= params.p_no_city
     quirk_eligible = created <= end_ts - 3 * DAY
-    robot = has_city & (rng.random(n) < params.p_robot_booked)
+    robot = has_city & (rng.random(n_deals) < params.p_robot_booked)
     robot = force_one(robot, has_city & quirk_eligible)
-    mode = np.where(robot, 2, np.where(rng.random(n) < params.p_created_new, 1, 0))
-    start_cc = ~has_city | ((rng.random(n) < params.cc_start_share) & ~robot)
+    mode = np.where(robot, 2, np.where(rng.random(n_deals) < params.p_created_new, 1, 0))
+    start_cc = ~has_city | ((rng.random(n_deals) < params.cc_start_share) & ~robot)
     pipe0 = np.where(start_cc, CC, OFFICE)
-    cc_pick = 1 + rng.integers(0, params.cc_team, n)
-    city_pick = team.mgr_start[city] + (rng.random(n) * team.mgr_count[city]).astype(np.int64)
+    cc_pick = 1 + rng.integers(0, params.cc_team, n_deals)
+    city_pick = team.mgr_start[city] + (rng.random(n_deals) * team.mgr_count[city]).astype(np.int64)
     resp0 = np.where(start_cc, cc_pick, city_pick)
     conv0 = team.conv[resp0] * cast.city_conv[city]
     creator = np.where(mode == 1, resp0, -1)

@@ -29,17 +29,17 @@ def _returning_pairs(
     rng: np.random.Generator, params: SynthParams, deals: Arrivals, binned: Trash, n_cities: int
 ) -> np.ndarray:
     """Per deal: the index of the same client's earlier deal, or -1."""
-    n, created, city, has_city = deals.count, deals.created, deals.city, deals.has_city
+    n_deals, created, city, has_city = deals.count, deals.created, deals.city, deals.has_city
     slot_times = binned.slot_times
     valid = slot_times >= 0
     last_valid = np.where(valid.any(axis=1), slot_times.max(axis=1), -1)
     final_slot = np.where(valid.any(axis=1), np.argmax(np.where(valid, slot_times, -1), axis=1), -1)
     closed_final = np.where(np.isin(final_slot, (SLOT_WON, SLOT_LOST, SLOT_REFUND)), last_valid, INF)
     plain = has_city & ~binned.deleted & ~binned.restored
-    second = plain & (rng.random(n) < params.p_returning)
-    first_of = np.full(n, -1, dtype=np.int64)
+    second = plain & (rng.random(n_deals) < params.p_returning)
+    first_of = np.full(n_deals, -1, dtype=np.int64)
     candidate = plain & (closed_final < INF)
-    used = np.zeros(n, dtype=bool)
+    used = np.zeros(n_deals, dtype=bool)
     by_city: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for city_index in range(n_cities):
         idx = np.nonzero(candidate & (city == city_index))[0]

@@ -55,7 +55,7 @@ def demo_params(raw_dir: Path | None) -> dict[str, Any]:
             export = {}
         demo = export.get("demo") if isinstance(export, dict) else None
         if isinstance(demo, dict):
-            params.update({k: demo[k] for k in DEFAULT_DEMO if k in demo})
+            params.update({key: demo[key] for key in DEFAULT_DEMO if key in demo})
     if isinstance(params.get("end"), str):
         params["end"] = datetime.fromisoformat(params["end"].replace("Z", "+00:00")).astimezone(UTC)
     return params

@@ -32,4 +32,4 @@ class Faults:
             setattr(self, key, value)
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}

@@ -43,7 +43,7 @@ def generate_account(
     end_ts = to_ts(end)
     start_ts = end_ts - int(round(years * 365 * DAY))
     stop_ts = end_ts + horizon_days * DAY
-    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(12)]
+    rngs = [np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(12)]
 
     cast = make_cast(params, end, rngs[0])
     deals = arrive_and_route(rngs[1], params, cast, (start_ts, stop_ts, end_ts), deals_per_year)

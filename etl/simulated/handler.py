@@ -55,8 +55,8 @@ class Handler(BaseHTTPRequestHandler):
         if status != 204:
             self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         if body and self.command != "HEAD":
             self.wfile.write(body)

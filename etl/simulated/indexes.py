@@ -32,7 +32,7 @@ class CollectionIndex:
 
     def by_id(self) -> dict[str, dict[str, Any]]:
         if self._by_id is None:
-            self._by_id = {str(r.get("id")): r for r in self.records}
+            self._by_id = {str(rec.get("id")): rec for rec in self.records}
         return self._by_id
 
     def sorted_by(self, fld: str, desc: bool) -> tuple[list[Any], list[dict[str, Any]]]:
@@ -40,15 +40,15 @@ class CollectionIndex:
         with self._lock:
             if (fld, desc) not in self._sorted:
 
-                def key(r: dict[str, Any]) -> tuple[Any, Any]:
-                    rid = r.get("id")
+                def key(rec: dict[str, Any]) -> tuple[Any, Any]:
+                    rid = rec.get("id")
                     id_key = (0, rid, "") if isinstance(rid, int) else (1, 0, str(rid))
                     if fld == "id":
                         return (id_key, 0)
-                    return (lenient_int(r.get(fld)) or 0, id_key)
+                    return (lenient_int(rec.get(fld)) or 0, id_key)
 
                 recs = sorted(self.records, key=key, reverse=desc)
-                keys = [] if fld == "id" else [lenient_int(r.get(fld)) or 0 for r in recs]
+                keys = [] if fld == "id" else [lenient_int(rec.get(fld)) or 0 for rec in recs]
                 self._sorted[(fld, desc)] = (keys, recs)
             return self._sorted[(fld, desc)]
 
@@ -57,7 +57,7 @@ class CollectionIndex:
     ) -> list[dict[str, Any]]:
         """Up to ``limit + 1`` matching records starting at ``offset`` (the +1 tells if more exist)."""
         if order is None:  # no order asked: by the range-filtered field if any (new records go last)
-            order = next(((f, False) for f in RANGE_FIELDS if f in filters), None)
+            order = next(((name, False) for name in RANGE_FIELDS if name in filters), None)
         fld, desc = order or ("id", False)
         rng = time_range(filters.get(fld)) if fld in RANGE_FIELDS and fld in filters else None
         if rng is not None and not desc and offset <= 4 * limit:
@@ -69,15 +69,15 @@ class CollectionIndex:
             out: list[dict[str, Any]] = []
             skipped = 0
             for i in range(start, len(recs)):
-                r = recs[i]
+                rec = recs[i]
                 if hi is not None and keys[i] > hi:
                     break
-                if not pred(r):
+                if not pred(rec):
                     continue
                 if skipped < offset:
                     skipped += 1
                     continue
-                out.append(r)
+                out.append(rec)
                 if len(out) > limit:
                     break
             return out
@@ -91,7 +91,7 @@ class CollectionIndex:
             if rng is not None and not desc and rng[0] is not None:
                 recs = recs[bisect.bisect_left(keys, rng[0]) :]  # skip what the range excludes anyway
             pred = record_predicate(filters)
-            matched = [r for r in recs if pred(r)]
+            matched = [rec for rec in recs if pred(rec)]
             with self._lock:
                 self._query_cache[cache_key] = matched
                 while len(self._query_cache) > 16:
@@ -117,11 +117,11 @@ class ViewIndex:
                 overlay = self.touched.get("leads" if name == "deleted_leads" else name) or {}
                 if overlay:
                     patched = []
-                    for r in records:
-                        new_ts = overlay.get(str(r.get("id")))
-                        if new_ts is not None and new_ts > (lenient_int(r.get("updated_at")) or 0):
-                            r = {**r, "updated_at": new_ts}
-                        patched.append(r)
+                    for rec in records:
+                        new_ts = overlay.get(str(rec.get("id")))
+                        if new_ts is not None and new_ts > (lenient_int(rec.get("updated_at")) or 0):
+                            rec = {**rec, "updated_at": new_ts}
+                        patched.append(rec)
                     records = patched
                 idx = CollectionIndex(records)
                 self._collections[name] = idx
@@ -139,7 +139,7 @@ class ViewIndex:
             if self._contact_leads is None:
                 out: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
                 for lead in self.view.get("leads") or []:
-                    for c in ((lead.get("_embedded") or {}).get("contacts")) or []:
-                        out[str(c.get("id"))].append({"id": lead.get("id")})
+                    for contact in ((lead.get("_embedded") or {}).get("contacts")) or []:
+                        out[str(contact.get("id"))].append({"id": lead.get("id")})
                 self._contact_leads = dict(out)
             return self._contact_leads

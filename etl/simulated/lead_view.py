@@ -24,36 +24,36 @@ WON, LOST = 142, 143
 def lead_state(account: SynthAccount, ts: int) -> dict[str, np.ndarray]:
     """Per deal created <= ts: status, pipeline, responsible, updated/closed time, as at ts."""
     deals, changes = account.deals, account.changes
-    n = int(np.searchsorted(deals["created"], ts, side="right"))
+    n_visible = int(np.searchsorted(deals["created"], ts, side="right"))
     seen = changes["time"] <= ts
-    seen_count = np.bincount(changes["deal"][seen], minlength=len(deals["created"]))[:n]
+    seen_count = np.bincount(changes["deal"][seen], minlength=len(deals["created"]))[:n_visible]
     has_change = seen_count > 0
-    last = np.where(has_change, changes["start"][:n] + seen_count - 1, 0)
-    status = np.where(has_change, changes["status"][last], deals["init_status"][:n])
-    pipe = np.where(has_change, changes["pipe"][last], deals["init_pipe"][:n])
-    last_t = np.where(has_change, changes["time"][last], deals["created"][:n])
-    updated_by = np.where(has_change, changes["user"][last], deals["creator"][:n])
-    transferred = deals["t_transfer"][:n] <= ts
-    responsible = np.where(transferred, deals["resp1"][:n], deals["resp0"][:n])
-    restored = deals["t_restore"][:n] <= ts
-    updated = np.maximum(last_t, np.where(transferred, deals["t_transfer"][:n], 0))
-    updated = np.maximum(updated, np.where(restored, deals["t_restore"][:n], 0))
+    last = np.where(has_change, changes["start"][:n_visible] + seen_count - 1, 0)
+    status = np.where(has_change, changes["status"][last], deals["init_status"][:n_visible])
+    pipe = np.where(has_change, changes["pipe"][last], deals["init_pipe"][:n_visible])
+    last_t = np.where(has_change, changes["time"][last], deals["created"][:n_visible])
+    updated_by = np.where(has_change, changes["user"][last], deals["creator"][:n_visible])
+    transferred = deals["t_transfer"][:n_visible] <= ts
+    responsible = np.where(transferred, deals["resp1"][:n_visible], deals["resp0"][:n_visible])
+    restored = deals["t_restore"][:n_visible] <= ts
+    updated = np.maximum(last_t, np.where(transferred, deals["t_transfer"][:n_visible], 0))
+    updated = np.maximum(updated, np.where(restored, deals["t_restore"][:n_visible], 0))
     closed = np.isin(status, (WON, LOST))
     # closest open task deadline per deal
     tasks = account.tasks
-    open_task = (tasks["created"] <= ts) & (tasks["completed"] > ts) & (tasks["deal"] < n)
-    closest = np.full(n, INF, dtype=np.int64)
+    open_task = (tasks["created"] <= ts) & (tasks["completed"] > ts) & (tasks["deal"] < n_visible)
+    closest = np.full(n_visible, INF, dtype=np.int64)
     np.minimum.at(closest, tasks["deal"][open_task], tasks["deadline"][open_task])
     return {
-        "n": np.int64(n),
+        "n": np.int64(n_visible),
         "status": status,
         "pipe": pipe,
         "updated": updated,
         "upd_by": updated_by,
         "resp": responsible,
         "closed_at": np.where(closed, last_t, -1),
-        "deleted": (deals["t_delete"][:n] <= ts) & ~restored,
-        "contract": deals["t_contract"][:n] <= ts,
+        "deleted": (deals["t_delete"][:n_visible] <= ts) & ~restored,
+        "contract": deals["t_contract"][:n_visible] <= ts,
         "closest": closest,
     }
 
@@ -94,8 +94,8 @@ def lead_records(
 ) -> dict[str, list[dict[str, Any]]]:
     """``{"leads": [...], "deleted_leads": [...]}`` for deals ``lo..hi`` visible at ``ts``."""
     state = lead_state(account, ts) if state is None else state
-    n = int(state["n"])
-    hi = n if hi is None else min(hi, n)
+    n_visible = int(state["n"])
+    hi = n_visible if hi is None else min(hi, n_visible)
     lo = min(lo, hi)
     host, acc = account.params.host, account.params.account_id
     uids, groups = account.user_ids, account.user_groups
@@ -171,10 +171,10 @@ def lead_records(
 def contact_links(account: SynthAccount, ts: int) -> dict[int, list[int]]:
     """Contact index → ids of its deals visible at ``ts`` (ascending)."""
     deals = account.deals
-    n = int(np.searchsorted(deals["created"], ts, side="right"))
-    visible = ~((deals["t_delete"][:n] <= ts) & (deals["t_restore"][:n] > ts))
-    contact = deals["contact_idx"][:n][visible]
-    lead_id = deals["id"][:n][visible]
+    n_visible = int(np.searchsorted(deals["created"], ts, side="right"))
+    visible = ~((deals["t_delete"][:n_visible] <= ts) & (deals["t_restore"][:n_visible] > ts))
+    contact = deals["contact_idx"][:n_visible][visible]
+    lead_id = deals["id"][:n_visible][visible]
     order = np.lexsort((lead_id, contact))
     links: dict[int, list[int]] = {}
     for contact_index, lead in zip(contact[order].tolist(), lead_id[order].tolist(), strict=True):
@@ -188,8 +188,8 @@ def contact_records(
     """Contacts ``lo..hi`` created by ``ts``; updated when a returning client's second deal linked."""
     contacts = account.contacts
     host, acc = account.params.host, account.params.account_id
-    n = int(np.searchsorted(contacts["created"], ts, side="right"))
-    hi = n if hi is None else min(hi, n)
+    n_visible = int(np.searchsorted(contacts["created"], ts, side="right"))
+    hi = n_visible if hi is None else min(hi, n_visible)
     lo = min(lo, hi)
     links = contact_links(account, ts) if links is None else links
     link_t = contacts["link2"][lo:hi]

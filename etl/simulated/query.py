@@ -16,13 +16,13 @@ RANGE_FIELDS = ("updated_at", "created_at", "closed_at", "complete_till")
 
 
 def _scalar(value: str) -> Any:
-    v = value.strip()
-    if v.lower() in ("true", "false"):
-        return v.lower() == "true"
+    text = value.strip()
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
     try:
-        return int(v)
+        return int(text)
     except ValueError:
-        return v
+        return text
 
 
 def parse_filters(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
@@ -35,9 +35,9 @@ def parse_filters(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     for key, value in pairs:
         if not key.startswith("filter["):
             continue
-        parts = [p.rstrip("]") for p in key[len("filter[") :].split("[")]
+        parts = [part.rstrip("]") for part in key[len("filter[") :].split("[")]
         name, rest = parts[0], parts[1:]
-        values = [_scalar(v) for v in value.split(",")] if "," in value else [_scalar(value)]
+        values = [_scalar(item) for item in value.split(",")] if "," in value else [_scalar(value)]
         if not rest:
             if len(values) > 1:
                 out.setdefault(name, [])
@@ -78,7 +78,7 @@ def parse_with(pairs: Iterable[tuple[str, str]]) -> set[str]:
     out: set[str] = set()
     for key, value in pairs:
         if key == "with":
-            out.update(v.strip() for v in value.split(",") if v.strip())
+            out.update(item.strip() for item in value.split(",") if item.strip())
     return out
 
 
@@ -89,7 +89,7 @@ def _as_set(value: Any) -> set[str]:
         items = value
     else:
         items = [value]
-    return {str(v) for v in items if not isinstance(v, dict)}
+    return {str(item) for item in items if not isinstance(item, dict)}
 
 
 def time_range(value: Any) -> tuple[int | None, int | None] | None:
@@ -123,39 +123,41 @@ def record_predicate(filters: dict[str, Any], skip_range: str | None = None) -> 
                 continue
             lo, hi = bounds
 
-            def in_range(r: dict[str, Any], f: str = name, lo: int | None = lo, hi: int | None = hi) -> bool:
-                t = lenient_int(r.get(f))
-                return t is not None and (lo is None or t >= lo) and (hi is None or t <= hi)
+            def in_range(rec: dict[str, Any], fld: str = name, lo: int | None = lo, hi: int | None = hi) -> bool:
+                stamp = lenient_int(rec.get(fld))
+                return stamp is not None and (lo is None or stamp >= lo) and (hi is None or stamp <= hi)
 
             checks.append(in_range)
         elif name in ("id", "responsible_user_id", "pipeline_id", "status_id", "entity_id", "created_by", "task_type"):
             wanted = _as_set(value)
             key = "task_type_id" if name == "task_type" else name
-            checks.append(lambda r, k=key, w=wanted: str(r.get(k)) in w)
+            checks.append(lambda rec, fld=key, ids=wanted: str(rec.get(fld)) in ids)
         elif name in ("note_type", "type"):
             wanted = _as_set(value)
-            checks.append(lambda r, k=name, w=wanted: str(r.get(k)) in w)
+            checks.append(lambda rec, fld=name, kinds=wanted: str(rec.get(fld)) in kinds)
         elif name in ("entity", "entity_type"):
-            wanted = {w.rstrip("s") for w in _as_set(value)}
-            checks.append(lambda r, w=wanted: str(r.get("entity_type", "")).rstrip("s") in w)
+            wanted = {entity.rstrip("s") for entity in _as_set(value)}
+            checks.append(lambda rec, entities=wanted: str(rec.get("entity_type", "")).rstrip("s") in entities)
         elif name == "is_completed":
             flag = _bool(value)
             if flag is not None:
-                checks.append(lambda r, f=flag: bool(r.get("is_completed")) == f)
+                checks.append(lambda rec, done=flag: bool(rec.get("is_completed")) == done)
         elif name == "statuses" and isinstance(value, dict):
             pairs = {
-                (str(v.get("pipeline_id")), str(v.get("status_id"))) for v in value.values() if isinstance(v, dict)
+                (str(item.get("pipeline_id")), str(item.get("status_id")))
+                for item in value.values()
+                if isinstance(item, dict)
             }
-            checks.append(lambda r, p=pairs: (str(r.get("pipeline_id")), str(r.get("status_id"))) in p)
-    return lambda r: all(c(r) for c in checks)
+            checks.append(lambda rec, wanted=pairs: (str(rec.get("pipeline_id")), str(rec.get("status_id"))) in wanted)
+    return lambda rec: all(check(rec) for check in checks)
 
 
 def page_links(base: str, path: str, pairs: list[tuple[str, str]], page: int, has_next: bool) -> dict[str, Any]:
     """HAL ``_links``: absolute, every query parameter kept, only ``page`` changed."""
 
-    def href(p: int) -> str:
-        kept = [(k, v) for k, v in pairs if k != "page"]
-        query = urlencode([*kept, ("page", str(p))], safe="[],")
+    def href(number: int) -> str:
+        kept = [(key, value) for key, value in pairs if key != "page"]
+        query = urlencode([*kept, ("page", str(number))], safe="[],")
         return f"{base}{path}?{query}"
 
     links: dict[str, Any] = {"self": {"href": href(page)}}

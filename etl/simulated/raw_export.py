@@ -58,11 +58,11 @@ class ExportWriter:
         if not records:
             return
         enc = self.encode
-        self.files[name].write("\n".join([enc(r) for r in records]) + "\n")
+        self.files[name].write("\n".join([enc(rec) for rec in records]) + "\n")
         info = self.summary[name]
         info["records"] += len(records)
         key = "created_at" if name == "events" else "updated_at"
-        stamps = [v for r in records if isinstance(v := r.get(key), int)]
+        stamps = [stamp for rec in records if isinstance(stamp := rec.get(key), int)]
         if stamps:
             info["cursor"] = max(stamps) if info["cursor"] is None else max(info["cursor"], *stamps)
 

@@ -19,17 +19,17 @@ class LogEntry:
 
 def sliding_window_max(times: Iterable[float], window_s: float = 1.0) -> int:
     """The most requests in any ``window_s`` window (half-open), for checking a client's pacing."""
-    ts = sorted(times)
+    ordered = sorted(times)
     best = 0
     lo = 0
-    for hi, t in enumerate(ts):
-        while t - ts[lo] >= window_s:
+    for hi, moment in enumerate(ordered):
+        while moment - ordered[lo] >= window_s:
             lo += 1
         best = max(best, hi - lo + 1)
     return best
 
 
 def iter_log_times(entries: Iterable[LogEntry], token_id: str | None = None) -> Iterator[float]:
-    for e in entries:
-        if token_id is None or e.token_id == token_id:
-            yield e.mono
+    for entry in entries:
+        if token_id is None or entry.token_id == token_id:
+            yield entry.mono

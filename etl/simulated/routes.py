@@ -96,14 +96,14 @@ def _shape(
     if collection in ("leads", "deleted_leads"):
         emb = rec.get("_embedded")
         if isinstance(emb, dict) and "contacts" in emb and "contacts" not in with_:
-            rec = {**rec, "_embedded": {k: v for k, v in emb.items() if k != "contacts"}}
+            rec = {**rec, "_embedded": {key: value for key, value in emb.items() if key != "contacts"}}
     elif collection == "contacts":
         emb = rec.get("_embedded") if isinstance(rec.get("_embedded"), dict) else {}
         if "leads" in with_:
             links = state.current().contact_leads().get(str(rec.get("id")), [])
             rec = {**rec, "_embedded": {**emb, "leads": emb.get("leads", links)}}
         elif "leads" in emb:
-            rec = {**rec, "_embedded": {k: v for k, v in emb.items() if k != "leads"}}
+            rec = {**rec, "_embedded": {key: value for key, value in emb.items() if key != "leads"}}
     return rec
 
 

@@ -106,8 +106,8 @@ def load_raw_view(raw_dir: Path) -> dict[str, Any]:
                     latest[key] = rec
         records = list(latest.values())
         if name == "leads":
-            view["leads"] = [r for r in records if not r.get("is_deleted")]
-            view["deleted_leads"] = [r for r in records if r.get("is_deleted")]
+            view["leads"] = [rec for rec in records if not rec.get("is_deleted")]
+            view["deleted_leads"] = [rec for rec in records if rec.get("is_deleted")]
         else:
             view[name] = records
     return view

@@ -77,7 +77,7 @@ class EmulatorState:
                 if idx is not None:
                     return idx
                 clock = self.clock
-                touched = {k: dict(v) for k, v in self.touched.items()}
+                touched = {name: dict(ids) for name, ids in self.touched.items()}
                 view = self._raw_views.get(clock)
             if view is None:
                 view = self.source.view(clock)

@@ -55,7 +55,7 @@ def status_slots(
     rng: np.random.Generator, deals: Arrivals, contact: FirstContact, booked: Booking, cons: Consultations,
     deal_contracts: Contracts,
 ) -> Slots:  # fmt: skip
-    n = deals.count
+    n_deals = deals.count
     times = np.stack(
         [
             contact.t_accept, contact.t_na, contact.t_phone, booked.t_nb, booked.t_book_slot, booked.t_transfer,
@@ -68,14 +68,14 @@ def status_slots(
     outcome2 = np.where(cons.att2, S_ATTENDED, S_NO_SHOW)
     status = np.stack(
         [
-            np.full(n, S_NEW), np.full(n, S_NO_ANSWER), np.full(n, S_PHONE), np.full(n, S_NOT_BOOKED),
-            np.full(n, S_BOOKED), np.full(n, S_BOOKED), outcome1, np.full(n, S_BOOKED), outcome2,
-            np.full(n, S_CONTRACT), np.full(n, S_WON), np.full(n, S_LOST), np.full(n, S_LOST),
+            np.full(n_deals, S_NEW), np.full(n_deals, S_NO_ANSWER), np.full(n_deals, S_PHONE), np.full(n_deals, S_NOT_BOOKED),
+            np.full(n_deals, S_BOOKED), np.full(n_deals, S_BOOKED), outcome1, np.full(n_deals, S_BOOKED), outcome2,
+            np.full(n_deals, S_CONTRACT), np.full(n_deals, S_WON), np.full(n_deals, S_LOST), np.full(n_deals, S_LOST),
         ],
         axis=1,
     )  # fmt: skip
-    pipe = np.stack([deals.pipe0] * 5 + [np.full(n, OFFICE)] + [booked.pipe_cur] * 7, axis=1)
-    robot_transfer = rng.random(n) < 0.5
+    pipe = np.stack([deals.pipe0] * 5 + [np.full(n_deals, OFFICE)] + [booked.pipe_cur] * 7, axis=1)
+    robot_transfer = rng.random(n_deals) < 0.5
     user = np.stack([deals.resp0] * 5 + [np.where(robot_transfer, -1, deals.resp0)] + [booked.resp1] * 7, axis=1)
     # strictly increasing times per deal (a minute apart at least)
     prev = deals.created.copy()
@@ -103,12 +103,12 @@ class Trash:
 
 def trash(rng: np.random.Generator, params: SynthParams, deals: Arrivals, slots: Slots, end_ts: int) -> Trash:
     """Deleted deals (their later changes vanish) and restored ones (deleted in a quiet gap, then back)."""
-    n, created, robot = deals.count, deals.created, deals.robot
-    every = np.arange(n)
-    deleted = ~robot & (rng.random(n) < params.p_deleted)
+    n_deals, created, robot = deals.count, deals.created, deals.robot
+    every = np.arange(n_deals)
+    deleted = ~robot & (rng.random(n_deals) < params.p_deleted)
     deleted = force_one(deleted, ~robot & deals.quirk_eligible)
-    t_delete = np.where(deleted, created + uniform_ints(rng, 10 * MINUTE, 3 * DAY, n), INF)
-    t_restore = np.full(n, INF, dtype=np.int64)
+    t_delete = np.where(deleted, created + uniform_ints(rng, 10 * MINUTE, 3 * DAY, n_deals), INF)
+    t_restore = np.full(n_deals, INF, dtype=np.int64)
     slot_times = np.where(slots.times >= t_delete[:, None], -1, slots.times)
     # restored: a deal with a quiet gap of >= 2 days between two status changes
     times_sorted = np.sort(np.where(slot_times >= 0, slot_times, INF), axis=1)
@@ -118,11 +118,11 @@ def trash(rng: np.random.Generator, params: SynthParams, deals: Arrivals, slots:
     best_gap = gaps[every, gap_slot]
     can_restore = ~deleted & ~robot & (best_gap >= 2 * DAY) & deals.quirk_eligible
     can_restore &= times_sorted[every, gap_slot] <= end_ts
-    restored = can_restore & (rng.random(n) < params.p_restored)
+    restored = can_restore & (rng.random(n_deals) < params.p_restored)
     restored = force_one(restored, can_restore)
     gap_start = prev_t[every, gap_slot]
-    restored_delete = gap_start + uniform_ints(rng, HOUR, 12 * HOUR, n)
-    restored_back = restored_delete + uniform_ints(rng, 2 * HOUR, 20 * HOUR, n)
+    restored_delete = gap_start + uniform_ints(rng, HOUR, 12 * HOUR, n_deals)
+    restored_back = restored_delete + uniform_ints(rng, 2 * HOUR, 20 * HOUR, n_deals)
     t_delete = np.where(restored, restored_delete, t_delete)
     t_restore = np.where(restored, restored_back, t_restore)
     t_transfer = np.where(slots.t_transfer >= t_delete, -1, slots.t_transfer)

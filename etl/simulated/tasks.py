@@ -39,8 +39,8 @@ def _task_specs(
     deal_contracts: Contracts, binned: Trash,
 ) -> list[TaskSpec]:  # fmt: skip
     """Per task kind: which deals get it, created when, due when, completed when (INF = not yet)."""
-    n, created, robot, done_at = deals.count, deals.created, deals.robot, _never_if_unset
-    slot = {k: binned.slot_times[:, k] for k in range(binned.slot_times.shape[1])}
+    n_deals, created, robot, done_at = deals.count, deals.created, deals.robot, _never_if_unset
+    slot = {column: binned.slot_times[:, column] for column in range(binned.slot_times.shape[1])}
     t_lost, t_phone, t_nb = slot[SLOT_LOST], slot[SLOT_PHONE], slot[SLOT_NOT_BOOKED]
     t_book = np.where(robot, created, slot[SLOT_BOOKED])
     t_out1, t_rebook, t_won = slot[SLOT_OUTCOME1], slot[SLOT_REBOOKED], slot[SLOT_WON]
@@ -48,19 +48,19 @@ def _task_specs(
     t_contract = slot[SLOT_CONTRACT]
     t_first = contact.t_first
     specs = [
-        (0, np.ones(n, bool), created + uniform_ints(rng, 5, 90, n), created + 30 * MINUTE,
-         np.where(robot, created + uniform_ints(rng, HOUR, DAY, n), t_first)),
-        (1, (contact.n_miss > 0) & ~contact.junk, t_first + uniform_ints(rng, MINUTE, 10 * MINUTE, n), t_first + DAY,
+        (0, np.ones(n_deals, bool), created + uniform_ints(rng, 5, 90, n_deals), created + 30 * MINUTE,
+         np.where(robot, created + uniform_ints(rng, HOUR, DAY, n_deals), t_first)),
+        (1, (contact.n_miss > 0) & ~contact.junk, t_first + uniform_ints(rng, MINUTE, 10 * MINUTE, n_deals), t_first + DAY,
          np.where(contact.reached, done_at(t_phone), done_at(t_lost))),
-        (2, t_phone >= 0, t_phone + uniform_ints(rng, MINUTE, 5 * MINUTE, n), t_phone + uniform_ints(rng, HOUR, 2 * DAY, n),
+        (2, t_phone >= 0, t_phone + uniform_ints(rng, MINUTE, 5 * MINUTE, n_deals), t_phone + uniform_ints(rng, HOUR, 2 * DAY, n_deals),
          np.where(booked.booked, done_at(t_book), done_at(t_nb))),
-        (3, cons.t_cons1 >= 0, np.maximum(t_book, binned.t_transfer) + uniform_ints(rng, MINUTE, 5 * MINUTE, n),
+        (3, cons.t_cons1 >= 0, np.maximum(t_book, binned.t_transfer) + uniform_ints(rng, MINUTE, 5 * MINUTE, n_deals),
          cons.t_cons1 + HOUR, done_at(t_out1)),
-        (4, cons.ns1 & (t_out1 >= 0), t_out1 + uniform_ints(rng, MINUTE, 10 * MINUTE, n), t_out1 + DAY,
+        (4, cons.ns1 & (t_out1 >= 0), t_out1 + uniform_ints(rng, MINUTE, 10 * MINUTE, n_deals), t_out1 + DAY,
          np.where(cons.rebook, done_at(t_rebook), done_at(t_lost))),
-        (5, t_att >= 0, t_att + uniform_ints(rng, MINUTE, 10 * MINUTE, n), t_att + 3 * DAY,
+        (5, t_att >= 0, t_att + uniform_ints(rng, MINUTE, 10 * MINUTE, n_deals), t_att + 3 * DAY,
          np.where(deal_contracts.contract, done_at(t_contract), done_at(t_lost))),
-        (6, t_contract >= 0, t_contract + uniform_ints(rng, MINUTE, 10 * MINUTE, n), t_contract + 5 * DAY,
+        (6, t_contract >= 0, t_contract + uniform_ints(rng, MINUTE, 10 * MINUTE, n_deals), t_contract + 5 * DAY,
          done_at(t_won)),
     ]  # fmt: skip
     per_deal = sum(spec[1].astype(np.int64) for spec in specs)
@@ -69,9 +69,9 @@ def _task_specs(
         (
             7,
             filler,
-            created + uniform_ints(rng, HOUR, 2 * DAY, n),
+            created + uniform_ints(rng, HOUR, 2 * DAY, n_deals),
             created + 2 * DAY,
-            created + uniform_ints(rng, 2 * HOUR, 3 * DAY, n),
+            created + uniform_ints(rng, 2 * HOUR, 3 * DAY, n_deals),
         )
     )
     too_many = (per_deal > 6) & (contact.n_miss > 0)

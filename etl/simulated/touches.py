@@ -60,15 +60,15 @@ class TouchLog:
 
 
 def _first_contact_touches(log: TouchLog, params: SynthParams, deals: Arrivals, contact: FirstContact) -> None:
-    rng, n = log.rng, deals.count
+    rng, n_deals = log.rng, deals.count
     # unanswered first-contact attempts, then the answered call that got the number
     log.add(contact.miss_deal, contact.miss_t, CALL_OUT, False, -1)
     deal = np.nonzero(contact.reached & ~deals.robot & (contact.t_phone >= 0))[0]
     log.add(deal, contact.t_phone[deal], np.where(contact.phone_in[deal], CALL_IN, CALL_OUT), True, -1)
     # welcome SMS from the robot, "could not reach you" SMS
-    deal = np.nonzero(rng.random(n) < params.p_welcome_sms)[0]
+    deal = np.nonzero(rng.random(n_deals) < params.p_welcome_sms)[0]
     log.add(deal, deals.created[deal] + uniform_ints(rng, 30, 180, len(deal)), SMS_OUT, False, 0)
-    missed = contact.unreached & ~contact.junk & (rng.random(n) < 0.8) & (contact.second_miss >= 0)
+    missed = contact.unreached & ~contact.junk & (rng.random(n_deals) < 0.8) & (contact.second_miss >= 0)
     deal = np.nonzero(missed)[0]
     log.add(deal, contact.second_miss[deal] + uniform_ints(rng, 60, 600, len(deal)), SMS_OUT, False, 1)
 
@@ -76,11 +76,11 @@ def _first_contact_touches(log: TouchLog, params: SynthParams, deals: Arrivals, 
 def _booking_touches(
     log: TouchLog, deals: Arrivals, contact: FirstContact, booked: Booking, cons: Consultations
 ) -> None:
-    rng, n, t_phone = log.rng, deals.count, contact.t_phone
+    rng, n_deals, t_phone = log.rng, deals.count, contact.t_phone
     # talks between getting the number and the booking decision
     decision = np.where(booked.booked, booked.t_book, np.where(booked.not_booked, booked.t_nb, t_phone))
     deal, ts = log.spread(
-        contact.reached & ~deals.robot, rng.poisson(1.2, n), t_phone, np.maximum(decision, t_phone + 2 * DAY)
+        contact.reached & ~deals.robot, rng.poisson(1.2, n_deals), t_phone, np.maximum(decision, t_phone + 2 * DAY)
     )
     log.add(deal, ts, np.where(rng.random(len(deal)) < 0.75, CALL_OUT, CALL_IN), rng.random(len(deal)) < 0.8, -1)
     # booking confirmation, reminder SMS the day before, reminder call on the day
@@ -88,12 +88,12 @@ def _booking_touches(
         has_slot = t_cons >= 0
         deal = np.nonzero(has_slot)[0]
         log.add(deal, t_booked[deal] + uniform_ints(rng, 2 * MINUTE, 10 * MINUTE, len(deal)), SMS_OUT, False, 2)
-        reminder = t_cons - DAY + uniform_ints(rng, -3 * HOUR, 3 * HOUR, n)
+        reminder = t_cons - DAY + uniform_ints(rng, -3 * HOUR, 3 * HOUR, n_deals)
         deal = np.nonzero(has_slot & (reminder > t_booked + HOUR))[0]
         log.add(deal, reminder[deal], SMS_OUT, False, 3)
         replied = deal[rng.random(len(deal)) < 0.3]
         log.add(replied, reminder[replied] + uniform_ints(rng, 2 * MINUTE, 3 * HOUR, len(replied)), SMS_IN, False, 4)
-        deal = np.nonzero(has_slot & (rng.random(n) < 0.5))[0]
+        deal = np.nonzero(has_slot & (rng.random(n_deals) < 0.5))[0]
         log.add(
             deal, t_cons[deal] - uniform_ints(rng, HOUR, 3 * HOUR, len(deal)), CALL_OUT, rng.random(len(deal)) < 0.8, -1
         )
@@ -103,7 +103,7 @@ def _later_touches(
     log: TouchLog, deals: Arrivals, contact: FirstContact, cons: Consultations, deal_contracts: Contracts,
     binned: Trash,
 ) -> None:  # fmt: skip
-    rng, n, created = log.rng, deals.count, deals.created
+    rng, n_deals, created = log.rng, deals.count, deals.created
     t_lost, t_att = deal_contracts.t_lost, cons.t_att
     # the office manager introduces themself after a transfer
     deal = np.nonzero(binned.t_transfer >= 0)[0]
@@ -115,22 +115,22 @@ def _later_touches(
         -1,
     )
     # after a no-show: calls to re-book or close
-    deal, ts = log.spread(cons.ns1, rng.integers(1, 4, n), cons.t_out1, cons.t_out1 + 3 * DAY)
+    deal, ts = log.spread(cons.ns1, rng.integers(1, 4, n_deals), cons.t_out1, cons.t_out1 + 3 * DAY)
     log.add(deal, ts, CALL_OUT, rng.random(len(deal)) < 0.55, -1)
     # after the consultation: follow-up calls
     no_contract_end = np.where(
         deal_contracts.contract, binned.t_contract, np.where(t_lost >= 0, t_lost, t_att + 14 * DAY)
     )
-    deal, ts = log.spread(cons.attended, rng.integers(1, 4, n), t_att, np.maximum(no_contract_end, t_att + HOUR))
+    deal, ts = log.spread(cons.attended, rng.integers(1, 4, n_deals), t_att, np.maximum(no_contract_end, t_att + HOUR))
     log.add(deal, ts, np.where(rng.random(len(deal)) < 0.7, CALL_OUT, CALL_IN), rng.random(len(deal)) < 0.85, -1)
     # inbound calls and SMS at any time of a reached deal's life
     life_end = np.where(
         t_lost >= 0, t_lost, np.where(deal_contracts.t_won >= 0, deal_contracts.t_won, created + 20 * DAY)
     )
     life_end = np.maximum(life_end, created + HOUR)
-    deal, ts = log.spread(contact.reached, rng.poisson(0.6, n), created, life_end)
+    deal, ts = log.spread(contact.reached, rng.poisson(0.6, n_deals), created, life_end)
     log.add(deal, ts, CALL_IN, rng.random(len(deal)) < 0.8, -1)
-    deal, ts = log.spread(contact.reached, rng.poisson(0.25, n), created, life_end)
+    deal, ts = log.spread(contact.reached, rng.poisson(0.25, n_deals), created, life_end)
     log.add(deal, ts, SMS_IN, False, 4)
 
 
