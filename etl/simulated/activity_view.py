@@ -8,10 +8,12 @@ row number in hex (unique, growing with time).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from etl.simulated.event_log import COLUMNS
 from etl.simulated.vocabulary import EVENT_TYPES, TASK_RESULTS, TASK_TEXTS
 
 if TYPE_CHECKING:
@@ -42,31 +44,32 @@ def _event_values(typ: int, a0: int, a1: int, b0: int, b1: int, uids: list[int])
     return [], []
 
 
+def _event_columns(account: SynthAccount, lo: int, hi: int) -> Iterator[tuple[int, ...]]:
+    """Rows ``lo..hi`` of the events table as tuples of Python ints, in :data:`COLUMNS` order."""
+    return zip(*(account.events[key][lo:hi].tolist() for key in COLUMNS), strict=True)
+
+
 def event_records(account: SynthAccount, ts: int, lo: int = 0, hi: int | None = None) -> list[dict[str, Any]]:
-    events = account.events
-    lo, hi = _visible(events["created"], ts, lo, hi)
+    """Events created by ``ts``, as dicts (the emulator's view; exports use :func:`event_lines`)."""
+    lo, hi = _visible(account.events["created"], ts, lo, hi)
     host, acc = account.params.host, account.params.account_id
-    ids = [f"{created:x}{row:07x}" for row, created in enumerate(events["created"][lo:hi].tolist(), start=lo)]
-    col = {
-        key: events[key][lo:hi].tolist() for key in ("type", "etype", "eid", "by", "created", "a0", "a1", "b0", "b1")
-    }
     uids = account.user_ids.tolist()
     out = []
-    for i in range(hi - lo):
-        typ, by = col["type"][i], col["by"][i]
-        after, before = _event_values(typ, col["a0"][i], col["a1"][i], col["b0"][i], col["b1"][i], uids)
+    for row, (typ, etype, eid, by, created, a0, a1, b0, b1) in enumerate(_event_columns(account, lo, hi), start=lo):
+        event_id = f"{created:x}{row:07x}"
+        after, before = _event_values(typ, a0, a1, b0, b1, uids)
         out.append(
             {
-                "id": ids[i],
+                "id": event_id,
                 "type": EVENT_TYPES[typ],
-                "entity_id": col["eid"][i],
-                "entity_type": ENTITY_NAMES[col["etype"][i]],
+                "entity_id": eid,
+                "entity_type": ENTITY_NAMES[etype],
                 "created_by": uids[by] if by >= 0 else 0,
-                "created_at": col["created"][i],
+                "created_at": created,
                 "value_after": after,
                 "value_before": before,
                 "account_id": acc,
-                "_links": {"self": {"href": f"{host}/api/v4/events/{ids[i]}"}},
+                "_links": {"self": {"href": f"{host}/api/v4/events/{event_id}"}},
             }
         )
     return out
@@ -101,22 +104,16 @@ def event_lines(account: SynthAccount, ts: int, lo: int, hi: int) -> tuple[list[
     host = json.dumps(account.params.host, ensure_ascii=False)[1:-1]
     acc = account.params.account_id
     uids = [0, *account.user_ids.tolist()]  # index by + 1: -1 (robot) → 0
-    col = {
-        key: events[key][lo:hi].tolist() for key in ("type", "etype", "eid", "by", "created", "a0", "a1", "b0", "b1")
-    }
-    created = col["created"]
     out = []
-    for i in range(hi - lo):
-        typ = col["type"][i]
-        after, before = _event_json_values(typ, col["a0"][i], col["a1"][i], col["b0"][i], col["b1"][i], uids)
-        sid = f"{created[i]:x}{lo + i:07x}"
+    for row, (typ, etype, eid, by, created, a0, a1, b0, b1) in enumerate(_event_columns(account, lo, hi), start=lo):
+        after, before = _event_json_values(typ, a0, a1, b0, b1, uids)
+        event_id = f"{created:x}{row:07x}"
         out.append(
-            f'{{"id":"{sid}","type":"{EVENT_TYPES[typ]}","entity_id":{col["eid"][i]},'
-            f'"entity_type":"{ENTITY_NAMES[col["etype"][i]]}","created_by":{uids[col["by"][i] + 1]},'
-            f'"created_at":{created[i]},"value_after":{after},"value_before":{before},'
-            f'"account_id":{acc},"_links":{{"self":{{"href":"{host}/api/v4/events/{sid}"}}}}}}'
+            f'{{"id":"{event_id}","type":"{EVENT_TYPES[typ]}","entity_id":{eid},"entity_type":"{ENTITY_NAMES[etype]}",'
+            f'"created_by":{uids[by + 1]},"created_at":{created},"value_after":{after},"value_before":{before},'
+            f'"account_id":{acc},"_links":{{"self":{{"href":"{host}/api/v4/events/{event_id}"}}}}}}'
         )
-    return out, max(created)
+    return out, int(events["created"][lo:hi].max())
 
 
 def _note_params(note: int, created: int, kind: int, duration: int, as_string: bool, status: int, phone: str,
@@ -136,24 +133,24 @@ def _note_params(note: int, created: int, kind: int, duration: int, as_string: b
     }
 
 
+NOTE_COLUMNS = ("id", "created", "kind", "on_contact", "entity", "user", "duration", "dur_str", "call_status",
+                "contact_idx", "by")  # fmt: skip
+TASK_COLUMNS = ("id", "created", "completed", "deadline", "kind", "user", "lead_id", "result")
+
+
 def note_records(account: SynthAccount, ts: int, lo: int = 0, hi: int | None = None) -> dict[str, list[dict[str, Any]]]:
     """``{"lead_notes": [...], "contact_notes": [...]}``: calls and SMS, on the lead or the contact."""
     notes = account.notes
     lo, hi = _visible(notes["created"], ts, lo, hi)
     host, acc = account.params.host, account.params.account_id
-    keys = ("id", "created", "kind", "on_contact", "entity", "user", "duration", "dur_str", "call_status",
-            "contact_idx", "by")  # fmt: skip
-    col = {key: notes[key][lo:hi].tolist() for key in keys}
-    phones, texts = notes["phone"], notes["text"]
+    columns = [notes[key][lo:hi].tolist() for key in NOTE_COLUMNS]
+    phones = notes["phone"]
     uids, groups = account.user_ids.tolist(), account.user_groups.tolist()
     lead_notes, contact_notes = [], []
-    for i in range(hi - lo):
-        note, created, by, user = col["id"][i], col["created"][i], col["by"][i], col["user"][i]
-        entity, on_contact = col["entity"][i], col["on_contact"][i]
-        params = _note_params(
-            note, created, col["kind"][i], col["duration"][i], col["dur_str"][i], col["call_status"][i],
-            phones[col["contact_idx"][i]], texts[lo + i],
-        )  # fmt: skip
+    for (note, created, kind, on_contact, entity, user, duration, as_string, status, contact, by), text in zip(
+        zip(*columns, strict=True), notes["text"][lo:hi], strict=True
+    ):
+        params = _note_params(note, created, kind, duration, as_string, status, phones[contact], text)
         path = "contacts" if on_contact else "leads"
         record = {
             "id": note,
@@ -164,7 +161,7 @@ def note_records(account: SynthAccount, ts: int, lo: int = 0, hi: int | None = N
             "updated_at": created,
             "responsible_user_id": uids[user],
             "group_id": groups[user],
-            "note_type": NOTE_TYPES[col["kind"][i]],
+            "note_type": NOTE_TYPES[kind],
             "params": params,
             "account_id": acc,
             "_links": {"self": {"href": f"{host}/api/v4/{path}/{entity}/notes/{note}"}},
@@ -174,35 +171,34 @@ def note_records(account: SynthAccount, ts: int, lo: int = 0, hi: int | None = N
 
 
 def task_records(account: SynthAccount, ts: int, lo: int = 0, hi: int | None = None) -> list[dict[str, Any]]:
+    """Tasks created by ``ts``; completed (with their result, if any) once their completion time passed."""
     tasks = account.tasks
     lo, hi = _visible(tasks["created"], ts, lo, hi)
     host, acc = account.params.host, account.params.account_id
-    col = {key: tasks[key][lo:hi].tolist() for key in ("id", "created", "completed", "deadline", "kind", "user",
-                                                       "lead_id", "result")}  # fmt: skip
     uids, groups = account.user_ids.tolist(), account.user_groups.tolist()
     out = []
-    for i in range(hi - lo):
-        completed, kind, user, result = col["completed"][i], col["kind"][i], col["user"][i], col["result"][i]
+    for task, created, completed, deadline, kind, user, lead_id, result in zip(
+        *(tasks[key][lo:hi].tolist() for key in TASK_COLUMNS), strict=True
+    ):
         done = completed <= ts
-        task = col["id"][i]
         meeting = kind == CONSULTATION_TASK
         out.append(
             {
                 "id": task,
                 "created_by": uids[user],
                 "updated_by": uids[user],
-                "created_at": col["created"][i],
-                "updated_at": completed if done else col["created"][i],
+                "created_at": created,
+                "updated_at": completed if done else created,
                 "responsible_user_id": uids[user],
                 "group_id": groups[user],
-                "entity_id": col["lead_id"][i],
+                "entity_id": lead_id,
                 "entity_type": "leads",
                 "duration": 3600 if meeting else 0,
                 "is_completed": done,
                 "task_type_id": 2 if meeting else 1,
                 "text": TASK_TEXTS[kind],
                 "result": {"text": TASK_RESULTS[result]} if done and result >= 0 else [],
-                "complete_till": col["deadline"][i],
+                "complete_till": deadline,
                 "account_id": acc,
                 "_links": {"self": {"href": f"{host}/api/v4/tasks/{task}"}},
             }

@@ -89,6 +89,21 @@ def _deleted_lead(lead_id: int, updated_by: int, deleted_at: int, account_id: in
     }
 
 
+DEAL_COLUMNS = (
+    "id",
+    "created",
+    "creator",
+    "city",
+    "has_city",
+    "price",
+    "package",
+    "contact_id",
+    "name_kind",
+    "t_delete",
+)
+STATE_COLUMNS = ("status", "pipe", "updated", "upd_by", "resp", "closed_at", "deleted", "contract", "closest")
+
+
 def lead_records(
     account: SynthAccount, ts: int, state: dict[str, np.ndarray] | None = None, lo: int = 0, hi: int | None = None
 ) -> dict[str, list[dict[str, Any]]]:
@@ -98,52 +113,43 @@ def lead_records(
     hi = n_visible if hi is None else min(hi, n_visible)
     lo = min(lo, hi)
     host, acc = account.params.host, account.params.account_id
-    uids, groups = account.user_ids, account.user_groups
-    col = {key: account.deals[key][lo:hi].tolist() for key in (
-        "id", "created", "creator", "city", "has_city", "price", "package", "contact_id", "name_kind", "t_delete")}  # fmt: skip
-    st = {key: state[key][lo:hi].tolist() for key in (
-        "status", "pipe", "updated", "upd_by", "resp", "closed_at", "deleted", "contract", "closest")}  # fmt: skip
+    uids, groups = account.user_ids.tolist(), account.user_groups.tolist()
+    columns = [account.deals[key][lo:hi].tolist() for key in DEAL_COLUMNS]
+    columns += [state[key][lo:hi].tolist() for key in STATE_COLUMNS]
     leads: list[dict[str, Any]] = []
     deleted: list[dict[str, Any]] = []
-    for i in range(hi - lo):
-        lead_id = col["id"][i]
-        updated_by = int(uids[st["upd_by"][i]]) if st["upd_by"][i] >= 0 else 0
-        if st["deleted"][i]:
-            deleted.append(_deleted_lead(lead_id, updated_by, col["t_delete"][i], acc, host))
+    for (
+        lead_id, created, creator, city, has_city, price, package, contact, name_kind, deleted_at,
+        status, pipe, updated, updated_by, responsible, closed_at, is_deleted, contract, closest,
+    ) in zip(*columns, strict=True):  # fmt: skip
+        updated_by = uids[updated_by] if updated_by >= 0 else 0
+        if is_deleted:
+            deleted.append(_deleted_lead(lead_id, updated_by, deleted_at, acc, host))
             continue
         values = []
-        if col["has_city"][i]:
-            city = col["city"][i]
+        if has_city:
             values.append(
                 _select_value(account.city_field_id, "Город", account.city_names[city], account.city_enum_ids[city])
             )
-        contract = st["contract"][i]
         if contract:
-            package = col["package"][i]
+            package_name = account.params.packages[package][0]
             values.append(
-                _select_value(
-                    account.package_field_id,
-                    "Пакет",
-                    account.params.packages[package][0],
-                    account.package_enum_ids[package],
-                )
+                _select_value(account.package_field_id, "Пакет", package_name, account.package_enum_ids[package])
             )
-        responsible, creator, contact = st["resp"][i], col["creator"][i], col["contact_id"][i]
-        closed_at, closest = st["closed_at"][i], st["closest"][i]
         leads.append(
             {
                 "id": lead_id,
-                "name": f"{LEAD_NAMES[col['name_kind'][i]]} #{lead_id}",
-                "price": col["price"][i] if contract else 0,
-                "responsible_user_id": int(uids[responsible]),
-                "group_id": int(groups[responsible]),
-                "status_id": st["status"][i],
-                "pipeline_id": st["pipe"][i],
+                "name": f"{LEAD_NAMES[name_kind]} #{lead_id}",
+                "price": price if contract else 0,
+                "responsible_user_id": uids[responsible],
+                "group_id": groups[responsible],
+                "status_id": status,
+                "pipeline_id": pipe,
                 "loss_reason_id": None,
-                "created_by": int(uids[creator]) if creator >= 0 else 0,
+                "created_by": uids[creator] if creator >= 0 else 0,
                 "updated_by": updated_by,
-                "created_at": col["created"][i],
-                "updated_at": st["updated"][i],
+                "created_at": created,
+                "updated_at": updated,
                 "closed_at": closed_at if closed_at >= 0 else None,
                 "closest_task_at": closest if closest < INF else None,
                 "is_deleted": False,
