@@ -77,7 +77,7 @@ def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def main(argv: list[str]) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m etl emulator", description="Serve an amoCRM account as API v4 on 127.0.0.1."
     )
@@ -101,26 +101,46 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--redirect-uri", default="https://example.com/oauth")
     parser.add_argument("--faults", help='fault switches as JSON, e.g. \'{"phantom_next": true, "error_rate": 0.05}\'')
     parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def _source(args: argparse.Namespace) -> tuple[AccountSource, str]:
+    """What to serve (a raw export, or the demo account with its parameters) and how to name it."""
     from etl.config import data_dir
 
+    clock = _parse_time(args.clock) if args.clock else None
+    if args.raw:
+        return StaticSource(load_raw_view(Path(args.raw)), clock), f"raw export {args.raw}"
+    params = demo_params(data_dir(args.data_dir) / "raw")
+    for key, value in (("seed", args.seed), ("deals_per_year", args.deals_per_year), ("years", args.years)):
+        if value is not None:
+            params[key] = value
+    print(f"generating the demo account ({params['deals_per_year']} deals/year, seed {params['seed']}) …")
+    return AsOfSource(demo_account(params), clock), "the synthetic demo account"
+
+
+def _serve_until_interrupted(handle: EmulatorHandle, advance_every: float, advance_by: float) -> None:
+    try:
+        while True:
+            if advance_every > 0:
+                time.sleep(advance_every)
+                handle.advance(advance_by)
+            else:
+                time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        handle.stop()
+
+
+def main(argv: list[str]) -> int:
+    """``python -m etl emulator [--raw DIR | --demo] [--port 8765] [--token T] …``: serve until Ctrl+C."""
+    args = _parser().parse_args(argv)
     try:
         faults = json.loads(args.faults) if args.faults else None
         if faults is not None and not isinstance(faults, dict):
             raise ValueError("--faults must be a JSON object")
-        clock = _parse_time(args.clock) if args.clock else None
-        if args.raw:
-            source: Any = StaticSource(load_raw_view(Path(args.raw)), clock)
-            what = f"raw export {args.raw}"
-        else:
-            params = demo_params(data_dir(args.data_dir) / "raw")
-            for key, value in (("seed", args.seed), ("deals_per_year", args.deals_per_year), ("years", args.years)):
-                if value is not None:
-                    params[key] = value
-            print(f"generating the demo account ({params['deals_per_year']} deals/year, seed {params['seed']}) …")
-            source = AsOfSource(demo_account(params), clock)
-            what = "the synthetic demo account"
+        source, what = _source(args)
         handle = start_emulator(
             source,
             port=args.port,
@@ -139,15 +159,5 @@ def main(argv: list[str]) -> int:
     if not args.token:
         print(f"  export AMOCRM_ACCESS_TOKEN={handle.token}   # generated for this emulator run only")
     print("  Ctrl+C stops it.", flush=True)
-    try:
-        while True:
-            if args.advance_every > 0:
-                time.sleep(args.advance_every)
-                handle.advance(args.advance_by)
-            else:
-                time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        handle.stop()
+    _serve_until_interrupted(handle, args.advance_every, args.advance_by)
     return 0

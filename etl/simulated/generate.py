@@ -9,13 +9,14 @@ the same seed and parameters.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
 from etl.simulated.account import SynthAccount
 from etl.simulated.arrivals import Arrivals, arrive_and_route
 from etl.simulated.cast import CITY_FIELD_ID, PACKAGE_FIELD_ID, make_cast
-from etl.simulated.clients import make_clients
+from etl.simulated.clients import Clients, make_clients
 from etl.simulated.event_log import make_events
 from etl.simulated.journeys import Booking, Contracts, booking, consultations, contracts, first_contact
 from etl.simulated.params import DAY, INF, SynthParams
@@ -73,21 +74,7 @@ def generate_account(
         "horizon_days": horizon_days,
         "slow_manager_id": int(cast.team.ids[cast.team.slow]),
     }
-    counts = {
-        "deals": deals.count,
-        "changes": len(changes.deal),
-        "notes": len(notes["id"]),
-        "tasks": len(tasks["id"]),
-        "events": len(events["created"]),
-        "unknown_lead_events": n_unknown,
-        "deleted": int((binned.deleted & (binned.t_restore == INF)).sum()),
-        "restored": int(binned.restored.sum()),
-        "robot_booked": int(deals.robot.sum()),
-        "no_city": int((~deals.has_city).sum()),
-        "returning": int((~clients.is_new_contact).sum()),
-        "refunded": int(deal_contracts.refund.sum()),
-        "transferred": int((binned.t_transfer >= 0).sum()),
-    }
+    counts = _counts(deals, deal_contracts, binned, changes, clients, notes, tasks, events, n_unknown)
     return SynthAccount(
         start=datetime.fromtimestamp(start_ts, UTC),
         end=end,
@@ -141,4 +128,26 @@ def _deal_table(
         "contact_idx": contact_idx,
         "contact_id": contact_ids[contact_idx],
         "name_kind": deals.mode,
+    }
+
+
+def _counts(
+    deals: Arrivals, deal_contracts: Contracts, binned: Trash, changes: Changes, clients: Clients,
+    notes: dict[str, Any], tasks: dict[str, np.ndarray], events: dict[str, np.ndarray], n_unknown: int,
+) -> dict[str, int]:  # fmt: skip
+    """How many of each record and of each quirk (tests and the demo command report them)."""
+    return {
+        "deals": deals.count,
+        "changes": len(changes.deal),
+        "notes": len(notes["id"]),
+        "tasks": len(tasks["id"]),
+        "events": len(events["created"]),
+        "unknown_lead_events": n_unknown,
+        "deleted": int((binned.deleted & (binned.t_restore == INF)).sum()),
+        "restored": int(binned.restored.sum()),
+        "robot_booked": int(deals.robot.sum()),
+        "no_city": int((~deals.has_city).sum()),
+        "returning": int((~clients.is_new_contact).sum()),
+        "refunded": int(deal_contracts.refund.sum()),
+        "transferred": int((binned.t_transfer >= 0).sum()),
     }

@@ -107,9 +107,9 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- the API ----------------------------------------------------------------------------
     def _api(self, method: str, path: str, query: str, entry: LogEntry) -> int:
+        """Answer one API request; the status is logged (the order of checks is amoCRM's)."""
         st = self.state
-        faults = st.faults
-        if faults.block:
+        if st.faults.block:
             self._send(403, BLOCK_PAGE.encode(), "text/html; charset=utf-8")
             return 403
         if path == "/oauth2/access_token" and method == "POST":
@@ -124,9 +124,20 @@ class Handler(BaseHTTPRequestHandler):
         if st.over_limit(rec.token_id, entry.mono):
             self._send(429, b"Too Many Requests", "text/plain")
             return 429
-        if faults.unpaid:
+        if st.faults.unpaid:
             self._json(402, problem(402, "Payment Required", "Account is not paid"), "application/problem+json")
             return 402
+        failed = self._injected_failure()
+        if failed:
+            return failed
+        if method != "GET":
+            self._json(405, problem(405, "Method Not Allowed", f"{method} {path}"), "application/problem+json")
+            return 405
+        return self._answer(path, query)
+
+    def _injected_failure(self) -> int | None:
+        """An outage or a random error (HTML body) if the faults say so, else None; maybe a delay first."""
+        st, faults = self.state, self.state.faults
         with st.lock:
             st.api_requests += 1
             outage = faults.fail_after is not None and st.api_requests > faults.fail_after
@@ -136,9 +147,11 @@ class Handler(BaseHTTPRequestHandler):
             return status
         if faults.slow_s > 0 and st.roll(faults.slow_rate):
             time.sleep(faults.slow_s)
-        if method != "GET":
-            self._json(405, problem(405, "Method Not Allowed", f"{method} {path}"), "application/problem+json")
-            return 405
+        return None
+
+    def _answer(self, path: str, query: str) -> int:
+        """Send the endpoint's answer, cut half-way (dropped) or truncated (malformed) if the faults say so."""
+        st, faults = self.state, self.state.faults
         status, payload = resolve(st, path, query, self._base())
         if status == 204:
             self._send(204, b"", "")
@@ -146,20 +159,24 @@ class Handler(BaseHTTPRequestHandler):
         ctype = "application/hal+json" if status == 200 else "application/problem+json"
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         if status == 200 and st.roll(faults.drop_rate):
-            self.send_response(200)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
+            self._send_half(body, ctype)
             return 200
         if status == 200 and st.roll(faults.malformed_rate):
             body = body[: max(1, len(body) * 2 // 3)]
         self._send(status, body, ctype)
         return status
+
+    def _send_half(self, body: bytes, content_type: str) -> None:
+        """Headers announcing the whole body, half of it, then the connection closes."""
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
 
     # -- OAuth ------------------------------------------------------------------------------
     def _oauth_error(self, status: int, hint: str, detail: str) -> int:
