@@ -1,4 +1,5 @@
-"""Tab "Funnels" (Воронки): cohort and flow funnels, status as of a date, counts per bucket."""
+"""Funnel metrics: cohort and flow funnels, status as of a date, deals, bookings, attendance and
+contract values per bucket."""
 
 from __future__ import annotations
 
@@ -6,23 +7,12 @@ import polars as pl
 
 from etl.config import ALL_STAGES, FUNNEL_STAGES
 from etl.snapshot.store import Snapshot
-from report.metrics.common import (
-    aggregate,
-    as_of_end_utc,
-    check_by,
-    deals,
-    entries,
-    finish,
-    prev_ratio,
-    rate,
-    status_entries,
-    with_all_stages,
-    with_bucket,
-)
+from report.metrics.access import deals, entries, status_entries, status_names
 from report.metrics.filters import Filters
+from report.metrics.periods import as_of_end_utc, with_bucket
 from report.metrics.registry import metric
+from report.metrics.shaping import aggregate, check_by, finish, prev_ratio, rate, with_all_stages
 
-FUNNEL = ("funnels",)
 DEAL_GROUPS = ("city", "manager", "channel", "bucket")
 
 
@@ -144,7 +134,7 @@ def status_as_of(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> 
     end = as_of_end_utc(filters, snap.timezone)
     keys = list(by)
     last = status_entries(snap, filters, end, ["pipeline_id", "status_id", "stage"])
-    names = snap.scan("statuses").select("pipeline_id", "status_id", "status")
+    names = status_names(snap)
     # coalesce, not fill_null(pl.format(...)): the latter panics in polars 1.35 when the filter
     # above is pushed into the parquet reader
     last = last.join(names, on=["pipeline_id", "status_id"], how="left").with_columns(

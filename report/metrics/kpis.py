@@ -16,10 +16,11 @@ from collections.abc import Sequence
 import polars as pl
 
 from etl.snapshot.store import Snapshot
-from report.metrics.common import aggregate, check_by
+from report.metrics.calls import calls_by_manager, tasks_by_manager
 from report.metrics.filters import Filters
 from report.metrics.funnels import attendance, deals_averages, funnel_cohort
 from report.metrics.registry import metric
+from report.metrics.shaping import aggregate, check_by
 from report.metrics.times import (
     bookings_before_contract,
     creation_to_contract,
@@ -27,7 +28,7 @@ from report.metrics.times import (
     stage_to_stage,
     to_first_touch,
 )
-from report.metrics.touches import calls_by_manager, per_deal, tasks_by_manager
+from report.metrics.touches import per_deal
 
 KPI_GROUPS = ("city", "manager", "channel")
 FUNNEL_KPIS = ("leads", "booked", "attended", "contracts", "conv_lead_contract", "show_rate", "mean_value")

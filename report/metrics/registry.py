@@ -16,7 +16,7 @@ from report.metrics.filters import Filters
 
 MetricFn = Callable[[Snapshot, Filters, tuple[str, ...]], pl.DataFrame]
 #: The modules that hold no metric (the rest are imported by :func:`all_metrics`).
-HELPER_MODULES = frozenset({"registry", "filters", "docs", "common", "access", "shaping"})
+HELPER_MODULES = frozenset({"registry", "filters", "docs", "access", "periods", "shaping"})
 
 
 @dataclass(frozen=True)

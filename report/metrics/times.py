@@ -1,4 +1,4 @@
-"""Tab "Time between statuses" (Время между статусами): durations, counted in the period of the
+"""Time between statuses: durations, counted in the period of the
 duration's end. Every duration metric returns n, mean_s, median_s, p90_s (seconds)."""
 
 from __future__ import annotations
@@ -7,19 +7,11 @@ import polars as pl
 
 from etl.config import FUNNEL_STAGES
 from etl.snapshot.store import Snapshot
-from report.metrics.common import (
-    aggregate,
-    check_by,
-    deals,
-    duration_stats,
-    finish,
-    in_period,
-    seconds,
-    valid_durations,
-    with_bucket,
-)
+from report.metrics.access import deals, stage_entries
 from report.metrics.filters import Filters
+from report.metrics.periods import in_period, with_bucket
 from report.metrics.registry import metric
+from report.metrics.shaping import aggregate, check_by, duration_stats, finish, seconds, valid_durations
 
 GROUPS = ("city", "manager", "channel", "bucket")
 DURATION_COLUMNS = ("n", "mean_s", "median_s", "p90_s")
@@ -39,7 +31,7 @@ def _deal_duration(
 @metric(
     id="time.stage_to_stage",
     columns=["transition", *DURATION_COLUMNS],
-    breakdowns=("city", "bucket", "manager", "channel"),
+    breakdowns=GROUPS,
     title_ru="Время между этапами",
     title_en="Time between stages",
     definition_ru="Для каждой пары соседних этапов воронки: время от первого достижения одного до первого достижения "
@@ -78,7 +70,7 @@ def stage_to_stage(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -
 @metric(
     id="time.creation_to_contract",
     columns=DURATION_COLUMNS,
-    breakdowns=("city", "bucket", "manager", "channel"),
+    breakdowns=GROUPS,
     title_ru="От заявки до договора",
     title_en="Creation to contract",
     definition_ru="Время от создания сделки до первого достижения договора, для сделок, дошедших до договора в периоде.",
@@ -92,7 +84,7 @@ def creation_to_contract(snap: Snapshot, filters: Filters, by: tuple[str, ...] =
 @metric(
     id="time.phone_to_consultation",
     columns=DURATION_COLUMNS,
-    breakdowns=("city", "bucket", "manager", "channel"),
+    breakdowns=GROUPS,
     title_ru="От номера до консультации",
     title_en="Phone to consultation",
     definition_ru="От первого получения номера до первой явки на консультацию, для сделок с явкой в периоде.",
@@ -106,7 +98,7 @@ def phone_to_consultation(snap: Snapshot, filters: Filters, by: tuple[str, ...] 
 @metric(
     id="time.request_to_won",
     columns=DURATION_COLUMNS,
-    breakdowns=("city", "bucket", "manager", "channel"),
+    breakdowns=GROUPS,
     title_ru="От заявки до успешной реализации",
     title_en="Request to won",
     definition_ru="Время от создания сделки до первого входа в «Успешно реализовано», для сделок, выигранных в периоде.",
@@ -120,7 +112,7 @@ def request_to_won(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -
 @metric(
     id="time.rebooking",
     columns=DURATION_COLUMNS,
-    breakdowns=("city", "bucket", "manager", "channel"),
+    breakdowns=GROUPS,
     title_ru="Время до повторной записи",
     title_en="Time to re-booking",
     definition_ru="От первой записи на консультацию до новой записи после неявки; считается в периоде новой записи.",
@@ -138,7 +130,7 @@ def rebooking(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.
 @metric(
     id="time.no_answer_to_close",
     columns=DURATION_COLUMNS,
-    breakdowns=("city", "bucket", "manager", "channel"),
+    breakdowns=GROUPS,
     title_ru="От «Не отвечает» до закрытия",
     title_en="No answer to close",
     definition_ru="От первого входа в «Не отвечает» до закрытия в «Не реализовано» прямо из «Не отвечает»; считается в "
@@ -195,7 +187,7 @@ def to_first_touch(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -
 @metric(
     id="bookings.before_contract",
     columns=["n", "mean", "median"],
-    breakdowns=("city", "bucket", "manager", "channel"),
+    breakdowns=GROUPS,
     title_ru="Записей до договора",
     title_en="Bookings before contract",
     definition_ru="Сделки, впервые дошедшие до договора в периоде: сколько раз их записывали на консультацию до этого.",
@@ -221,7 +213,7 @@ def bookings_before_contract(snap: Snapshot, filters: Filters, by: tuple[str, ..
 @metric(
     id="bookings.before_contract.distribution",
     columns=["bookings", "deals"],
-    breakdowns=("city", "bucket", "manager", "channel"),
+    breakdowns=GROUPS,
     title_ru="Распределение записей до договора",
     title_en="Bookings before contract: distribution",
     definition_ru="Сколько сделок, дошедших до договора в периоде, записывали 0, 1, 2… раз до договора.",
@@ -240,9 +232,7 @@ def _bookings_per_contract_deal(snap: Snapshot, filters: Filters, by: tuple[str,
     tz = snap.timezone
     cohort = with_bucket(deals(snap, filters, [], time_col="reach_contract"), by, "reach_contract", filters, tz)
     booked = (
-        snap.scan("entries")
-        .select("deal_id", "at", "stage", "is_stage_entry")
-        .filter(pl.col("is_stage_entry") & (pl.col("stage") == "booked"))
+        stage_entries(snap, "booked")
         .join(cohort.select("deal_id", "reach_contract"), on="deal_id", how="inner")
         .filter(pl.col("at") < pl.col("reach_contract"))
         .group_by("deal_id")

@@ -8,7 +8,6 @@ import polars as pl
 import pytest
 from metric_snapshots import MARCH_USERS, D
 
-from report.metrics.common import MetricInputError
 from report.metrics.filters import Filters
 from report.metrics.funnels import (
     attendance,
@@ -20,6 +19,7 @@ from report.metrics.funnels import (
     funnel_flow,
     status_as_of,
 )
+from report.metrics.shaping import MetricInputError
 
 MARCH_F = Filters(date(2026, 3, 1), date(2026, 3, 31))
 

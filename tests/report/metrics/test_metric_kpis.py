@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from report.metrics.common import MetricInputError
 from report.metrics.filters import Filters
 from report.metrics.kpis import funnel_kpis, time_kpis, touch_kpis
+from report.metrics.shaping import MetricInputError
 
 MARCH_F = Filters(date(2026, 3, 1), date(2026, 3, 31))
 

@@ -14,22 +14,10 @@ import polars as pl
 import pytest
 from metric_snapshots import TASKS, TOUCH_DEALS, TOUCH_USERS, TOUCHES, D, K, T, U
 
+from report.metrics.calls import calls_by_manager, day_gaps, leaderboard, office_load, quality_panel, tasks_by_manager
 from report.metrics.filters import Filters
 from report.metrics.times import to_first_touch
-from report.metrics.touches import (
-    before_contract,
-    before_lost,
-    calls_by_manager,
-    day_gaps,
-    interval,
-    leaderboard,
-    negative_status,
-    no_show_to_lost,
-    office_load,
-    per_deal,
-    quality_panel,
-    tasks_by_manager,
-)
+from report.metrics.touches import before_contract, before_lost, interval, negative_status, no_show_to_lost, per_deal
 
 MARCH_F = Filters(date(2026, 3, 1), date(2026, 3, 31))
 
