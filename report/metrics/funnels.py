@@ -113,6 +113,26 @@ def funnel_flow(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> p
 
 
 @metric(
+    id="funnel.flow_from_lead",
+    columns=["stage", "conv_lead"],
+    breakdowns=DEAL_GROUPS,
+    title_ru="Поток от лида",
+    title_en="Stage flow from lead",
+    definition_ru="Входы в каждый этап воронки за период / лиды периода (из «Потока по этапам»).",
+    definition_en="Entries into each funnel stage in the period / leads of the period (from the stage flow).",
+)
+def funnel_flow_from_lead(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """For the five funnel stages: funnel.flow's ``entries`` / its lead entries, within the group.
+
+    Choices: lead gives 1 (empty when the group has no lead in the period); re-entries and deals
+    created before the period count in the flow, so a stage may exceed 1."""
+    flow = funnel_flow(snap, filters, by).filter(pl.col("stage").is_in(FUNNEL_STAGES))
+    lead = pl.col("entries").filter(pl.col("stage") == "lead").first()
+    lead = lead.over(list(by)) if by else lead
+    return flow.with_columns(conv_lead=rate("entries", lead)).select(*by, "stage", "conv_lead")
+
+
+@metric(
     id="deals.status_as_of",
     columns=["status", "stage", "deals"],
     breakdowns=["city", "channel", "manager"],

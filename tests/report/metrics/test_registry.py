@@ -23,7 +23,10 @@ SPEC_IDS = {
     "touches.no_show_to_lost", "touches.negative_status", "touches.interval", "calls.by_manager",
     "tasks.by_manager", "tasks.day_gaps", "managers.leaderboard", "quality.panel",
 }  # fmt: skip
-EXTRA_IDS = {"office.load", "bookings.before_contract.distribution", "kpi.funnels", "kpi.time", "kpi.touches"}
+EXTRA_IDS = {
+    "office.load", "bookings.before_contract.distribution", "funnel.flow_from_lead",
+    "kpi.funnels", "kpi.time", "kpi.touches",
+}  # fmt: skip
 
 
 def test_every_spec_metric_is_registered():
