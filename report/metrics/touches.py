@@ -32,7 +32,7 @@ from report.metrics.shaping import (
     seconds,
     valid_durations,
 )
-from report.metrics.times import DURATION_COLUMNS, to_first_touch
+from report.metrics.times import DURATION_COLUMNS, FIRST_TOUCH, to_first_touch
 
 DEAL_GROUPS = ("city", "manager", "channel", "bucket")
 
@@ -218,14 +218,4 @@ def interval(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.D
     return finish(aggregate(t, by, duration_stats()), snap, by, list(DURATION_COLUMNS))
 
 
-metric(
-    id="touches.time_to_first",
-    columns=[*DURATION_COLUMNS, "untouched"],
-    breakdowns=("city", "manager", "channel", "bucket"),
-    title_ru="Время до первого касания",
-    title_en="Time to first touch",
-    definition_ru="Сделки, созданные в периоде: время от создания до первого исходящего звонка или SMS; сделки без "
-    "касаний считаются отдельно.",
-    definition_en="Deals created in the period: time from creation to the first outgoing call or SMS; deals never touched "
-    "are counted apart.",
-)(to_first_touch)
+metric(id="touches.time_to_first", **FIRST_TOUCH)(to_first_touch)
