@@ -31,12 +31,14 @@ from report.metrics.shaping import (
     rate,
     seconds,
     valid_durations,
+    with_all_stages,
 )
 from report.metrics.times import DURATION_COLUMNS, FIRST_TOUCH, to_first_touch
 
 DEAL_GROUPS = ("city", "manager", "channel", "bucket")
 
 
+NEGATIVE_STAGES = ("not_booked", "no_answer")
 TOUCH_COLUMNS = ("n", "mean_touches", "mean_calls", "mean_sms")
 
 
@@ -173,7 +175,7 @@ def negative_status(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) 
     end = period_end(snap, filters)
     keys = list(by)
     cohort = deals(snap, filters, []).collect()
-    ends = stages_of_deals_at(snap, cohort["deal_id"], end, ["not_booked", "no_answer"])
+    ends = stages_of_deals_at(snap, cohort["deal_id"], end, NEGATIVE_STAGES)
     ent = ends.select("deal_id", pl.col("stage").alias("end_stage"))
     cohort = cohort.lazy().join(ent, on="deal_id", how="inner").collect()
     t = touches_of_deals(
@@ -193,9 +195,7 @@ def negative_status(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) 
         pl.col("ans_n").sum().alias("_ans_n"),
     )
     agg = agg.rename({"end_stage": "stage"}).with_columns(mean_answered_s=rate("_ans_s", "_ans_n")).collect()
-    stages = pl.DataFrame({"stage": ["not_booked", "no_answer"], "_order": [0, 1]})
-    grid = agg.select(keys).unique().join(stages, how="cross") if keys else stages
-    agg = grid.join(agg, on=[*keys, "stage"], how="left", nulls_equal=True).with_columns(pl.col("deals").fill_null(0))
+    agg = with_all_stages(agg, keys, NEGATIVE_STAGES, ["deals"])
     return finish(agg, snap, by, ["stage", "deals", "mean_touches", "mean_answered_s"], sort_extra=["_order"])
 
 
