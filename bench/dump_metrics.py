@@ -40,7 +40,7 @@ SKIP = {"quality.panel"}
 
 def open_account(work: Path):
     """The one-year demo snapshot under ``work`` (generated and built on the first run)."""
-    from bench.metrics import ensure_snapshot
+    from bench.accounts import ensure_snapshot
 
     return ensure_snapshot(work, 1, 100_000, 7)
 

@@ -1,10 +1,20 @@
 """Memoised metric results, shared by every process on the host.
 
-Key = (code version, snapshot id, metric id, ``Filters.key()``, breakdown). A new snapshot has a
-new id, hence new keys; old entries age out under diskcache's size limit (least recently used).
-A change to the metric code changes the code version, so a deploy never serves stale tables.
-Values are Arrow IPC bytes. Any cache failure degrades to computing: a broken cache must never
-break a view.
+The cache story (docs/metrics.md repeats it) — two layers, no more:
+
+1. **On disk, shared** (this module): diskcache under ``<data-dir>/<cache.dir>``, bounded by
+   ``cache.size_limit_mb`` (least recently used out). Key = (code version, snapshot id, metric id,
+   ``Filters.key()``, breakdown). Values are Arrow IPC bytes.
+   - A new snapshot has a new id, hence new keys; old entries age out under the size limit.
+   - The code version (:func:`code_version`) hashes the text of every module a metric's answer
+     depends on (:data:`VERSIONED`: the metrics, the facts the build writes, the snapshot reader,
+     the config), so a code change never serves stale numbers.
+   - Metrics that depend on the wall clock (``cacheable=False``: ``quality.panel``) skip it.
+   - Any cache failure degrades to computing: a broken cache must never break a view.
+2. **In process** (``report.metrics.access.remembered``): the last few period reads (a period's
+   deals, touches, tasks, first losses) that several metrics of one view share, keyed by the
+   snapshot (id and folder) and every input of the read. A snapshot never changes, so nothing
+   there goes stale; it only saves decoding the same rows again within a view.
 """
 
 from __future__ import annotations
@@ -12,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import polars as pl
@@ -24,14 +34,29 @@ from report.metrics.registry import Metric
 
 log = logging.getLogger(__name__)
 
+REPO = Path(__file__).resolve().parents[1]
+#: What a metric's answer depends on, as globs under the repository root.
+VERSIONED: tuple[str, ...] = (
+    "report/metrics/**/*.py",
+    "etl/transform/**/*.py",
+    "etl/snapshot/**/*.py",
+    "etl/config.py",
+)
 
-def code_version() -> str:
-    """Hash of the metric modules' source: part of every key."""
+
+def versioned_files(root: Path = REPO, patterns: Iterable[str] = VERSIONED) -> list[Path]:
+    """The files :func:`code_version` hashes, in a stable order."""
+    return sorted({path for pattern in patterns for path in root.glob(pattern) if path.is_file()})
+
+
+def code_version(files: Iterable[Path] | None = None, root: Path = REPO) -> str:
+    """Hash of the names and text of ``files`` (default: :func:`versioned_files`): part of every key."""
     h = hashlib.sha256()
-    folder = Path(registry.__file__).parent
-    for path in sorted(folder.glob("*.py")):
-        h.update(path.name.encode())
+    for path in versioned_files(root) if files is None else sorted(files):
+        h.update(str(path.relative_to(root) if path.is_relative_to(root) else path).encode())
+        h.update(b"\0")
         h.update(path.read_bytes())
+        h.update(b"\0")
     return h.hexdigest()[:12]
 
 

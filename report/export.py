@@ -19,9 +19,9 @@ import polars as pl
 
 from etl.config import ConfigError, load_config, normalize_name
 from etl.snapshot.store import CURRENT, Snapshot, SnapshotError, open_current
-from report.metrics.common import MetricInputError
 from report.metrics.filters import CHANNEL_FILTERS, GRAINS, Filters
 from report.metrics.registry import Metric, all_metrics
+from report.metrics.shaping import MetricInputError
 
 BY_CHOICES = ("city", "manager", "channel", "bucket", "package")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -11,13 +11,15 @@ import inspect
 import sys
 from pathlib import Path
 
-from report.metrics.registry import TABS, all_metrics
+from report.metrics.registry import all_metrics
 
-TAB_TITLES = {
-    "funnels": "Funnels (Воронки)",
-    "time": "Time between statuses (Время между статусами)",
-    "touches_all": "Touches: all pipelines (Касания: все воронки)",
-    "touches_office": "Touches: office (Касания: офис)",
+#: The metric modules in the page's order, with their section titles.
+MODULE_TITLES = {
+    "funnels": "Funnels, bookings and deal values (`report/metrics/funnels.py`)",
+    "times": "Time between statuses (`report/metrics/times.py`)",
+    "touches": "Touches (`report/metrics/touches.py`)",
+    "calls": "Calls, tasks and managers (`report/metrics/calls.py`)",
+    "kpis": "KPI cards (`report/metrics/kpis.py`)",
 }
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
 
@@ -36,7 +38,7 @@ bucket's first date, `package`), then the columns listed. Rates are fractions 0.
 the denominator is 0; durations are seconds.
 
 ## Choices common to all metrics
-- **Filters** are applied by one function (`report.metrics.common.apply_filters`): deleted deals
+- **Filters** are applied by one function (`report.metrics.access.apply_filters`): deleted deals
   out; cities = the deal's city; managers = the deal's responsible user for deal metrics, the
   call's or task's user for `calls.by_manager`, `tasks.*`; pipeline class = the deal's current
   pipeline. Calls and tasks without a deal have no city and no pipeline class: a city or a
@@ -50,39 +52,55 @@ the denominator is 0; durations are seconds.
   data in the period.
 - Duration statistics: `n`, mean, median and p90 with linear interpolation; negative and missing
   durations are dropped; a skipped stage gives a real 0 (first_reach times are equal).
-- Results are memoised by `report.cache` (diskcache under `<data-dir>/<cache.dir>`, keyed by the
-  metric code's hash, snapshot id, metric id, filters and breakdown; `quality.panel` is not cached).
 
-## Derived columns (optional, computed at build time)
-`etl.transform.facts.add_derived(tables, timezone)` adds facts that otherwise cost a group-by
-over the whole history on every filter change: `entries.next_at`, `touches.prev_at`,
-`tasks.completed_day` (local date in the user's time zone) and, on `deals`, `first_booked_at`,
-`rebooked_at`, `first_no_answer_at`, `lost_from_no_answer_at`, `first_out_at`, `n_touches`,
-`n_calls`, `n_sms`. A snapshot without them gives the same answers (the metrics derive them on
-the fly for the deals concerned), only slower; the tests run every fixture both ways.
+## Where a metric lives
+Each metric is one function, declared once with `@metric(id=..., columns=..., ...)`
+(`report/metrics/registry.py`) and grouped below by its module. Every read of the snapshot goes
+through `report/metrics/access.py` (the data-access layer); periods and buckets are in
+`periods.py`, the output shape in `shaping.py`. The KPI cards are metrics too (`kpi.*`): they
+call the metrics they name and never recompute them.
+
+## Facts the build writes (mandatory)
+`etl.transform.facts.add_derived(tables, timezone)` adds, at build time, facts that otherwise cost a
+group-by over the whole history on every filter change: `entries.next_at`, running touch counts on
+entries (`touches_upto`, `touches_before`…), `touches.prev_at`, `tasks.completed_day` (local date in
+the user's time zone) and, on `deals`, `first_booked_at`, `rebooked_at`, `first_no_answer_at`,
+`lost_from_no_answer_at`, `first_out_at`, `n_touches`, `n_calls`, `n_sms` and the touch counts before
+the contract. Every snapshot has them; the metrics read them and never derive them.
+
+## Caches
+Two layers, no more (`report/cache.py` tells the same story):
+1. **On disk, shared by the processes** (`report.cache`): diskcache under
+   `<data-dir>/<cache.dir>`, bounded (least recently used out), keyed by the code version, the
+   snapshot id, the metric id, the filters and the breakdown. The code version hashes the text of
+   `report/metrics/**`, `etl/transform/**`, `etl/snapshot/**` and `etl/config.py`, so a code change
+   never serves stale numbers; a new snapshot has a new id. `quality.panel` is not cached (it
+   depends on the clock). A broken cache degrades to computing.
+2. **In process** (`report.metrics.access.remembered`): the last few period reads that several
+   metrics of one view share (the period's deals, touches, tasks and first losses), keyed by the
+   snapshot (id and folder) and every input of the read. A snapshot never changes, so these never
+   go stale.
 """
 
 
 def render() -> str:
     metrics = all_metrics()
+    modules = [*MODULE_TITLES, *sorted({m.module for m in metrics.values()} - set(MODULE_TITLES))]
     out = [HEADER]
-    for tab in TABS:
-        out.append(f"\n## {TAB_TITLES[tab]}\n")
-        for m in metrics.values():
-            if tab not in m.tabs or (tab == "touches_office" and "touches_all" in m.tabs):
-                continue
+    for module in modules:
+        group = [m for m in metrics.values() if m.module == module]
+        if not group:
+            continue
+        out.append(f"\n## {MODULE_TITLES.get(module, module)}\n")
+        for m in group:
             out.append(f"\n### `{m.id}` — {m.title_en} / {m.title_ru}\n")
             out.append(f"\n{m.definition_en}\n\n{m.definition_ru}\n")
             out.append(f"\n- Columns: {', '.join(f'`{c}`' for c in m.columns)}")
             out.append(f"\n- Breakdowns: {', '.join(f'`{b}`' for b in m.breakdowns) or '—'}")
-            out.append(f"\n- Tabs: {', '.join(m.tabs)}{'' if m.cacheable else ' (not cached: depends on the clock)'}\n")
+            out.append("\n" if m.cacheable else "\n- Not cached: depends on the clock.\n")
             doc = inspect.cleandoc(m.fn.__doc__ or "")
             if doc:
                 out.append(f"\nNotes: {doc}\n")
-        if tab == "touches_office":
-            out.append(
-                "\nThe office tab also shows every metric of the all-pipelines tab with the pipeline class fixed to `office`.\n"
-            )
     return "".join(out)
 
 

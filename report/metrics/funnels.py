@@ -1,4 +1,5 @@
-"""Tab "Funnels" (Воронки): cohort and flow funnels, status as of a date, counts per bucket."""
+"""Funnel metrics: cohort and flow funnels, status as of a date, deals, bookings, attendance and
+contract values per bucket."""
 
 from __future__ import annotations
 
@@ -6,26 +7,26 @@ import polars as pl
 
 from etl.config import ALL_STAGES, FUNNEL_STAGES
 from etl.snapshot.store import Snapshot
-from report.metrics.common import (
-    aggregate,
-    as_of_end_utc,
-    check_by,
-    deals,
-    entries,
-    finish,
-    prev_ratio,
-    rate,
-    status_entries,
-    with_all_stages,
-    with_bucket,
-)
+from report.metrics.access import deals, entries, status_entries, status_names
 from report.metrics.filters import Filters
-from report.metrics.registry import Metric, register
+from report.metrics.periods import as_of_end_utc, with_bucket
+from report.metrics.registry import metric
+from report.metrics.shaping import aggregate, check_by, finish, prev_ratio, rate, with_all_stages
 
-FUNNEL = ("funnels",)
 DEAL_GROUPS = ("city", "manager", "channel", "bucket")
 
 
+@metric(
+    id="funnel.cohort",
+    columns=["stage", "reached", "dropped", "conv_prev", "conv_lead", "current"],
+    breakdowns=["city", "channel", "manager", "bucket"],
+    title_ru="Воронка когорты",
+    title_en="Cohort funnel",
+    definition_ru="Сделки, созданные в периоде: сколько дошло до каждого этапа (на сегодня), сколько отвалилось до "
+    "следующего, конверсия от предыдущего этапа и от лида, и сколько сейчас стоит на этапе.",
+    definition_en="Deals created in the period: how many reached each stage (as of now), dropped before the next one, "
+    "conversion from the previous stage and from lead, and how many are in the stage now.",
+)
 def funnel_cohort(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Deals created in the period, per stage: how many reached it (as of now), dropped before the
     next stage, conversion from the previous stage and from lead, and how many sit in it now.
@@ -71,6 +72,17 @@ def funnel_cohort(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) ->
     )
 
 
+@metric(
+    id="funnel.flow",
+    columns=["stage", "entries", "conv_prev"],
+    breakdowns=["city", "channel", "manager", "bucket"],
+    title_ru="Поток по этапам",
+    title_en="Stage flow",
+    definition_ru="Входы в каждый этап за период (повторный вход считается снова); лиды — сделки, созданные в периоде. "
+    "Конверсия — входы / входы предыдущего этапа.",
+    definition_en="Entries into each stage in the period (re-entries count again); lead = deals created in the period. "
+    "Conversion = entries / entries of the previous stage.",
+)
 def funnel_flow(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Entries per stage in the period (a deal entering twice counts twice): lead = deals created
     in the period, every other stage = entries into exactly that stage, creation into it included;
@@ -100,6 +112,35 @@ def funnel_flow(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> p
     return finish(out, snap, by, ["stage", "entries", "conv_prev"], sort_extra=["_order"])
 
 
+@metric(
+    id="funnel.flow_from_lead",
+    columns=["stage", "conv_lead"],
+    breakdowns=DEAL_GROUPS,
+    title_ru="Поток от лида",
+    title_en="Stage flow from lead",
+    definition_ru="Входы в каждый этап воронки за период / лиды периода (из «Потока по этапам»).",
+    definition_en="Entries into each funnel stage in the period / leads of the period (from the stage flow).",
+)
+def funnel_flow_from_lead(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """For the five funnel stages: funnel.flow's ``entries`` / its lead entries, within the group.
+
+    Choices: lead gives 1 (empty when the group has no lead in the period); re-entries and deals
+    created before the period count in the flow, so a stage may exceed 1."""
+    flow = funnel_flow(snap, filters, by).filter(pl.col("stage").is_in(FUNNEL_STAGES))
+    lead = pl.col("entries").filter(pl.col("stage") == "lead").first()
+    lead = lead.over(list(by)) if by else lead
+    return flow.with_columns(conv_lead=rate("entries", lead)).select(*by, "stage", "conv_lead")
+
+
+@metric(
+    id="deals.status_as_of",
+    columns=["status", "stage", "deals"],
+    breakdowns=["city", "channel", "manager"],
+    title_ru="Сделки по статусам на дату",
+    title_en="Deals by status as of a date",
+    definition_ru="Все сделки, созданные к концу выбранной даты, по статусу, в котором они были в конце этой даты.",
+    definition_en="Every deal created by the end of the chosen date, counted under its status at the end of that date.",
+)
 def status_as_of(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """For the as-of date D: every deal created by the end of D, counted under its status at the
     end of D (its last entry up to then), with the status's stage.
@@ -113,7 +154,7 @@ def status_as_of(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> 
     end = as_of_end_utc(filters, snap.timezone)
     keys = list(by)
     last = status_entries(snap, filters, end, ["pipeline_id", "status_id", "stage"])
-    names = snap.scan("statuses").select("pipeline_id", "status_id", "status")
+    names = status_names(snap)
     # coalesce, not fill_null(pl.format(...)): the latter panics in polars 1.35 when the filter
     # above is pushed into the parquet reader
     last = last.join(names, on=["pipeline_id", "status_id"], how="left").with_columns(
@@ -127,6 +168,15 @@ def status_as_of(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> 
     return finish(counts, snap, by, ["status", "stage", "deals"], sort_extra=["_order", "status"])
 
 
+@metric(
+    id="deals.created",
+    columns=["deals"],
+    breakdowns=["city", "channel", "manager", "bucket"],
+    title_ru="Создано сделок",
+    title_en="Deals created",
+    definition_ru="Сделки, созданные в периоде, по интервалам.",
+    definition_en="Deals created in the period, per bucket.",
+)
 def deals_created(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Deals created in the period, per bucket of creation."""
     by = check_by(by, DEAL_GROUPS, "deals.created")
@@ -141,6 +191,15 @@ def _stage_entries(snap: Snapshot, filters: Filters, by: tuple[str, ...], stages
     return with_bucket(ent, by, "at", filters, snap.timezone)
 
 
+@metric(
+    id="bookings.count",
+    columns=["bookings"],
+    breakdowns=["city", "channel", "manager", "bucket"],
+    title_ru="Записи на консультацию",
+    title_en="Bookings",
+    definition_ru="Входы в этап «Записан на консультацию» за период, по интервалам; повторная запись считается снова.",
+    definition_en="Entries into the booked stage in the period, per bucket; a re-booking counts again.",
+)
 def bookings_count(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Entries into the booked stage in the period (a deal booked twice counts twice; creation
     straight into booked counts), per bucket of the entry."""
@@ -149,6 +208,15 @@ def bookings_count(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -
     return finish(aggregate(lf, by, [pl.len().cast(pl.Int64).alias("bookings")]), snap, by, ["bookings"])
 
 
+@metric(
+    id="consultations.attendance",
+    columns=["attended", "no_show", "show_rate"],
+    breakdowns=["city", "channel", "manager", "bucket"],
+    title_ru="Явка на консультации",
+    title_en="Consultation attendance",
+    definition_ru="Входы в «Пришёл» и «Не пришёл» за период, по интервалам; явка = пришли / (пришли + не пришли).",
+    definition_en="Entries into attended and no-show in the period, per bucket; show rate = attended / (attended + no-show).",
+)
 def attendance(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Entries into attended and into no_show in the period, per bucket; show rate = attended /
     (attended + no_show), empty when both are 0."""
@@ -165,6 +233,15 @@ def attendance(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl
     return finish(agg, snap, by, ["attended", "no_show", "show_rate"])
 
 
+@metric(
+    id="conversion.attended_to_contract",
+    columns=["attended", "contract", "rate"],
+    breakdowns=["city", "channel", "manager", "bucket"],
+    title_ru="Конверсия из консультации в договор",
+    title_en="Attended → contract conversion",
+    definition_ru="Сделки, впервые дошедшие до консультации в периоде (по интервалу этого момента): доля дошедших до договора.",
+    definition_en="Deals that first reached attended in the period (bucketed by that time): the share that reached contract.",
+)
 def attended_to_contract(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Deals that first reached attended in the period (per bucket of that time): how many, how
     many of them reached contract by now, and the share."""
@@ -182,6 +259,15 @@ def attended_to_contract(snap: Snapshot, filters: Filters, by: tuple[str, ...] =
     return finish(agg, snap, by, ["attended", "contract", "rate"])
 
 
+@metric(
+    id="deals.averages",
+    columns=["deals", "price_sum", "price_mean"],
+    breakdowns=["city", "package", "channel", "manager", "bucket"],
+    title_ru="Средний чек договоров",
+    title_en="Contract deal values",
+    definition_ru="Сделки, впервые дошедшие до договора в периоде: число, сумма и средний бюджет, по интервалам и пакетам.",
+    definition_en="Deals that first reached contract in the period: count, sum and mean budget, per bucket and package.",
+)
 def deals_averages(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Deals that first reached contract in the period: count, sum and mean of the budget, per
     bucket of that time; by package where the package field is configured.
@@ -201,93 +287,3 @@ def deals_averages(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -
         ],
     )
     return finish(agg, snap, by, ["deals", "price_sum", "price_mean"])
-
-
-def _reg(mid: str, fn, columns, ru, en, def_ru, def_en, breakdowns) -> None:
-    register(Metric(mid, fn, tuple(columns), ru, en, def_ru, def_en, tuple(breakdowns), FUNNEL))
-
-
-_reg(
-    "funnel.cohort",
-    funnel_cohort,
-    ["stage", "reached", "dropped", "conv_prev", "conv_lead", "current"],
-    "Воронка когорты",
-    "Cohort funnel",
-    "Сделки, созданные в периоде: сколько дошло до каждого этапа (на сегодня), сколько отвалилось до "
-    "следующего, конверсия от предыдущего этапа и от лида, и сколько сейчас стоит на этапе.",
-    "Deals created in the period: how many reached each stage (as of now), dropped before the next one, "
-    "conversion from the previous stage and from lead, and how many are in the stage now.",
-    ["city", "channel", "manager", "bucket"],
-)
-_reg(
-    "funnel.flow",
-    funnel_flow,
-    ["stage", "entries", "conv_prev"],
-    "Поток по этапам",
-    "Stage flow",
-    "Входы в каждый этап за период (повторный вход считается снова); лиды — сделки, созданные в периоде. "
-    "Конверсия — входы / входы предыдущего этапа.",
-    "Entries into each stage in the period (re-entries count again); lead = deals created in the period. "
-    "Conversion = entries / entries of the previous stage.",
-    ["city", "channel", "manager", "bucket"],
-)
-_reg(
-    "deals.status_as_of",
-    status_as_of,
-    ["status", "stage", "deals"],
-    "Сделки по статусам на дату",
-    "Deals by status as of a date",
-    "Все сделки, созданные к концу выбранной даты, по статусу, в котором они были в конце этой даты.",
-    "Every deal created by the end of the chosen date, counted under its status at the end of that date.",
-    ["city", "channel", "manager"],
-)
-_reg(
-    "deals.created",
-    deals_created,
-    ["deals"],
-    "Создано сделок",
-    "Deals created",
-    "Сделки, созданные в периоде, по интервалам.",
-    "Deals created in the period, per bucket.",
-    ["city", "channel", "manager", "bucket"],
-)
-_reg(
-    "bookings.count",
-    bookings_count,
-    ["bookings"],
-    "Записи на консультацию",
-    "Bookings",
-    "Входы в этап «Записан на консультацию» за период, по интервалам; повторная запись считается снова.",
-    "Entries into the booked stage in the period, per bucket; a re-booking counts again.",
-    ["city", "channel", "manager", "bucket"],
-)
-_reg(
-    "consultations.attendance",
-    attendance,
-    ["attended", "no_show", "show_rate"],
-    "Явка на консультации",
-    "Consultation attendance",
-    "Входы в «Пришёл» и «Не пришёл» за период, по интервалам; явка = пришли / (пришли + не пришли).",
-    "Entries into attended and no-show in the period, per bucket; show rate = attended / (attended + no-show).",
-    ["city", "channel", "manager", "bucket"],
-)
-_reg(
-    "conversion.attended_to_contract",
-    attended_to_contract,
-    ["attended", "contract", "rate"],
-    "Конверсия из консультации в договор",
-    "Attended → contract conversion",
-    "Сделки, впервые дошедшие до консультации в периоде (по интервалу этого момента): доля дошедших до договора.",
-    "Deals that first reached attended in the period (bucketed by that time): the share that reached contract.",
-    ["city", "channel", "manager", "bucket"],
-)
-_reg(
-    "deals.averages",
-    deals_averages,
-    ["deals", "price_sum", "price_mean"],
-    "Средний чек договоров",
-    "Contract deal values",
-    "Сделки, впервые дошедшие до договора в периоде: число, сумма и средний бюджет, по интервалам и пакетам.",
-    "Deals that first reached contract in the period: count, sum and mean budget, per bucket and package.",
-    ["city", "package", "channel", "manager", "bucket"],
-)

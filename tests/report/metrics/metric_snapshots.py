@@ -376,11 +376,9 @@ def write_snapshot(
     snapshot_id: str = "20260401T000000Z-00000001",
     data_as_of: str = "2026-04-01T00:00:00Z",
     quality: dict | None = None,
-    derived: bool = False,
 ) -> Snapshot:
-    tables = build_tables(list(deals), list(touches), list(tasks), list(users))
-    if derived:  # the columns the build may precompute (etl.transform.facts)
-        tables = add_derived(tables)
+    """The tables as the build writes them: facts (etl.transform.facts) included."""
+    tables = add_derived(build_tables(list(deals), list(touches), list(tasks), list(users)))
     manifest = {
         "schema_version": 1,
         "snapshot_id": snapshot_id,
@@ -471,11 +469,10 @@ MARCH = [
 MARCH_USERS = [U(1, "Анна Петрова"), U(2, "Борис Иванов"), U(3, "Вера Смирнова")]
 
 
-@pytest.fixture(params=["computed", "precomputed"])
-def march(make_snapshot, request):
-    """The March account, once as the build writes it today and once with the derived columns a
-    build may add (etl.transform.facts): every test must give the same answer on both."""
-    return make_snapshot(MARCH, users=MARCH_USERS, derived=request.param == "precomputed")
+@pytest.fixture
+def march(make_snapshot):
+    """The March account as the build writes it."""
+    return make_snapshot(MARCH, users=MARCH_USERS)
 
 
 # --- The touches account ------------------------------------------------------------------------
@@ -564,6 +561,7 @@ TASKS = [
 TOUCH_USERS = [U(1, "Анна Петрова"), U(2, "Борис Иванов"), U(3, "Вера Смирнова", city="Новосибирск")]
 
 
-@pytest.fixture(params=["computed", "precomputed"])
-def touch_account(make_snapshot, request):
-    return make_snapshot(TOUCH_DEALS, TOUCHES, TASKS, TOUCH_USERS, derived=request.param == "precomputed")
+@pytest.fixture
+def touch_account(make_snapshot):
+    """The touches account as the build writes it."""
+    return make_snapshot(TOUCH_DEALS, TOUCHES, TASKS, TOUCH_USERS)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 
-from report.metrics.common import bucket_expr
+from report.metrics.periods import bucket_expr
 
 UTC = ZoneInfo("UTC")
 

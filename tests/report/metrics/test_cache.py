@@ -128,3 +128,39 @@ def test_quality_panel_is_never_cached(tmp_path, march):
     cache.compute(march, "quality.panel", MARCH_F)
     cache.compute(march, "quality.panel", MARCH_F)
     assert len(calls) == 2
+
+
+def _tree(tmp_path: Path) -> Path:
+    """A copy of the parts of the repository a metric's answer may depend on, and one it does not."""
+    import shutil
+
+    root = tmp_path / "repo"
+    for part in ("report/metrics", "etl/transform", "etl/snapshot", "report/views"):
+        shutil.copytree(REPO / part, root / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "etl" / "config.py", root / "etl" / "config.py")
+    return root
+
+
+def test_code_version_follows_every_module_an_answer_depends_on(tmp_path):
+    """Changing the text of a metric module, the facts, the snapshot reader or the config gives a new
+    version (so no stale table is served after a deploy); the views do not count."""
+    root = _tree(tmp_path)
+    base = cache_mod.code_version(root=root)
+    assert cache_mod.code_version(root=root) == base  # stable
+    for rel in ("report/metrics/funnels.py", "etl/transform/facts.py", "etl/snapshot/store.py", "etl/config.py"):
+        path = root / rel
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text + "\n# changed\n", encoding="utf-8")
+        assert cache_mod.code_version(root=root) != base, rel
+        path.write_text(text, encoding="utf-8")
+        assert cache_mod.code_version(root=root) == base, rel
+    (root / "report/views/funnels.py").write_text("# another layout\n", encoding="utf-8")
+    assert cache_mod.code_version(root=root) == base
+
+
+def test_a_new_code_version_misses(tmp_path, march):
+    resolve, calls = counting("deals.created")
+    MetricCache(tmp_path / "cache", 10 * 2**20, resolve=resolve, version="v1").compute(march, "deals.created", MARCH_F)
+    again = MetricCache(tmp_path / "cache", 10 * 2**20, resolve=resolve, version="v2")
+    assert again.compute(march, "deals.created", MARCH_F)["deals"].to_list() == [7]
+    assert len(calls) == 2 and again.hits == 0

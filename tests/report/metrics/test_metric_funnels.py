@@ -8,7 +8,6 @@ import polars as pl
 import pytest
 from metric_snapshots import MARCH_USERS, D
 
-from report.metrics.common import MetricInputError
 from report.metrics.filters import Filters
 from report.metrics.funnels import (
     attendance,
@@ -18,8 +17,10 @@ from report.metrics.funnels import (
     deals_created,
     funnel_cohort,
     funnel_flow,
+    funnel_flow_from_lead,
     status_as_of,
 )
+from report.metrics.shaping import MetricInputError
 
 MARCH_F = Filters(date(2026, 3, 1), date(2026, 3, 31))
 
@@ -223,3 +224,14 @@ def test_deleted_deal_never_counts(make_snapshot):
     assert bookings_count(snap, MARCH_F)["bookings"].to_list() == [1]
     assert rows(funnel_cohort(snap, MARCH_F))["booked"]["reached"] == 1
     assert status_as_of(snap, MARCH_F)["deals"].sum() == 1
+
+
+def test_flow_from_lead(march):
+    """The flow figure's "from lead" share: entries in March / the 7 leads of March. phone: #1, #6,
+    #9 (3); booked: #1, #2 twice, #3 created into it (4); attended: #1 #3 #10 (3); contract: #1 (#3
+    went to won straight)."""
+    df = funnel_flow_from_lead(march, MARCH_F)
+    assert df["stage"].to_list() == ["lead", "phone", "booked", "attended", "contract"]
+    assert df["conv_lead"].to_list() == pytest.approx([1.0, 3 / 7, 4 / 7, 3 / 7, 1 / 7])
+    empty = funnel_flow_from_lead(march, Filters(date(2026, 5, 1), date(2026, 5, 31)))
+    assert empty["conv_lead"].to_list() == [None] * 5  # no lead: nothing to divide by

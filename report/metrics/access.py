@@ -1,0 +1,283 @@
+"""Every read of the snapshot (the data-access layer): filtered deals, entries, touches and tasks,
+and the period reads that several metrics of one view share.
+
+Metric functions say *what* they count; how the rows are read fast lives here, under names
+that say what they give:
+
+- the facts the build writes (etl.transform.facts: ``entries.next_at``, ``touches.prev_at``,
+  per-deal first times and touch counts, running touch counts on entries, ``tasks.completed_day``)
+  are mandatory columns of every snapshot; nothing is derived on the fly;
+- :func:`deals_created_in`, :func:`touches_in`, :func:`tasks_created_in` and
+  :func:`first_losses_in` decode the period's rows once per filter choice for the several
+  metrics of a view;
+- :func:`touches_of_deals` bounds its scan by the oldest deal's creation, so the reader skips
+  older row groups (touches are stored in time order).
+
+The one in-process cache is :func:`remembered`: the last ``REMEMBERED_MAX`` frames, keyed by the
+snapshot (its id and folder: a snapshot never changes) and every input of the read.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+import polars as pl
+
+from etl.snapshot.store import Snapshot
+from report.metrics.filters import Filters
+from report.metrics.periods import in_period, period_utc
+
+REMEMBERED_MAX = 8
+_REMEMBERED: OrderedDict[tuple, pl.DataFrame] = OrderedDict()
+_LOCK = threading.Lock()
+
+#: The deal columns :func:`deals_created_in` keeps (the ones the touches and time tabs read).
+PERIOD_DEAL_COLS = (
+    "deal_id",
+    "city",
+    "channel",
+    "user_id",
+    "is_deleted",
+    "created_at",
+    "reach_contract",
+    "first_out_at",
+    "n_touches",
+    "n_calls",
+    "n_sms",
+)
+#: The touch columns :func:`touches_in` keeps.
+PERIOD_TOUCH_COLS = (
+    "deal_id",
+    "kind",
+    "at",
+    "duration_s",
+    "answered",
+    "user_id",
+    "city",
+    "channel",
+    "is_deleted",
+    "deal_user_id",
+    "prev_at",
+)
+#: The task columns :func:`tasks_created_in` keeps.
+PERIOD_TASK_COLS = (
+    "deal_id",
+    "user_id",
+    "deal_user_id",
+    "city",
+    "channel",
+    "is_deleted",
+    "created_at",
+    "deadline",
+    "is_completed",
+    "completed_at",
+)
+
+
+def remembered(snap: Snapshot, key: tuple, compute: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+    """``compute()``, kept for the next metrics of the same view (the last few keys only).
+    ``key`` must name every input of ``compute`` but the snapshot."""
+    full = (snap.id, str(snap.path), *key)
+    with _LOCK:
+        hit = _REMEMBERED.get(full)
+        if hit is not None:
+            _REMEMBERED.move_to_end(full)
+            return hit
+    df = compute()
+    with _LOCK:
+        _REMEMBERED[full] = df
+        while len(_REMEMBERED) > REMEMBERED_MAX:
+            _REMEMBERED.popitem(last=False)
+    return df
+
+
+def apply_filters(
+    lf: pl.LazyFrame, filters: Filters, tz: str, *, time_col: str | None = None, manager_col: str = "manager"
+) -> pl.LazyFrame:
+    """THE filter function: deleted rows out, then cities, managers, pipeline class and the period.
+
+    Rows without a deal (unattributed touches, tasks on contacts) have null city/channel/deleted:
+    they survive the deleted filter, and any city or channel filter drops them (they have neither).
+    ``time_col`` None means the metric has no period on this frame (e.g. as-of metrics).
+    """
+    cond = pl.col("is_deleted").fill_null(False).not_()
+    if filters.cities:
+        cond = cond & pl.col("city").is_in(list(filters.cities))
+    if filters.managers:
+        cond = cond & pl.col(manager_col).is_in(list(filters.managers))
+    if filters.channel != "all":
+        cond = cond & (pl.col("channel") == filters.channel)
+    if time_col is not None:
+        cond = cond & in_period(time_col, filters, tz)
+    return lf.filter(cond)
+
+
+def _shared(filters: Filters) -> Filters:
+    """The part of the filters a shared period read applies (callers add the manager filter:
+    metrics differ on whose row it is)."""
+    return Filters(filters.date_from, filters.date_to, cities=filters.cities, channel=filters.channel)
+
+
+def _columns(*groups: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(c for group in groups for c in group))
+
+
+def deals(
+    snap: Snapshot, filters: Filters, columns: Sequence[str], *, time_col: str | None = "created_at"
+) -> pl.LazyFrame:
+    """Filtered deals with ``manager`` = responsible user, whose ``time_col`` is in the period
+    (``time_col`` None = no period filter)."""
+    cols = _columns(["deal_id", "city", "channel", "user_id", "is_deleted", *columns], [time_col] if time_col else [])
+    shared = time_col == "created_at" and set(cols) <= set(PERIOD_DEAL_COLS)
+    src = deals_created_in(snap, filters) if shared else snap.scan("deals")
+    return apply_filters(src.select(cols).rename({"user_id": "manager"}), filters, snap.timezone, time_col=time_col)
+
+
+def deals_created_in(snap: Snapshot, filters: Filters) -> pl.LazyFrame:
+    """Deals created in the period, city and pipeline-class filters applied, columns
+    :data:`PERIOD_DEAL_COLS` (``user_id`` not renamed); decoded once per filter choice."""
+    base = _shared(filters)
+    lf = snap.scan("deals").select(PERIOD_DEAL_COLS)
+    key = ("deals_created_in", base)
+    return remembered(snap, key, lambda: apply_filters(lf, base, snap.timezone, time_col="created_at").collect()).lazy()
+
+
+def entries(snap: Snapshot, filters: Filters, columns: Sequence[str], *, period: bool = True) -> pl.LazyFrame:
+    """Filtered entries (``manager`` = the deal's responsible user); ``period`` False = the whole
+    history (for a deal's status at some instant)."""
+    cols = _columns(["deal_id", "at", "city", "channel", "deal_user_id", "is_deleted", *columns])
+    lf = snap.scan("entries").select(cols).rename({"deal_user_id": "manager"})
+    return apply_filters(lf, filters, snap.timezone, time_col="at" if period else None)
+
+
+def status_entries(snap: Snapshot, filters: Filters, end: datetime, columns: Sequence[str]) -> pl.LazyFrame:
+    """Each filtered deal's status entry at ``end``: its last entry before ``end`` (the entry
+    whose next one, ``next_at``, is not before ``end``)."""
+    ent = entries(snap, filters, [*columns, "next_at"], period=False)
+    return ent.filter((pl.col("at") < end) & (pl.col("next_at").is_null() | (pl.col("next_at") >= end)))
+
+
+def stages_of_deals_at(snap: Snapshot, deal_ids: pl.Series, end: datetime, stages: Sequence[str]) -> pl.LazyFrame:
+    """``deal_id``, ``stage`` of these deals whose status at ``end`` has one of ``stages``. The
+    deals passed the filters already, so only four columns are read."""
+    return (
+        snap.scan("entries")
+        .select("deal_id", "at", "next_at", "stage")
+        .filter(
+            pl.col("stage").is_in(list(stages))
+            & (pl.col("at") < end)
+            & (pl.col("next_at").is_null() | (pl.col("next_at") >= end))
+            & pl.col("deal_id").is_in(deal_ids.implode())
+        )
+        .select("deal_id", "stage")
+    )
+
+
+def stage_entries(snap: Snapshot, stage: str, columns: Sequence[str] = ()) -> pl.LazyFrame:
+    """Entries into ``stage`` of every deal (``deal_id``, ``at`` and ``columns``): for joining to
+    a cohort that passed the filters."""
+    lf = snap.scan("entries").select(_columns(["deal_id", "at", "stage", "is_stage_entry", *columns]))
+    return lf.filter(pl.col("is_stage_entry") & (pl.col("stage") == stage)).select(
+        _columns(["deal_id", "at", *columns])
+    )
+
+
+def first_losses_in(snap: Snapshot, filters: Filters, columns: Sequence[str] = ()) -> pl.LazyFrame:
+    """Per filtered deal: its first entry into lost within the period (``lost_at``), its group
+    columns and the entry's ``columns``; computed once per filter choice."""
+
+    def compute() -> pl.DataFrame:
+        ent = entries(snap, filters, ["stage", "is_stage_entry", *columns]).filter(
+            pl.col("is_stage_entry") & (pl.col("stage") == "lost")
+        )
+        ent = ent.sort("at").unique("deal_id", keep="first", maintain_order=False)
+        return ent.select("deal_id", "city", "channel", "manager", pl.col("at").alias("lost_at"), *columns).collect()
+
+    key = ("first_losses_in", filters.with_(grain="month", as_of=None), tuple(columns))
+    return remembered(snap, key, compute).lazy()
+
+
+def touches_in(snap: Snapshot, filters: Filters, *, manager: str = "user_id") -> pl.LazyFrame:
+    """Touches in the period, every filter applied, columns :data:`PERIOD_TOUCH_COLS` with
+    ``manager`` = ``manager`` (the touch's user, or ``deal_user_id``: the deal's responsible
+    user). The period's rows are decoded once per filter choice."""
+    base = _shared(filters)
+    lf = snap.scan("touches").select(PERIOD_TOUCH_COLS)
+    rows = remembered(
+        snap, ("touches_in", base), lambda: apply_filters(lf, base, snap.timezone, time_col="at").collect()
+    )
+    return apply_filters(rows.lazy().rename({manager: "manager"}), filters, snap.timezone, time_col="at")
+
+
+def calls_in(snap: Snapshot, filters: Filters) -> pl.LazyFrame:
+    """Calls in the period, ``manager`` = the call's user (unattributed calls included)."""
+    return touches_in(snap, filters).filter(pl.col("kind").is_in(["call_in", "call_out"]))
+
+
+def touches_with_previous(snap: Snapshot, filters: Filters) -> pl.LazyFrame:
+    """Touches of live deals in the period with ``prev_at`` (the deal's previous touch),
+    ``manager`` = the deal's responsible user."""
+    return touches_in(snap, filters, manager="deal_user_id").filter(pl.col("deal_id").is_not_null())
+
+
+def touches_of_deals(
+    snap: Snapshot, deal_ids: pl.Series, columns: Sequence[str] = ("kind", "at"), *, oldest: datetime | None = None
+) -> pl.LazyFrame:
+    """The touches of these (live) deals. Their ``deal_created_at`` is at least the oldest deal's
+    creation (``oldest``, read from the deals when not given), and touches are stored in time
+    order, so that bound lets the reader skip older row groups."""
+    if oldest is None:
+        oldest = (
+            snap.scan("deals")
+            .filter(pl.col("deal_id").is_in(deal_ids.implode()))
+            .select(pl.col("created_at").min())
+            .collect()
+            .item()
+        )
+    lf = snap.scan("touches").filter(pl.col("deal_id").is_not_null() & ~pl.col("is_deleted"))
+    lf = lf.select(_columns(["deal_id", *columns, "deal_created_at"]))
+    if oldest is not None:
+        lf = lf.filter(pl.col("deal_created_at") >= oldest)
+    return lf.filter(pl.col("deal_id").is_in(deal_ids.implode())).select(_columns(["deal_id", *columns]))
+
+
+def tasks_created_in(snap: Snapshot, filters: Filters, *, manager: str = "user_id") -> pl.LazyFrame:
+    """Tasks created in the period, every filter applied, columns :data:`PERIOD_TASK_COLS` with
+    ``manager`` = ``manager`` (the task's responsible user, or ``deal_user_id``); decoded once
+    per filter choice."""
+    base = _shared(filters)
+    lf = snap.scan("tasks").select(PERIOD_TASK_COLS)
+    rows = remembered(
+        snap,
+        ("tasks_created_in", base),
+        lambda: apply_filters(lf, base, snap.timezone, time_col="created_at").collect(),
+    )
+    return apply_filters(rows.lazy().rename({manager: "manager"}), filters, snap.timezone, time_col="created_at")
+
+
+def completions_in(snap: Snapshot, filters: Filters) -> pl.DataFrame:
+    """Tasks completed in the period: ``manager`` (responsible user), ``completed_at`` and ``day``
+    (the local day in the manager's time zone), sorted by manager and completion time."""
+    lf = snap.scan("tasks").select("city", "channel", "user_id", "is_deleted", "completed_at", "completed_day")
+    lf = apply_filters(lf.rename({"user_id": "manager"}), filters, snap.timezone, time_col="completed_at")
+    done = lf.select("manager", "completed_at", pl.col("completed_day").alias("day")).collect()
+    # two stable one-key sorts give the order of sort("manager", "completed_at") in half the time
+    return done.sort("completed_at").sort("manager", maintain_order=True)
+
+
+def status_names(snap: Snapshot) -> pl.LazyFrame:
+    """``pipeline_id``, ``status_id``, ``status`` (the status's name)."""
+    return snap.scan("statuses").select("pipeline_id", "status_id", "status")
+
+
+def manager_names(snap: Snapshot) -> pl.DataFrame:
+    """``manager`` (user id), ``_name``."""
+    return snap.scan("users").select(pl.col("user_id").alias("manager"), pl.col("name").alias("_name")).collect()
+
+
+def period_end(snap: Snapshot, filters: Filters) -> datetime:
+    """The period's end (exclusive) in UTC."""
+    return period_utc(filters, snap.timezone)[1]

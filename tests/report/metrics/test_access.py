@@ -1,0 +1,45 @@
+"""The data-access layer's one in-process cache: shared reads are kept per snapshot and inputs,
+and only the last few."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+from metric_snapshots import MARCH, MARCH_USERS
+
+from report.metrics import access
+from report.metrics.filters import Filters
+
+MARCH_F = Filters(date(2026, 3, 1), date(2026, 3, 31))
+
+
+def test_a_period_read_is_decoded_once_per_snapshot_and_filters(make_snapshot):
+    old = make_snapshot(MARCH, users=MARCH_USERS)
+    new = make_snapshot(MARCH[:3], users=MARCH_USERS)
+    calls: list[str] = []
+
+    def read(snap):
+        def compute() -> pl.DataFrame:
+            calls.append(snap.id)
+            return snap.read("deals")
+
+        return access.remembered(snap, ("test-read", MARCH_F), compute)
+
+    assert read(old) is read(old)
+    assert read(new).height == 3 and read(old).height == 10  # another snapshot: its own rows
+    assert calls == [old.id, new.id]
+
+
+def test_the_cache_keeps_only_the_last_reads(march):
+    for day in range(1, access.REMEMBERED_MAX + 2):
+        access.deals_created_in(march, Filters(date(2026, 3, day), date(2026, 3, 31)))
+    assert len(access._REMEMBERED) == access.REMEMBERED_MAX
+
+
+def test_shared_reads_apply_the_manager_filter_of_the_caller(march):
+    """deals_created_in is shared by every manager choice; deals() then keeps that manager's deals
+    only: Борис (user 2) has #2 #4 #9 in March."""
+    boris = access.deals(march, MARCH_F.with_(managers=(2,)), ["deal_id"]).collect()
+    assert sorted(boris["deal_id"].to_list()) == [2, 4, 9]
+    assert access.deals(march, MARCH_F, []).collect().height == 7
