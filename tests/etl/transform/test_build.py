@@ -295,7 +295,7 @@ def test_cli_builds_and_prints_counts(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "deals 9, entries 22, touches 11" in proc.stdout
     manifest = json.loads((open_current(tmp_path / "data" / "snapshots").path / "manifest.json").read_text())
-    assert manifest["schema_version"] == 1
+    assert manifest["schema_version"] == 2
 
 
 def test_events_pulled_twice_count_once(tmp_path, config, snap):
