@@ -114,8 +114,10 @@ DEALS = Table(
         Column("stage", STR, "stage of the current status (`other` if unmapped)"),
         Column("channel", STR, "`office` or `contact_center` (class of the current pipeline)"),
         Column("city", STR, "city from the city field, spelled as in `config.yaml`; null when empty", nullable=True),
-        Column("user_id", I64, "responsible user", nullable=True),
-        Column("price", F64, "budget (`price`), 0 when empty", nullable=True),
+        Column("user_id", I64, "responsible user (null for a deal known only from the trash)", nullable=True),
+        Column(
+            "price", F64, "budget (`price`), 0 when empty (null for a deal known only from the trash)", nullable=True
+        ),
         Column("package", STR, "package field value", nullable=True),
         Column("contact_id", I64, "main contact (else the first linked contact)", nullable=True),
         Column("created_at", TS, "creation time (null for a deal known only from the trash)", nullable=True),

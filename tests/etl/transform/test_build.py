@@ -1,4 +1,4 @@
-"""Raw export → snapshot, on the hand-written export in tiny_export.py.
+"""Raw export → snapshot, on the hand-written export in tests/builders/raw_export.py.
 
 Every expected value below was worked out by hand from the records there; comments say how.
 """
@@ -19,7 +19,7 @@ from etl.config import load_config
 from etl.snapshot.store import TABLES, Snapshot, current_id, list_snapshots, open_current
 from etl.transform import build as build_mod
 from etl.transform.build import BuildError, build_snapshot
-from tests.etl import tiny_export as tx
+from tests.builders import raw_export as tx
 
 REPO = Path(__file__).resolve().parents[3]
 
