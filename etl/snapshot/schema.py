@@ -116,7 +116,7 @@ DEALS = Table(
         Column("city", STR, "city from the city field, spelled as in `config.yaml`; null when empty", nullable=True),
         Column("user_id", I64, "responsible user (null for a deal known only from the trash)", nullable=True),
         Column(
-            "price", F64, "budget (`price`), 0 when empty (null for a deal known only from the trash)", nullable=True
+            "price", F64, "budget, 0 when empty (null for a deal known only from the trash)", nullable=True, default=0.0
         ),
         Column("package", STR, "package field value", nullable=True),
         Column("contact_id", I64, "main contact (else the first linked contact)", nullable=True),
