@@ -32,11 +32,14 @@ from etl.snapshot.store import SCHEMA_VERSION, TABLES, SchemaError, publish, wri
 from etl.transform.activity import cities_table, tasks_table, touches_table, users_table
 from etl.transform.deals import (
     add_unknown_statuses,
+    deal_quality,
     deals_base,
     entries_table,
     reach_columns,
     status_changes,
+    statuses_in_use,
     statuses_table,
+    with_stage_and_channel,
 )
 from etl.transform.facts import add_derived
 from etl.transform.raw import Progress, RawFrames, latest_by_id, read_raw
@@ -70,26 +73,8 @@ def transform(
     known_ids = deals.select("deal_id")
     lead_events = raw.events.filter(pl.col("entity_type") == "lead").select(deal_id=int_col("entity_id"))
     events_unknown = lead_events.join(known_ids, on="deal_id", how="anti").height
-    used = pl.concat(
-        [
-            deals.select("pipeline_id", "status_id").drop_nulls(),
-            changes.select(pipeline_id="before_pipeline", status_id="before_status").drop_nulls(),
-            changes.select(
-                pipeline_id=pl.coalesce("after_pipeline", "before_pipeline"), status_id="after_status"
-            ).drop_nulls(),
-        ]
-    )
-    statuses = add_unknown_statuses(statuses, used, config)
-    deals = deals.join(
-        statuses.select("pipeline_id", "status_id", "stage", "channel"), on=["pipeline_id", "status_id"], how="left"
-    ).with_columns(
-        stage=pl.col("stage").fill_null("other"),
-        # A pipeline missing from pipelines.jsonl can still be named by id in config.
-        channel=pl.coalesce(
-            "channel",
-            pl.when(pl.col("pipeline_id").is_in(list(config.contact_center.ids))).then(pl.lit("contact_center")),
-        ).fill_null("office"),
-    )
+    statuses = add_unknown_statuses(statuses, statuses_in_use(deals, changes), config)
+    deals = with_stage_and_channel(deals, statuses, config)
     say("история статусов")
     entries = entries_table(deals, changes, statuses)
     deals = reach_columns(deals, entries)
@@ -103,21 +88,8 @@ def transform(
     cities = cities_table(deals, config)
     deals = deals.select(DEALS.built).sort(["created_at", "deal_id"], nulls_last=True)
 
-    live = deals.filter(~pl.col("is_deleted"))
-    unmapped = (
-        statuses.filter(~pl.col("mapped"))
-        .join(
-            live.group_by("pipeline_id", "status_id").agg(deals=pl.len()), on=["pipeline_id", "status_id"], how="left"
-        )
-        .select("pipeline", "status", "status_id", pl.col("deals").fill_null(0))
-    )
     quality = {
-        "deals_without_city": int(live["city"].null_count()),
-        "deals_city_not_in_config": int(
-            live.filter(pl.col("city").is_not_null() & ~pl.col("city").is_in(list(config.cities))).height
-        ),
-        "deleted_deals": int(deals["is_deleted"].sum()),
-        "unmapped_statuses": unmapped.to_dicts(),
+        **deal_quality(deals, statuses, config),
         "events_unknown_deals": events_unknown,
         "tasks_unknown_deals": tasks_unknown,
         "duplicate_records_dropped": dup_leads + dup_events + touch_quality.pop("duplicate_notes_dropped"),

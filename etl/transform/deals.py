@@ -6,6 +6,8 @@ snapshot table (docs/data-model.md) out.
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 
 from etl.config import FUNNEL_STAGES, STAGE_POSITION, Config, normalize_name
@@ -67,6 +69,53 @@ def add_unknown_statuses(statuses: pl.DataFrame, used: pl.DataFrame, config: Con
             }
         )
     return pl.concat([statuses, pl.DataFrame(rows, schema=STATUSES.schema)])
+
+
+def statuses_in_use(deals: pl.DataFrame, changes: pl.DataFrame) -> pl.DataFrame:
+    """(pipeline_id, status_id) of every status a deal is in or an event moves a deal from or to."""
+    return pl.concat(
+        [
+            deals.select("pipeline_id", "status_id").drop_nulls(),
+            changes.select(pipeline_id="before_pipeline", status_id="before_status").drop_nulls(),
+            changes.select(
+                pipeline_id=pl.coalesce("after_pipeline", "before_pipeline"), status_id="after_status"
+            ).drop_nulls(),
+        ]
+    )
+
+
+def with_stage_and_channel(deals: pl.DataFrame, statuses: pl.DataFrame, config: Config) -> pl.DataFrame:
+    """Deals with the stage of their current status and the class of their current pipeline."""
+    return deals.join(
+        statuses.select("pipeline_id", "status_id", "stage", "channel"), on=["pipeline_id", "status_id"], how="left"
+    ).with_columns(
+        stage=pl.col("stage").fill_null("other"),
+        # A pipeline missing from pipelines.jsonl can still be named by id in config.
+        channel=pl.coalesce(
+            "channel",
+            pl.when(pl.col("pipeline_id").is_in(list(config.contact_center.ids))).then(pl.lit("contact_center")),
+        ).fill_null("office"),
+    )
+
+
+def deal_quality(deals: pl.DataFrame, statuses: pl.DataFrame, config: Config) -> dict[str, Any]:
+    """The manifest's data-quality counters about deals (cities, deleted deals, unmapped statuses)."""
+    live = deals.filter(~pl.col("is_deleted"))
+    unmapped = (
+        statuses.filter(~pl.col("mapped"))
+        .join(
+            live.group_by("pipeline_id", "status_id").agg(deals=pl.len()), on=["pipeline_id", "status_id"], how="left"
+        )
+        .select("pipeline", "status", "status_id", pl.col("deals").fill_null(0))
+    )
+    return {
+        "deals_without_city": int(live["city"].null_count()),
+        "deals_city_not_in_config": int(
+            live.filter(pl.col("city").is_not_null() & ~pl.col("city").is_in(list(config.cities))).height
+        ),
+        "deleted_deals": int(deals["is_deleted"].sum()),
+        "unmapped_statuses": unmapped.to_dicts(),
+    }
 
 
 def _field_id(lead_fields: pl.DataFrame, name: str) -> int | None:

@@ -16,6 +16,8 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
+from etl.simulated.synth import STATUS_NAMES as SYNTH_STATUS_NAMES
+
 When = int | str
 CC, OFFICE = 100, 200
 CUSTOMER_NAME = "Иванов Пётр Сергеевич"
@@ -296,17 +298,9 @@ def write(
 
 # --- The hand-written export ----------------------------------------------------------------------
 
-STATUS_NAMES = [
-    "Неразобранное",
-    "Новая заявка",
-    "Не отвечает",
-    "Номер получен",
-    "Не записался на консультацию",
-    "Записан на консультацию",
-    "Не пришел",
-    "Пришел на консультацию",
-    "Заключен договор",
-]
+# The statuses of both pipelines as amoCRM names them (the demo account's, which config.yaml maps),
+# without won/lost: those are 142/143, added to each pipeline below.
+STATUS_NAMES = list(SYNTH_STATUS_NAMES[:9])
 # Status ids: CC 1001..1009, office 2001..2009 in the order above; 142/143 in both.
 CCS = {name: (CC, 1001 + i) for i, name in enumerate(STATUS_NAMES)}
 OF = {name: (OFFICE, 2001 + i) for i, name in enumerate(STATUS_NAMES)}
