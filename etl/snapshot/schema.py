@@ -30,13 +30,21 @@ from typing import Any
 
 import polars as pl
 
+from etl.config import FUNNEL_STAGES
 from etl.snapshot.errors import SchemaError
 
 SCHEMA_VERSION = 2
 TS = pl.Datetime("us", "UTC")
 FACTS_MODULE = "etl/transform/facts.py"
+
+
+class _NoDefault:
+    def __repr__(self) -> str:
+        return "NO_DEFAULT"
+
+
 #: Marks a non-nullable column that a hand-made table must give (no default).
-NO_DEFAULT: Any = type("NoDefault", (), {"__repr__": lambda self: "NO_DEFAULT"})()
+NO_DEFAULT: Any = _NoDefault()
 
 
 @dataclass(frozen=True)
@@ -73,9 +81,6 @@ class Table:
         """The columns the transform builds, in order: all but the facts (added after them)."""
         return [c.name for c in self.columns if not c.fact]
 
-    def column(self, name: str) -> Column:
-        return next(c for c in self.columns if c.name == name)
-
 
 I64, I32, I8, F64 = pl.Int64(), pl.Int32(), pl.Int8(), pl.Float64()
 STR, BOOL, DATE = pl.String(), pl.Boolean(), pl.Date()
@@ -84,11 +89,14 @@ STR, BOOL, DATE = pl.String(), pl.Boolean(), pl.Date()
 def _deal_copies(*, on_every_row: bool) -> tuple[Column, ...]:
     """The deal's columns copied onto a row (denormalised, so the common filters need no join)."""
     nullable = not on_every_row
+    unless = "" if on_every_row else " (null when not on a deal)"
     return (
-        Column("city", STR, "the deal's city", nullable=True),
-        Column("channel", STR, "the deal's channel", nullable=nullable),
-        Column("is_deleted", BOOL, "the deal is deleted", nullable=nullable, default=None if nullable else False),
-        Column("deal_user_id", I64, "the deal's responsible user", nullable=True),
+        Column("city", STR, f"the deal's city{unless}", nullable=True),
+        Column("channel", STR, f"the deal's channel{unless}", nullable=nullable),
+        Column(
+            "is_deleted", BOOL, f"the deal is deleted{unless}", nullable=nullable, default=None if nullable else False
+        ),
+        Column("deal_user_id", I64, f"the deal's responsible user{unless}", nullable=True),
     )
 
 
@@ -101,8 +109,6 @@ def _counts(suffix: str, meaning: str, *, nullable: bool = False) -> tuple[Colum
         for what, noun in (("touches", "touches"), ("calls", "calls"), ("sms", "SMS"))
     )
 
-
-FUNNEL_REACH = ("lead", "phone", "booked", "attended", "contract")
 
 DEALS = Table(
     "deals",
@@ -125,7 +131,7 @@ DEALS = Table(
         Column("is_deleted", BOOL, "deleted (in the trash) at export time", default=False),
         *(
             Column(f"reach_{s}", TS, f"first_reach({s}) (METRICS.md)" + ("; = created_at" if s == "lead" else ""), True)
-            for s in FUNNEL_REACH
+            for s in FUNNEL_STAGES
         ),
         Column("first_won_at", TS, "first entry into a `won` status", nullable=True),
         Column("first_lost_at", TS, "first entry into a `lost` status", nullable=True),
