@@ -7,6 +7,8 @@ Layout (docs/data-model.md)::
 
 A build writes into ``.tmp-<id>``, renames it to ``<id>`` and then replaces ``CURRENT`` with
 ``os.replace``: a reader sees either the old snapshot or the new one, never a half-written one.
+The tables are validated against etl/snapshot/schema.py before anything is written, and a
+snapshot of another schema version is refused on open with the command that rebuilds it.
 """
 
 from __future__ import annotations
@@ -21,22 +23,31 @@ from typing import Any
 
 import polars as pl
 
-SCHEMA_VERSION = 1
-TABLES: tuple[str, ...] = ("deals", "entries", "touches", "tasks", "users", "statuses", "cities")
+from etl.snapshot.errors import SchemaError, SnapshotError
+from etl.snapshot.schema import SCHEMA_VERSION, TABLES, validate
+
+__all__ = ["CURRENT", "SCHEMA_VERSION", "TABLES", "SchemaError", "Snapshot", "SnapshotError"]
+__all__ += ["current_id", "list_snapshots", "open_current", "prune", "publish", "write_tables"]
+
 CURRENT = "CURRENT"
 
 
-class SnapshotError(RuntimeError):
-    """No usable snapshot, or a snapshot folder that is not one."""
-
-
 def write_tables(folder: Path, tables: dict[str, pl.DataFrame], manifest: dict[str, Any]) -> None:
-    """Write every table as parquet plus ``manifest.json`` into ``folder`` (which must be new)."""
+    """Validate ``tables`` against the schema, then write every table as parquet plus
+    ``manifest.json`` into ``folder`` (which must be new).
+
+    Raises :class:`SchemaError` before creating ``folder`` when a table does not match, so a
+    build never stages, let alone publishes, a snapshot the report cannot read.  The manifest's
+    ``schema_version`` is set here to the version just validated against, whatever the caller
+    passed: only this function can vouch for it.
+    """
+    validate(tables)
     folder.mkdir(parents=True, exist_ok=False)
     for name in TABLES:
         tables[name].write_parquet(folder / f"{name}.parquet", compression="zstd", statistics=True)
     tmp = folder / "manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    stamped = {**manifest, "schema_version": SCHEMA_VERSION}
+    tmp.write_text(json.dumps(stamped, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     os.replace(tmp, folder / "manifest.json")
 
 
@@ -116,9 +127,11 @@ class Snapshot:
             manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise SnapshotError(f"{path}: not a snapshot (manifest.json unreadable: {exc})") from exc
-        if manifest.get("schema_version") != SCHEMA_VERSION:
+        found = manifest.get("schema_version")
+        if found != SCHEMA_VERSION:
             raise SnapshotError(
-                f"{path}: snapshot schema {manifest.get('schema_version')} but this version reads {SCHEMA_VERSION}; rebuild it"
+                f"snapshot {manifest.get('snapshot_id', path.name)}: schema {found}, this version reads "
+                f"{SCHEMA_VERSION}; rebuild it: {rebuild_command(path, manifest)}"
             )
         return cls(id=str(manifest["snapshot_id"]), path=path, manifest=manifest)
 
@@ -145,6 +158,18 @@ class Snapshot:
     @property
     def row_counts(self) -> dict[str, int]:
         return dict(self.manifest.get("row_counts", {}))
+
+
+def rebuild_command(path: Path, manifest: dict[str, Any]) -> str:
+    """The command that rebuilds the snapshot at ``path`` (``<data-dir>/<snapshots>/<id>``).
+
+    The raw folder is the one the manifest records when it still exists, else ``<data-dir>/raw``
+    (where ``python -m etl refresh`` keeps it).
+    """
+    data = path.resolve().parent.parent
+    recorded = (manifest.get("source") or {}).get("raw_dir")
+    raw = Path(recorded) if recorded and Path(recorded).is_dir() else data / "raw"
+    return f"python -m etl build --raw {raw} --data-dir {data}"
 
 
 def open_current(snapshots_dir: Path) -> Snapshot:

@@ -1,9 +1,9 @@
 """Per-deal and per-row facts that several metrics need and that cost a group-by over the whole
-history: computed once at build time (``etl.transform.build.transform`` calls :func:`add_derived`); a
-snapshot without them (an older build) still works, the metrics then derive them on the fly with
-the same functions (same answers, slower).
+history: computed once at build time (``etl.transform.build.transform`` calls :func:`add_derived`).
+Since snapshot schema 2 they are mandatory columns of the snapshot (etl/snapshot/schema.py marks
+them ``fact=True``; the build refuses to publish without them).
 
-Columns added (docs/data-model.md lists them too):
+Columns added (docs/data-model.md lists them, generated from the schema):
 - ``entries.next_at``: time of the deal's next entry (null for its last) — status as of a date is
   then a filter, not a group-by.
 - ``touches.prev_at``: time of the previous touch of the same deal (null for the first or an

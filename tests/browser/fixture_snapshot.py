@@ -1,5 +1,8 @@
 """A hand-made snapshot with numbers worked out by hand, for the browser tests and the UI unit tests.
 
+The tables below are written by hand without the facts; tests/builders/snapshot.py adds them,
+fills the dtypes from the schema and publishes the snapshot as a build would.
+
 Report time zone Europe/Moscow (UTC+3). Data as of 2026-06-30 12:00 MSK, so "this year" = 2026.
 
 Deals (office pipeline 100 unless said; times MSK):
@@ -28,7 +31,7 @@ from pathlib import Path
 import polars as pl
 
 from etl.config import STAGE_POSITION
-from etl.snapshot import store as snapshot_mod
+from tests.builders.snapshot import snapshot_from_tables
 
 MSK = timezone(timedelta(hours=3))
 AS_OF = datetime(2026, 6, 30, 12, 0, tzinfo=MSK)
@@ -171,7 +174,6 @@ TASKS = [
 ]
 
 FUNNEL = ("lead", "phone", "booked", "attended", "contract")
-UTC_TS = pl.Datetime("us", "UTC")
 
 
 def build_tables() -> dict[str, pl.DataFrame]:
@@ -231,25 +233,7 @@ def build_tables() -> dict[str, pl.DataFrame]:
                 "n_entries": len(path),
             }
         )
-    deals = (
-        pl.DataFrame(deal_rows)
-        .with_columns(
-            pl.col(c).cast(UTC_TS)
-            for c in ["created_at", "closed_at", "first_won_at", "first_lost_at"] + [f"reach_{s}" for s in FUNNEL]
-        )
-        .with_columns(pl.col("n_entries").cast(pl.Int32), pl.col("package").cast(pl.String))
-        .sort("created_at")
-    )
-    entries = (
-        pl.DataFrame(entry_rows)
-        .with_columns(
-            pl.col("at").cast(UTC_TS),
-            pl.col("seq").cast(pl.Int32),
-            pl.col("position").cast(pl.Int8),
-            pl.col("from_stage").cast(pl.String),
-        )
-        .sort("at")
-    )
+    deals, entries = pl.DataFrame(deal_rows), pl.DataFrame(entry_rows)
     by_id = {r["deal_id"]: r for r in deal_rows}
     touch_rows = []
     for tid, deal_id, kind, at, dur, user in TOUCHES:
@@ -272,18 +256,7 @@ def build_tables() -> dict[str, pl.DataFrame]:
                 "deal_created_at": d["created_at"] if d else None,
             }
         )
-    touches = (
-        pl.DataFrame(touch_rows, schema_overrides={"deal_id": pl.Int64, "contact_id": pl.Int64})
-        .with_columns(
-            pl.col("at").cast(UTC_TS),
-            pl.col("deal_created_at").cast(UTC_TS),
-            pl.col("city").cast(pl.String),
-            pl.col("channel").cast(pl.String),
-            pl.col("is_deleted").cast(pl.Boolean),
-            pl.col("deal_user_id").cast(pl.Int64),
-        )
-        .sort("at")
-    )
+    touches = pl.DataFrame(touch_rows, schema_overrides={"deal_id": pl.Int64, "contact_id": pl.Int64})
     task_rows = []
     for tid, deal_id, user, created, deadline, completed in TASKS:
         d = by_id[deal_id]
@@ -303,18 +276,13 @@ def build_tables() -> dict[str, pl.DataFrame]:
                 "deal_user_id": d["user_id"],
             }
         )
-    tasks = (
-        pl.DataFrame(task_rows)
-        .with_columns(pl.col(c).cast(UTC_TS) for c in ("created_at", "deadline", "completed_at"))
-        .sort("created_at")
-    )
+    tasks = pl.DataFrame(task_rows)
     users = pl.DataFrame(
         {
             "user_id": [u[0] for u in USERS],
             "name": [u[1] for u in USERS],
-            "city": pl.Series([u[2] for u in USERS], dtype=pl.String),
+            "city": [u[2] for u in USERS],
             "tz": ["Europe/Moscow", "Europe/Moscow", "Asia/Novosibirsk", "Europe/Moscow"],
-            "is_active": [True] * len(USERS),
         }
     )
     statuses = pl.DataFrame(
@@ -325,12 +293,11 @@ def build_tables() -> dict[str, pl.DataFrame]:
             "status": [s[3] for s in STATUSES],
             "sort": list(range(10, 10 * len(STATUSES) + 1, 10)),
             "stage": [s[4] for s in STATUSES],
-            "position": pl.Series([STAGE_POSITION[s[4]] for s in STATUSES], dtype=pl.Int8),
+            "position": [STAGE_POSITION[s[4]] for s in STATUSES],
             "channel": [s[5] for s in STATUSES],
-            "mapped": [True] * len(STATUSES),
         }
     )
-    cities = pl.DataFrame({"city": [c for c, _ in CITIES], "tz": [z for _, z in CITIES], "in_config": [True] * 3})
+    cities = pl.DataFrame({"city": [c for c, _ in CITIES], "tz": [z for _, z in CITIES]})
     return {
         "deals": deals,
         "entries": entries,
@@ -342,16 +309,16 @@ def build_tables() -> dict[str, pl.DataFrame]:
     }
 
 
-def manifest(tables: dict[str, pl.DataFrame], snapshot_id: str) -> dict:
+def manifest(snapshot_id: str) -> dict:
+    """What the report shows of the manifest: data as of 30.06.2026 12:00 MSK, the quality counters."""
+    as_of = AS_OF.astimezone(UTC).isoformat().replace("+00:00", "Z")
     return {
-        "schema_version": snapshot_mod.SCHEMA_VERSION,
         "snapshot_id": snapshot_id,
-        "built_at": AS_OF.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        "data_as_of": AS_OF.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "built_at": as_of,
+        "data_as_of": as_of,
         "source": {"raw_dir": "hand-made", "subdomain": "fixture", "pulled_at": AS_OF.isoformat()},
         "timezone": "Europe/Moscow",
         "config_sha256": "",
-        "row_counts": {name: df.height for name, df in tables.items()},
         "quality": {
             "deals_without_city": 0,
             "deals_city_not_in_config": 0,
@@ -368,12 +335,7 @@ def manifest(tables: dict[str, pl.DataFrame], snapshot_id: str) -> dict:
 
 def publish_fixture(data_dir: Path, snapshots_dir: str = "snapshots") -> str:
     """Write the fixture as the current snapshot under ``data_dir``; return its id."""
-    tables = build_tables()
     digest = hashlib.sha256(repr(sorted(DEALS)).encode()).hexdigest()[:8]
     snapshot_id = f"20260630T090000Z-{digest}"
-    root = data_dir / snapshots_dir
-    root.mkdir(parents=True, exist_ok=True)
-    staged = root / f".tmp-{snapshot_id}"
-    snapshot_mod.write_tables(staged, tables, manifest(tables, snapshot_id))
-    snapshot_mod.publish(root, staged, snapshot_id, keep=3)
-    return snapshot_id
+    folder = data_dir / snapshots_dir / snapshot_id
+    return snapshot_from_tables(folder, build_tables(), manifest(snapshot_id), publish=True).id

@@ -1,5 +1,8 @@
 """Fixtures for the emulator / pull / refresh tests: a tiny hand-made account with a moving clock.
 
+Its records are made by the raw-export builder (tests/builders/raw_export.py), as every raw
+export of the tests is.
+
 ``TinyAccount`` is small enough to reason about by hand: deal *i* (0-based) is created at
 ``start + i * 2 h``; it moves to "Номер получен" 1 h later, then closes 24 h after creation (won
 when i % 3 == 0, else lost); every deal with i % 25 == 7 is deleted 30 h after creation.  Each
@@ -17,10 +20,33 @@ from typing import Any
 
 import pytest
 
+from tests.builders import raw_export as rx
+
 HOUR = 3600
 PIPELINE = 5001
 S_NEW, S_PHONE = 61, 62
-WON, LOST = 142, 143
+WON, LOST = rx.WON, rx.LOST
+ACCOUNT = {
+    "id": 777,
+    "name": "Tiny",
+    "subdomain": "tiny",
+    "currency": "RUB",
+    "_embedded": {"datetime_settings": {"timezone": "Europe/Moscow"}},
+}
+#: collection of the view → its API path (for the records' ``_links``)
+COLLECTIONS = {
+    "users": "users",
+    "pipelines": "leads/pipelines",
+    "lead_fields": "leads/custom_fields",
+    "leads": "leads",
+    "deleted_leads": "leads",
+    "contacts": "contacts",
+    "events": "events",
+    "lead_notes": "leads/notes",
+    "contact_notes": "contacts/notes",
+    "tasks": "tasks",
+}
+NOTE = {"user": 100, "author": 0, "account": ACCOUNT["id"]}
 
 
 @dataclass
@@ -47,211 +73,86 @@ class TinyAccount:
 
     def as_of(self, t: datetime) -> dict[str, Any]:
         ts = int(t.timestamp())
+        statuses = [(S_NEW, "Новая заявка"), (S_PHONE, "Номер получен")]
+        statuses += [(WON, "Успешно реализовано"), (LOST, "Закрыто и не реализовано")]
+        office = [rx.status(s, n, k, PIPELINE, account=ACCOUNT["id"]) for k, (s, n) in enumerate(statuses)]
         view: dict[str, Any] = {
-            "account": {
-                "id": 777,
-                "name": "Tiny",
-                "subdomain": "tiny",
-                "currency": "RUB",
-                "_embedded": {"datetime_settings": {"timezone": "Europe/Moscow"}},
-            },
+            "account": ACCOUNT,
             "users": [{"id": 100 + u, "name": f"User {u}", "rights": {"is_admin": u == 0}} for u in range(3)],
-            "pipelines": [
-                {
-                    "id": PIPELINE,
-                    "name": "Офис",
-                    "sort": 1,
-                    "is_main": True,
-                    "is_unsorted_on": False,
-                    "is_archive": False,
-                    "_embedded": {
-                        "statuses": [
-                            {"id": s, "name": n, "sort": k, "pipeline_id": PIPELINE, "type": 0}
-                            for k, (s, n) in enumerate(
-                                [
-                                    (S_NEW, "Новая заявка"),
-                                    (S_PHONE, "Номер получен"),
-                                    (WON, "Успешно реализовано"),
-                                    (LOST, "Закрыто и не реализовано"),
-                                ]
-                            )
-                        ]
-                    },
-                }
-            ],
+            "pipelines": [rx.pipeline(PIPELINE, "Офис", office, sort=1, main=True, unsorted=False)],
             "lead_fields": [{"id": 9001, "name": "Город", "type": "select", "enums": [{"id": 1, "value": "Москва"}]}],
-            "leads": [],
-            "deleted_leads": [],
-            "contacts": [],
-            "events": [],
-            "lead_notes": [],
-            "contact_notes": [],
-            "tasks": [],
+            **{name: [] for name in COLLECTIONS if name not in ("users", "pipelines", "lead_fields")},
         }
         for i in range(self.deals):
-            c = self.created(i)
-            if c > ts:
+            if self.created(i) > ts:
                 break
-            lead_id, contact_id = 20000 + i, 30000 + i
-            entered = [(at, s) for at, s in self.changes(i) if at <= ts]
-            status_at, status = entered[-1]
-            deleted = self.deleted_at(i)
-            closed = status in (WON, LOST)
-            if deleted is not None and deleted <= ts:
-                view["deleted_leads"].append(
-                    {
-                        "id": lead_id,
-                        "name": None,
-                        "price": None,
-                        "status_id": None,
-                        "pipeline_id": None,
-                        "updated_at": deleted,
-                        "created_at": None,
-                        "is_deleted": True,
-                    }
-                )
-            else:
-                view["leads"].append(
-                    {
-                        "id": lead_id,
-                        "name": f"Сделка {i}",
-                        "price": 1000 * (i % 7),
-                        "responsible_user_id": 100 + i % 3,
-                        "group_id": 0,
-                        "status_id": status,
-                        "pipeline_id": PIPELINE,
-                        "loss_reason_id": None,
-                        "created_by": 0,
-                        "updated_by": 0,
-                        "created_at": c,
-                        "updated_at": status_at,
-                        "closed_at": status_at if closed else None,
-                        "closest_task_at": None,
-                        "is_deleted": False,
-                        "custom_fields_values": None
-                        if i % 2
-                        else [
-                            {
-                                "field_id": 9001,
-                                "field_name": "Город",
-                                "field_code": None,
-                                "field_type": "select",
-                                "values": [{"value": "Москва", "enum_id": 1}],
-                            }
-                        ],
-                        "score": None,
-                        "account_id": 777,
-                        "labor_cost": None,
-                        "_embedded": {
-                            "tags": [],
-                            "companies": [],
-                            "contacts": [{"id": contact_id, "is_main": True}],
-                        },
-                    }
-                )
-            view["contacts"].append(
-                {
-                    "id": contact_id,
-                    "name": f"Клиент {i}",
-                    "created_at": c,
-                    "updated_at": c,
-                    "_embedded": {"leads": [{"id": lead_id}]},
-                    "custom_fields_values": [
-                        {
-                            "field_id": 9100,
-                            "field_name": "Телефон",
-                            "field_code": "PHONE",
-                            "field_type": "multitext",
-                            "values": [{"value": f"+7900{i:07d}", "enum_code": "MOB"}],
-                        }
-                    ],
-                }
-            )
-            view["events"].append(_event(f"01ev{i:05d}a", "lead_added", lead_id, c, [], []))
-            prev = None
-            for k, (at, s) in enumerate(entered[1:], 1):
-                view["events"].append(
-                    _event(
-                        f"01ev{i:05d}s{k}",
-                        "lead_status_changed",
-                        lead_id,
-                        at,
-                        [{"lead_status": {"id": prev or S_NEW, "pipeline_id": PIPELINE}}],
-                        [{"lead_status": {"id": s, "pipeline_id": PIPELINE}}],
-                    )
-                )
-                prev = s
-            if deleted is not None and deleted <= ts:
-                view["events"].append(_event(f"01ev{i:05d}d", "lead_deleted", lead_id, deleted, [], []))
-            if c + 600 <= ts:
-                view["lead_notes"].append(_note(40000 + i, lead_id, c + 600, "call_out", {"duration": 60 + i}))
-            if c + 1200 <= ts:
-                view["contact_notes"].append(_note(50000 + i, contact_id, c + 1200, "sms_in", {"text": "ok"}))
-            done_at = c + 24 * HOUR
-            view["tasks"].append(
-                {
-                    "id": 60000 + i,
-                    "created_by": 0,
-                    "updated_by": 0,
-                    "created_at": c,
-                    "updated_at": done_at if done_at <= ts else c,
-                    "responsible_user_id": 100 + i % 3,
-                    "group_id": 0,
-                    "entity_id": lead_id,
-                    "entity_type": "leads",
-                    "duration": 0,
-                    "is_completed": done_at <= ts,
-                    "task_type_id": 1,
-                    "text": "Позвонить",
-                    "result": [],
-                    "complete_till": c + 4 * HOUR,
-                }
-            )
-        for name, path in (
-            ("users", "users"),
-            ("pipelines", "leads/pipelines"),
-            ("lead_fields", "leads/custom_fields"),
-            ("leads", "leads"),
-            ("deleted_leads", "leads"),
-            ("contacts", "contacts"),
-            ("events", "events"),
-            ("lead_notes", "leads/notes"),
-            ("contact_notes", "contacts/notes"),
-            ("tasks", "tasks"),
-        ):
+            self._add_deal(view, i, ts)
+        for name, path in COLLECTIONS.items():
             for rec in view[name]:
-                rec["_links"] = {"self": {"href": f"https://tiny.amocrm.ru/api/v4/{path}/{rec['id']}"}}
+                rec["_links"] = rx.self_link(path, rec["id"], "tiny")
         return view
 
-
-def _event(eid: str, etype: str, lead_id: int, at: int, before: list, after: list) -> dict[str, Any]:
-    return {
-        "id": eid,
-        "type": etype,
-        "entity_id": lead_id,
-        "entity_type": "lead",
-        "created_by": 0,
-        "created_at": at,
-        "value_before": before,
-        "value_after": after,
-        "account_id": 777,
-    }
-
-
-def _note(nid: int, entity_id: int, at: int, note_type: str, params: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": nid,
-        "entity_id": entity_id,
-        "created_by": 0,
-        "updated_by": 0,
-        "created_at": at,
-        "updated_at": at,
-        "responsible_user_id": 100,
-        "group_id": 0,
-        "note_type": note_type,
-        "params": params,
-        "account_id": 777,
-    }
+    def _add_deal(self, view: dict[str, Any], i: int, ts: int) -> None:
+        """Deal ``i`` with its contact, events, notes and task, as amoCRM shows them at ``ts``."""
+        c = self.created(i)
+        lead_id, contact_id = 20000 + i, 30000 + i
+        entered = [(at, s) for at, s in self.changes(i) if at <= ts]
+        status_at, status = entered[-1]
+        deleted = self.deleted_at(i)
+        if deleted is not None and deleted <= ts:
+            view["deleted_leads"].append(rx.trashed_lead(lead_id, deleted, "tiny"))
+        else:
+            city = None if i % 2 else [rx.select_value(9001, "Город", "Москва", 1)]
+            closed = status_at if status in (WON, LOST) else None
+            view["leads"].append(
+                rx.lead(
+                    lead_id,
+                    (PIPELINE, status),
+                    c,
+                    updated=status_at,
+                    closed=closed,
+                    user=100 + i % 3,
+                    price=1000 * (i % 7),
+                    name=f"Сделка {i}",
+                    fields=city,
+                    contacts=[(contact_id, True)],
+                    created_by=0,
+                    updated_by=0,
+                    account=ACCOUNT["id"],
+                    subdomain="tiny",
+                    contact_links=False,
+                )
+            )
+        view["contacts"].append(rx.contact(contact_id, c, name=f"Клиент {i}", phone=f"+7900{i:07d}", leads=[lead_id]))
+        tiny = {"user": 0, "account": ACCOUNT["id"]}
+        view["events"].append(rx.event(f"01ev{i:05d}a", "lead_added", lead_id, c, **tiny))
+        prev = S_NEW
+        for k, (at, s) in enumerate(entered[1:], 1):
+            view["events"].append(
+                rx.status_event(f"01ev{i:05d}s{k}", lead_id, at, (PIPELINE, prev), (PIPELINE, s), **tiny)
+            )
+            prev = s
+        if deleted is not None and deleted <= ts:
+            view["events"].append(rx.event(f"01ev{i:05d}d", "lead_deleted", lead_id, deleted, **tiny))
+        if c + 600 <= ts:
+            view["lead_notes"].append(rx.note(40000 + i, lead_id, "call_out", c + 600, {"duration": 60 + i}, **NOTE))
+        if c + 1200 <= ts:
+            view["contact_notes"].append(rx.note(50000 + i, contact_id, "sms_in", c + 1200, {"text": "ok"}, **NOTE))
+        done_at = c + 24 * HOUR
+        view["tasks"].append(
+            rx.task(
+                60000 + i,
+                lead_id,
+                c,
+                c + 4 * HOUR,
+                done=done_at <= ts,
+                updated=done_at if done_at <= ts else c,
+                user=100 + i % 3,
+                author=0,
+                text="Позвонить",
+                account=ACCOUNT["id"],
+            )
+        )
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Raw export → snapshot, on the hand-written export in tiny_export.py.
+"""Raw export → snapshot, on the hand-written export in tests/builders/raw_export.py.
 
 Every expected value below was worked out by hand from the records there; comments say how.
 """
@@ -19,7 +19,7 @@ from etl.config import load_config
 from etl.snapshot.store import TABLES, Snapshot, current_id, list_snapshots, open_current
 from etl.transform import build as build_mod
 from etl.transform.build import BuildError, build_snapshot
-from tests.etl import tiny_export as tx
+from tests.builders import raw_export as tx
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -295,7 +295,7 @@ def test_cli_builds_and_prints_counts(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "deals 9, entries 22, touches 11" in proc.stdout
     manifest = json.loads((open_current(tmp_path / "data" / "snapshots").path / "manifest.json").read_text())
-    assert manifest["schema_version"] == 1
+    assert manifest["schema_version"] == 2
 
 
 def test_events_pulled_twice_count_once(tmp_path, config, snap):

@@ -1,7 +1,7 @@
 """End to end: the hand-written raw export → etl.transform.build → metrics, numbers worked out by hand.
 
 The metric tests use hand-made snapshots; this checks that the real build feeds the metrics the
-same facts (tiny_export.py has the records; period: March 2026, Moscow time).
+same facts (tests/builders/raw_export.py has the records; period: March 2026, Moscow time).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from etl.snapshot.store import Snapshot
 from etl.transform.build import build_snapshot
 from report.metrics.filters import Filters
 from report.metrics.registry import get
-from tests.etl import tiny_export as tx
+from tests.builders import raw_export as tx
 
 MARCH = Filters(date_from=date(2026, 3, 1), date_to=date(2026, 3, 31))
 

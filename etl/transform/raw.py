@@ -1,0 +1,69 @@
+"""The raw export as the transform reads it: one frame per collection (``python -m etl build``'s input).
+
+Reading is :mod:`etl.extract.rawio`'s; here are the frame bundle the pure transforms take and the
+one dedupe rule every collection shares (:func:`latest_by_id`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from etl.extract import rawio
+from etl.extract.rawio import int_col
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RawFrames:
+    """The raw export as read: one frame per collection, plus the two metadata objects."""
+
+    users: pl.DataFrame
+    pipelines: pl.DataFrame
+    lead_fields: pl.DataFrame
+    leads: pl.DataFrame
+    contacts: pl.DataFrame
+    events: pl.DataFrame
+    lead_notes: pl.DataFrame
+    contact_notes: pl.DataFrame
+    tasks: pl.DataFrame
+    account: dict[str, Any]
+    export: dict[str, Any]
+
+
+def read_raw(raw_dir: Path, progress: Progress | None = None) -> RawFrames:
+    rawio.check_files(raw_dir)
+    frames: dict[str, pl.DataFrame] = {}
+    for name, schema in rawio.SCHEMAS.items():
+        if progress:
+            progress(f"чтение {name}")
+        frames[name.removesuffix(".jsonl")] = rawio.read_jsonl(raw_dir / name, schema, rawio.KEEP.get(name))
+    return RawFrames(
+        **frames,
+        account=rawio.read_json_object(raw_dir / "account.json"),
+        export=rawio.read_json_object(raw_dir / "export.json"),
+    )
+
+
+def latest_by_id(df: pl.DataFrame, order_col: str = "updated_at") -> tuple[pl.DataFrame, int]:
+    """Keep, per id, the record with the greatest ``order_col`` (later lines win ties).
+
+    Decides on (id, order, row) alone and then gathers the winning rows, so that wide nested
+    records are moved once; a collection without repeats (a fresh full pull) is returned as is.
+    """
+    if df.height == 0 or df["id"].n_unique() == df.height:
+        return df, 0
+    winners = (
+        df.select("id", _ord=int_col(order_col).fill_null(-1))
+        .with_row_index("_row")
+        .sort(["_ord", "_row"])
+        .unique(subset="id", keep="last")
+        .get_column("_row")
+        .sort()
+    )
+    return df[winners], df.height - winners.len()
