@@ -16,7 +16,7 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
-from etl.simulated.synth import STATUS_NAMES as SYNTH_STATUS_NAMES
+from etl.simulated.vocabulary import STATUS_NAMES as SYNTH_STATUS_NAMES
 
 When = int | str
 CC, OFFICE = 100, 200

@@ -18,8 +18,8 @@ import polars as pl
 import pytest
 
 from etl.config import FUNNEL_STAGES, STAGE_POSITION
-from etl.snapshot.store import Snapshot, write_tables
-from etl.transform.facts import add_derived
+from etl.snapshot.store import Snapshot
+from tests.builders.snapshot import snapshot_from_tables
 
 MSK = ZoneInfo("Europe/Moscow")
 UTC = ZoneInfo("UTC")
@@ -377,21 +377,11 @@ def write_snapshot(
     data_as_of: str = "2026-04-01T00:00:00Z",
     quality: dict | None = None,
 ) -> Snapshot:
-    """The tables as the build writes them: facts (etl.transform.facts) included."""
-    tables = add_derived(build_tables(list(deals), list(touches), list(tasks), list(users)))
-    manifest = {
-        "schema_version": 1,
-        "snapshot_id": snapshot_id,
-        "built_at": data_as_of,
-        "data_as_of": data_as_of,
-        "source": {"raw_dir": "hand-made", "subdomain": "test", "pulled_at": data_as_of},
-        "timezone": "Europe/Moscow",
-        "config_sha256": "0" * 64,
-        "row_counts": {k: v.height for k, v in tables.items()},
-        "quality": quality or {},
-    }
-    write_tables(folder / snapshot_id, tables, manifest)
-    return Snapshot.open(folder / snapshot_id)
+    """The tables as the build writes them: the one snapshot builder (tests.builders.snapshot)
+    adds the facts, fills schema defaults and validates."""
+    tables = build_tables(list(deals), list(touches), list(tasks), list(users))
+    manifest = {"data_as_of": data_as_of, "quality": quality or {}}
+    return snapshot_from_tables(folder / snapshot_id, tables, manifest)
 
 
 @pytest.fixture
