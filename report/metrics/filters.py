@@ -9,6 +9,9 @@ from datetime import date
 GRAINS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
 CHANNEL_FILTERS: tuple[str, ...] = ("all", "office", "contact_center")
 BREAKDOWNS: tuple[str, ...] = ("city", "manager", "channel", "bucket")
+#: How durations are counted: every second, or only the working hours of the office (its own
+#: time zone, schedule and days off; the contact centre has its own schedule).
+HOURS: tuple[str, ...] = ("calendar", "business")
 
 
 @dataclass(frozen=True)
@@ -17,7 +20,8 @@ class Filters:
 
     ``date_from``/``date_to`` are calendar dates in the report time zone, both inclusive.
     ``cities`` and ``managers`` (user ids) empty = all. ``channel`` is the pipeline class.
-    ``as_of`` is the date for point-in-time metrics (default: ``date_to``).
+    ``as_of`` is the date for point-in-time metrics (default: ``date_to``). ``hours`` says how
+    duration metrics count time (``calendar`` or ``business``); other metrics ignore it.
     """
 
     date_from: date
@@ -27,6 +31,7 @@ class Filters:
     managers: tuple[int, ...] = field(default=())
     channel: str = "all"
     as_of: date | None = None
+    hours: str = "calendar"
 
     def __post_init__(self) -> None:
         if self.date_from > self.date_to:
@@ -35,6 +40,8 @@ class Filters:
             raise ValueError(f"unknown grain {self.grain!r}; expected one of {', '.join(GRAINS)}")
         if self.channel not in CHANNEL_FILTERS:
             raise ValueError(f"unknown channel {self.channel!r}; expected one of {', '.join(CHANNEL_FILTERS)}")
+        if self.hours not in HOURS:
+            raise ValueError(f"unknown hours {self.hours!r}; expected one of {', '.join(HOURS)}")
         # Canonical order, so that equal choices give equal keys.
         object.__setattr__(self, "cities", tuple(sorted(set(self.cities))))
         object.__setattr__(self, "managers", tuple(sorted(set(int(m) for m in self.managers))))
@@ -51,5 +58,5 @@ class Filters:
         return (
             f"{self.date_from.isoformat()}|{self.date_to.isoformat()}|{self.grain}|"
             f"{','.join(self.cities)}|{','.join(map(str, self.managers))}|{self.channel}|"
-            f"{self.as_of.isoformat() if self.as_of else ''}"
+            f"{self.as_of.isoformat() if self.as_of else ''}|{self.hours}"
         )
