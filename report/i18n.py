@@ -110,6 +110,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "k_calls": ("Звонков", "Calls"),
     "k_answered_share": ("Доля отвеченных", "Answered share"),
     "k_overdue": ("Просрочено задач", "Overdue tasks"),
+    "k_tasks_per_manager": ("Задач на менеджера", "Tasks per manager"),
     "k_bookings_before": ("Записей до договора (ср.)", "Bookings before contract (mean)"),
     "by_city": ("по городам", "by city"),
     "by_manager": ("по менеджерам", "by manager"),

@@ -1,7 +1,7 @@
 """A panel = one metric call drawn as a chart with its table and downloads underneath.
 
-Tab modules declare their panels and KPI cards; :func:`render_panels` makes one round of metric
-calls (through the cache) and lays the cards out. Nothing here filters data: the metric does.
+Tab modules declare their panels; :func:`run` makes one round of metric calls (through the
+cache) and :func:`card` lays each out. Nothing here filters or adds up data: the metric does.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dash import dcc, html
 
 from etl.snapshot.store import Snapshot
 from report import ids
+from report.cache import compute_metric
 from report.formatting import DASH, fmt_bucket, fmt_duration, fmt_money, fmt_number, fmt_percent
 from report.i18n import column_label, stage_label, t, transition_label
 from report.metrics.filters import Filters
@@ -49,16 +50,8 @@ class Panel:
 
 
 def compute(snap: Snapshot, metric_id: str, filters: Filters, by: tuple[str, ...]) -> pl.DataFrame:
-    """Metric through the shared cache when it exists, else directly (same result)."""
-    try:
-        from report.cache import compute_metric
-    except ImportError:
-        compute_metric = None
-    if compute_metric is not None:
-        return compute_metric(snap, metric_id, filters, by)
-    from report.metrics.registry import get
-
-    return get(metric_id).fn(snap, filters, by)
+    """Every metric call of the UI goes through the shared cache (it computes directly when unset)."""
+    return compute_metric(snap, metric_id, filters, by)
 
 
 def metric_texts(metric_id: str, lang: str) -> tuple[str, str]:
@@ -205,56 +198,3 @@ def run(
             log.exception("metric %s failed", metric_id)
             errors[key] = t("error", lang, v=f"{type(exc).__name__}: {exc}")
     return results, errors
-
-
-def kpi_card(key: str, label: str, value: str, note: str = "") -> dbc.Col:
-    """A figure a head of sales reads first; ``key`` names it (id ``kpi-<key>``) for links and tests."""
-    return dbc.Col(
-        dbc.Card(
-            dbc.CardBody(
-                [
-                    html.Div(label, className="small text-muted lh-sm"),
-                    html.Div(value, id=f"kpi-{key}", className="fs-4 fw-semibold kpi-value"),
-                    html.Div(note, className="small text-muted") if note else None,
-                ],
-                className="py-2 px-3",
-            ),
-            className="h-100 shadow-sm",
-        ),
-        xs=6,
-        md=3,
-        xl=True,
-        className="mb-2 kpi-col",
-    )
-
-
-def value_of(df: pl.DataFrame | None, col: str, where: dict[str, object] | None = None) -> object:
-    """One cell of a small result (first row matching ``where``), None when absent."""
-    if df is None or df.is_empty() or col not in df.columns:
-        return None
-    rows = df
-    for key, val in (where or {}).items():
-        rows = rows.filter(pl.col(key) == val)
-    return rows[col][0] if rows.height else None
-
-
-def total(df: pl.DataFrame | None, col: str) -> float | None:
-    """Sum of a count column over the groups of a result (None when the result is missing).
-
-    KPI cards use it to read totals off a panel's by-city or by-manager table instead of making
-    another metric call: counts add up exactly over disjoint groups."""
-    if df is None or col not in df.columns:
-        return None
-    return df[col].fill_null(0).sum()
-
-
-def weighted_mean(df: pl.DataFrame | None, col: str, weight: str) -> float | None:
-    """The overall mean of per-group means, weighted by the groups' sizes (exact)."""
-    if df is None or col not in df.columns:
-        return None
-    n = df[weight].fill_null(0).sum()
-    return float((df[col].fill_null(0) * df[weight].fill_null(0)).sum()) / n if n else None
-
-
-def ratio(num: float | None, den: float | None) -> float | None:
-    return num / den if (num is not None and den) else None
