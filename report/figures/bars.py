@@ -15,6 +15,8 @@ from report.figures.base import (
     empty_figure,
     group_label,
     in_unit,
+    mark_rows,
+    row_limit,
     unit_title,
 )
 from report.formatting import fmt_duration, fmt_number, fmt_percent
@@ -28,6 +30,7 @@ def rate_bars(df: pl.DataFrame, group_col: str, rate_col: str, parts: Sequence[s
     if rows.is_empty():
         return empty_figure(lang)
     labels = [group_label(g, lang, group_col) for g in rows[group_col].to_list()]
+    groups = rows[group_col].to_list()
     counts = [[fmt_number(v, lang) for v in rows[c].to_list()] for c in parts]
     detail = ", ".join(f"{column_label(c, lang)}: %{{customdata[{i}]}}" for i, c in enumerate(parts))
     fig = go.Figure(
@@ -44,7 +47,7 @@ def rate_bars(df: pl.DataFrame, group_col: str, rate_col: str, parts: Sequence[s
         layout=base_layout(lang, max(220, 22 * rows.height + 40)),
     )
     fig.update_xaxes(tickformat=".0%", rangemode="tozero")
-    return fig
+    return mark_rows(fig, group_col, groups[::-1], df.height)
 
 
 def bars(
@@ -64,7 +67,9 @@ def bars(
         return empty_figure(lang)
     if not stacked and len(value_cols) > 1:
         limit = min(limit, 15)  # grouped bars get tall fast
-    rows = df.sort(value_cols[0], descending=True, nulls_last=True).head(limit).reverse()
+    shown = row_limit(limit)
+    ranked = df.sort(value_cols[0], descending=True, nulls_last=True)
+    rows = (ranked if shown is None else ranked.head(shown)).reverse()
     labels = [group_label(g, lang, group_col) for g in rows[group_col].to_list()]
     per_row = 22 if stacked or len(value_cols) == 1 else 8 + 10 * len(value_cols)
     fig = go.Figure(layout=base_layout(lang, max(220, per_row * rows.height + 70)))
@@ -86,7 +91,7 @@ def bars(
     fig.update_layout(barmode="stack" if stacked else "group")
     if duration:
         fig.update_xaxes(title_text=unit_title(unit, lang))
-    return fig
+    return mark_rows(fig, group_col, rows[group_col].to_list()[::-1], df.height)
 
 
 def histogram_bars(df: pl.DataFrame, x_col: str, y_col: str, lang: str, x_title: str) -> go.Figure:

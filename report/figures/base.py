@@ -6,7 +6,9 @@ Colours are fixed per stage across all charts; numbers follow the locale through
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import plotly.graph_objects as go
 import polars as pl
@@ -97,10 +99,45 @@ def empty_figure(lang: str, height: int = 160) -> go.Figure:
     return fig
 
 
-def top_groups(df: pl.DataFrame, group: str, weight: str, n: int = TOP_N) -> list:
-    """The ``n`` groups with the largest total ``weight``, largest first (nulls last)."""
-    totals = df.filter(pl.col(group).is_not_null()).group_by(group).agg(pl.col(weight).sum())
-    return totals.sort(weight, descending=True, nulls_last=True)[group].head(n).to_list()
+_ALL_ROWS: ContextVar[bool] = ContextVar("all_rows", default=False)
+
+
+@contextmanager
+def all_rows() -> Iterator[None]:
+    """Figures built inside draw every group, not their top N (the panel's «показать все»).
+
+    A context rather than a parameter: the limit is a figure's own default, and a panel's figure
+    function (declared in a view) need not thread it through."""
+    token = _ALL_ROWS.set(True)
+    try:
+        yield
+    finally:
+        _ALL_ROWS.reset(token)
+
+
+def row_limit(default: int | None) -> int | None:
+    """How many groups a figure draws: its default, or all inside :func:`all_rows`."""
+    return None if _ALL_ROWS.get() else default
+
+
+def top_groups(df: pl.DataFrame, group: str, weight: str, n: int | None = TOP_N) -> list:
+    """The ``n`` groups (None = all) with the largest total ``weight``, largest first; the group
+    "unknown" (null) ranks like any other. The totals only rank; they are never drawn."""
+    totals = df.group_by(group).agg(pl.col(weight).sum())
+    ranked = totals.sort([weight, group], descending=[True, False], nulls_last=True)[group]
+    return ranked.to_list() if n is None else ranked.head(n).to_list()
+
+
+def rows_of(df: pl.DataFrame, col: str, value: object) -> pl.DataFrame:
+    """The rows whose ``col`` is ``value`` (None matches the null group)."""
+    return df.filter(pl.col(col).is_null() if value is None else pl.col(col) == value)
+
+
+def mark_rows(fig: go.Figure, group_col: str, order: Sequence[object], total: int) -> go.Figure:
+    """Record on the figure which groups it draws, top to bottom, and of how many: the panel
+    writes «показаны N из M» from it and lists its table in the chart's order."""
+    fig.layout.meta = {"group": group_col, "order": list(order), "total": total}
+    return fig
 
 
 def group_label(value: object, lang: str, col: str = "city") -> str:

@@ -15,6 +15,8 @@ from report.figures.base import (
     empty_figure,
     group_label,
     in_unit,
+    mark_rows,
+    row_limit,
     unit_title,
 )
 from report.formatting import fmt_bucket, fmt_duration, fmt_number
@@ -42,7 +44,9 @@ def duration_ranges(
                 .drop("_r")
             )
         else:
-            rows = rows.sort("n", descending=True).head(limit).reverse()
+            shown = row_limit(limit)
+            ranked = rows.sort("n", descending=True)
+            rows = (ranked if shown is None else ranked.head(shown)).reverse()
         labels = [group_label(g, lang, group_col) for g in rows[group_col].to_list()]
     unit = duration_unit(rows["p90_s"].to_list() + rows["mean_s"].to_list())
     median, p90, mean = (in_unit(rows[c].to_list(), unit) for c in ("median_s", "p90_s", "mean_s"))
@@ -91,7 +95,9 @@ def duration_ranges(
     )
     fig.add_scatter(y=[None], x=[None], mode="lines", name=f"{names[0]} → p90", line={"color": P90_COLOR, "width": 2})
     fig.update_xaxes(title_text=unit_title(unit, lang), rangemode="tozero")
-    return fig
+    if group_col is None:
+        return fig
+    return mark_rows(fig, group_col, rows[group_col].to_list()[::-1], df.height)
 
 
 def duration_over_time(df: pl.DataFrame, grain: str, lang: str) -> go.Figure:

@@ -6,7 +6,15 @@ import plotly.graph_objects as go
 import polars as pl
 
 from etl.config import FUNNEL_STAGES
-from report.figures.base import STAGE_COLORS, base_layout, empty_figure, group_label, top_groups
+from report.figures.base import (
+    STAGE_COLORS,
+    base_layout,
+    empty_figure,
+    group_label,
+    mark_rows,
+    row_limit,
+    top_groups,
+)
 from report.formatting import fmt_number, fmt_percent
 from report.i18n import stage_label
 
@@ -59,7 +67,7 @@ def status_bars(df: pl.DataFrame, group_col: str, lang: str, *, limit: int = 15)
     added up here."""
     if df.is_empty():
         return empty_figure(lang)
-    groups = top_groups(df, group_col, "deals", limit)
+    groups = top_groups(df, group_col, "deals", row_limit(limit))
     shown = df.filter(pl.col(group_col).is_in(groups) | (pl.col(group_col).is_null() if None in groups else False))
     order = [group_label(g, lang) for g in reversed(groups)]
     fig = go.Figure(layout=base_layout(lang, max(200, 24 * len(groups) + 80), barmode="stack"))
@@ -84,4 +92,4 @@ def status_bars(df: pl.DataFrame, group_col: str, lang: str, *, limit: int = 15)
             hovertemplate="%{y}" + ("%{customdata}" if parts else "") + ": %{x}<extra>" + name + "</extra>",
         )
     fig.update_yaxes(categoryorder="array", categoryarray=order)
-    return fig
+    return mark_rows(fig, group_col, groups, df[group_col].n_unique())

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import polars as pl
 
-from report.figures.base import base_layout, empty_figure, group_label, top_groups
+from report.figures.base import base_layout, empty_figure, group_label, mark_rows, row_limit, top_groups
 from report.formatting import fmt_duration, fmt_number
 
 
@@ -33,7 +33,7 @@ def heatmap(
     if rows.is_empty():
         return empty_figure(lang)
     weight = "n" if "n" in rows.columns else value_col
-    row_keys = top_groups(rows, row_col, weight, limit)
+    row_keys = top_groups(rows, row_col, weight, row_limit(limit))
     cols = [c for c in col_order if c in set(rows[col_col].to_list())]
     lookup = {(r[row_col], r[col_col]): r[value_col] for r in rows.iter_rows(named=True)}
     typical: dict[str, float] = {}
@@ -75,4 +75,4 @@ def heatmap(
     )
     fig.update_xaxes(side="top", gridcolor="white")
     fig.update_yaxes(gridcolor="white")
-    return fig
+    return mark_rows(fig, row_col, row_keys, rows[row_col].n_unique())

@@ -5,22 +5,33 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from report.figures.base import SERIES_COLORS, STAGE_COLORS, base_layout, empty_figure, group_label, top_groups
+from report.figures.base import (
+    SERIES_COLORS,
+    STAGE_COLORS,
+    TOP_N,
+    base_layout,
+    empty_figure,
+    group_label,
+    mark_rows,
+    row_limit,
+    rows_of,
+    top_groups,
+)
 from report.formatting import fmt_bucket
 from report.i18n import stage_label
 
 
 def stacked_over_time(df: pl.DataFrame, value_col: str, group_col: str, grain: str, lang: str) -> go.Figure:
-    """Counts per bucket as stacked bars, one colour per group (the top groups; the rest summed)."""
+    """Counts per bucket as stacked bars, one colour per group: the top groups, the rest left out
+    (and said so by the panel), never summed into an "other" bar."""
     if df.is_empty():
         return empty_figure(lang)
-    top = top_groups(df, group_col, value_col)
-    others = df.filter(~pl.col(group_col).is_in(top) | pl.col(group_col).is_null())
+    top = top_groups(df, group_col, value_col, row_limit(TOP_N))
     fig = go.Figure(layout=base_layout(lang, barmode="stack"))
     buckets = sorted(df["bucket"].unique().to_list())
     labels = [fmt_bucket(b, grain, lang) for b in buckets]
     for i, g in enumerate(top):
-        part = df.filter(pl.col(group_col) == g)
+        part = rows_of(df, group_col, g)
         series = dict(zip(part["bucket"].to_list(), part[value_col].to_list(), strict=True))
         fig.add_bar(
             x=labels,
@@ -28,16 +39,7 @@ def stacked_over_time(df: pl.DataFrame, value_col: str, group_col: str, grain: s
             name=group_label(g, lang),
             marker_color=SERIES_COLORS[i % len(SERIES_COLORS)],
         )
-    if not others.is_empty():
-        rest = others.group_by("bucket").agg(pl.col(value_col).sum())
-        series = dict(zip(rest["bucket"].to_list(), rest[value_col].to_list(), strict=True))
-        fig.add_bar(
-            x=labels,
-            y=[series.get(b, 0) for b in buckets],
-            name="other" if lang == "en" else "остальные",
-            marker_color="#cfcfcf",
-        )
-    return fig
+    return mark_rows(fig, group_col, top, df[group_col].n_unique())
 
 
 def attendance_over_time(df: pl.DataFrame, grain: str, lang: str) -> go.Figure:
@@ -77,12 +79,12 @@ def lines_over_time(df: pl.DataFrame, group_col: str, values: str | dict[str, st
     if df.is_empty():
         return empty_figure(lang)
     cols = {values: ""} if isinstance(values, str) else values
-    top = top_groups(df, group_col, next(iter(cols)))
+    top = top_groups(df, group_col, next(iter(cols)), row_limit(TOP_N))
     buckets = sorted(df["bucket"].unique().to_list())
     labels = [fmt_bucket(b, grain, lang) for b in buckets]
     fig = go.Figure(layout=base_layout(lang))
     for i, g in enumerate(top):
-        part = df.filter(pl.col(group_col) == g) if g is not None else df.filter(pl.col(group_col).is_null())
+        part = rows_of(df, group_col, g)
         for dash, (col, name) in zip(DASHES, cols.items(), strict=False):
             series = dict(zip(part["bucket"].to_list(), part[col].to_list(), strict=True))
             fig.add_scatter(
@@ -93,4 +95,4 @@ def lines_over_time(df: pl.DataFrame, group_col: str, values: str | dict[str, st
                 mode="lines+markers",
                 line={"color": SERIES_COLORS[i % len(SERIES_COLORS)], "dash": dash},
             )
-    return fig
+    return mark_rows(fig, group_col, top, df[group_col].n_unique())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from html import escape
@@ -20,6 +21,7 @@ from dash import dcc, html
 from etl.snapshot.store import Snapshot
 from report import ids
 from report.cache import compute_metric
+from report.figures import all_rows
 from report.formatting import DASH, fmt_bucket, fmt_duration, fmt_money, fmt_number, fmt_percent
 from report.i18n import column_label, stage_label, t, transition_label
 from report.metrics.filters import Filters
@@ -156,6 +158,59 @@ def download_buttons(panel_id: str, lang: str) -> html.Div:
     )
 
 
+def ordered(df: pl.DataFrame, meta: dict | None) -> pl.DataFrame:
+    """The table's rows in the chart's order (top to bottom), rows the chart left out after them.
+
+    Stable: rows of one group (a city's buckets, stages) keep the metric's order among them."""
+    if not meta or meta.get("group") not in df.columns:
+        return df
+    rank = {value: i for i, value in enumerate(meta["order"])}
+    ranks = [rank.get(v, len(rank)) for v in df[meta["group"]].to_list()]
+    return df.with_columns(pl.Series("_rank", ranks)).sort("_rank", maintain_order=True).drop("_rank")
+
+
+def draw(panel: Panel, state: ViewState, df: pl.DataFrame, every: bool = False) -> tuple[list, dict | None]:
+    """The panel's chart and table (``every``: the chart draws all groups, not its top N), and
+    what the chart says about its rows (see ``figures.base.mark_rows``)."""
+    children: list = []
+    meta = None
+    if panel.figure is not None:
+        with all_rows() if every else nullcontext():
+            fig = panel.figure(df, state)
+        meta = fig.layout.meta
+        children.append(graph(fig, panel.id, state.lang))
+    if panel.table:
+        children.append(table(ordered(df, meta), panel.id, state.lang, state.grain))
+    return children, meta
+
+
+def rows_note(meta: dict | None, lang: str, every: bool) -> str:
+    """«показаны N из M» while the chart leaves groups out, «показаны все M» once it shows all."""
+    if not meta:
+        return ""
+    return (
+        t("rows_all", lang, m=meta["total"]) if every else t("rows_shown", lang, n=len(meta["order"]), m=meta["total"])
+    )
+
+
+def rows_control(panel_id: str, meta: dict | None, lang: str) -> html.Div | None:
+    """Only on a chart that left groups out: the note and a switch that draws them all."""
+    if not meta or len(meta["order"]) >= meta["total"]:
+        return None
+    return html.Div(
+        [
+            html.Span(rows_note(meta, lang, False), id=ids.panel_id(ids.ROWS_NOTE, panel_id), className="me-3"),
+            dbc.Switch(
+                id=ids.panel_id(ids.SHOW_ALL, panel_id),
+                label=t("show_all", lang),
+                value=False,
+                className="d-inline-block mb-0",
+            ),
+        ],
+        className="small text-muted mb-1 d-flex flex-wrap align-items-center",
+    )
+
+
 def card(panel: Panel, state: ViewState, df: pl.DataFrame | None, error: str | None) -> dbc.Col:
     lang = state.lang
     metric_id = panel.metric_id(state)
@@ -166,10 +221,9 @@ def card(panel: Panel, state: ViewState, df: pl.DataFrame | None, error: str | N
     if error is not None:
         body.append(dbc.Alert(error, color="danger", className="small"))
     elif df is not None:
-        if panel.figure is not None:
-            body.append(graph(panel.figure(df, state), panel.id, lang))
-        if panel.table:
-            body.append(table(df, panel.id, lang, state.grain))
+        children, meta = draw(panel, state, df)
+        body.append(rows_control(panel.id, meta, lang))
+        body.append(html.Div(children, id=ids.panel_id(ids.PANEL_BODY, panel.id)))
         body.append(download_buttons(panel.id, lang))
     return dbc.Col(
         dbc.Card(

@@ -21,3 +21,12 @@ def test_rate_bars_sort_by_rate_and_show_the_counts_they_are_made_of():
     assert list(bar.text) == ["25,0 %", "75,0 %"]
     assert [list(c) for c in bar.customdata] == [["1", "3"], ["3", "1"]]
     assert "Пришли: %{customdata[0]}, Не пришли: %{customdata[1]}" in bar.hovertemplate
+
+
+def test_bars_record_their_top_to_bottom_order_and_how_many_they_left_out():
+    df = pl.DataFrame({"city": [f"c{i}" for i in range(30)], "mean": [float(i) for i in range(30)]})
+    fig = figures.bars(df, "city", ["mean"], ["среднее"], "ru")
+    assert len(fig.data[0].y) == 25
+    assert fig.layout.meta == {"group": "city", "order": [f"c{i}" for i in range(29, 4, -1)], "total": 30}
+    with figures.all_rows():
+        assert len(figures.bars(df, "city", ["mean"], ["среднее"], "ru").data[0].y) == 30
