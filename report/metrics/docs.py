@@ -11,13 +11,15 @@ import inspect
 import sys
 from pathlib import Path
 
-from report.metrics.registry import TABS, all_metrics
+from report.metrics.registry import all_metrics
 
-TAB_TITLES = {
-    "funnels": "Funnels (Воронки)",
-    "time": "Time between statuses (Время между статусами)",
-    "touches_all": "Touches: all pipelines (Касания: все воронки)",
-    "touches_office": "Touches: office (Касания: офис)",
+#: The metric modules in the page's order, with their section titles.
+MODULE_TITLES = {
+    "funnels": "Funnels, bookings and deal values (`report/metrics/funnels.py`)",
+    "times": "Time between statuses (`report/metrics/times.py`)",
+    "touches": "Touches (`report/metrics/touches.py`)",
+    "calls": "Calls, tasks and managers (`report/metrics/calls.py`)",
+    "kpis": "KPI cards (`report/metrics/kpis.py`)",
 }
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
 
@@ -65,24 +67,22 @@ the fly for the deals concerned), only slower; the tests run every fixture both 
 
 def render() -> str:
     metrics = all_metrics()
+    modules = [*MODULE_TITLES, *sorted({m.module for m in metrics.values()} - set(MODULE_TITLES))]
     out = [HEADER]
-    for tab in TABS:
-        out.append(f"\n## {TAB_TITLES[tab]}\n")
-        for m in metrics.values():
-            if tab not in m.tabs or (tab == "touches_office" and "touches_all" in m.tabs):
-                continue
+    for module in modules:
+        group = [m for m in metrics.values() if m.module == module]
+        if not group:
+            continue
+        out.append(f"\n## {MODULE_TITLES.get(module, module)}\n")
+        for m in group:
             out.append(f"\n### `{m.id}` — {m.title_en} / {m.title_ru}\n")
             out.append(f"\n{m.definition_en}\n\n{m.definition_ru}\n")
             out.append(f"\n- Columns: {', '.join(f'`{c}`' for c in m.columns)}")
             out.append(f"\n- Breakdowns: {', '.join(f'`{b}`' for b in m.breakdowns) or '—'}")
-            out.append(f"\n- Tabs: {', '.join(m.tabs)}{'' if m.cacheable else ' (not cached: depends on the clock)'}\n")
+            out.append("\n" if m.cacheable else "\n- Not cached: depends on the clock.\n")
             doc = inspect.cleandoc(m.fn.__doc__ or "")
             if doc:
                 out.append(f"\nNotes: {doc}\n")
-        if tab == "touches_office":
-            out.append(
-                "\nThe office tab also shows every metric of the all-pipelines tab with the pipeline class fixed to `office`.\n"
-            )
     return "".join(out)
 
 

@@ -20,12 +20,23 @@ from report.metrics.common import (
     with_bucket,
 )
 from report.metrics.filters import Filters
-from report.metrics.registry import Metric, register
+from report.metrics.registry import metric
 
 FUNNEL = ("funnels",)
 DEAL_GROUPS = ("city", "manager", "channel", "bucket")
 
 
+@metric(
+    id="funnel.cohort",
+    columns=["stage", "reached", "dropped", "conv_prev", "conv_lead", "current"],
+    breakdowns=["city", "channel", "manager", "bucket"],
+    title_ru="Воронка когорты",
+    title_en="Cohort funnel",
+    definition_ru="Сделки, созданные в периоде: сколько дошло до каждого этапа (на сегодня), сколько отвалилось до "
+    "следующего, конверсия от предыдущего этапа и от лида, и сколько сейчас стоит на этапе.",
+    definition_en="Deals created in the period: how many reached each stage (as of now), dropped before the next one, "
+    "conversion from the previous stage and from lead, and how many are in the stage now.",
+)
 def funnel_cohort(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Deals created in the period, per stage: how many reached it (as of now), dropped before the
     next stage, conversion from the previous stage and from lead, and how many sit in it now.
@@ -71,6 +82,17 @@ def funnel_cohort(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) ->
     )
 
 
+@metric(
+    id="funnel.flow",
+    columns=["stage", "entries", "conv_prev"],
+    breakdowns=["city", "channel", "manager", "bucket"],
+    title_ru="Поток по этапам",
+    title_en="Stage flow",
+    definition_ru="Входы в каждый этап за период (повторный вход считается снова); лиды — сделки, созданные в периоде. "
+    "Конверсия — входы / входы предыдущего этапа.",
+    definition_en="Entries into each stage in the period (re-entries count again); lead = deals created in the period. "
+    "Conversion = entries / entries of the previous stage.",
+)
 def funnel_flow(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Entries per stage in the period (a deal entering twice counts twice): lead = deals created
     in the period, every other stage = entries into exactly that stage, creation into it included;
@@ -100,6 +122,15 @@ def funnel_flow(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> p
     return finish(out, snap, by, ["stage", "entries", "conv_prev"], sort_extra=["_order"])
 
 
+@metric(
+    id="deals.status_as_of",
+    columns=["status", "stage", "deals"],
+    breakdowns=["city", "channel", "manager"],
+    title_ru="Сделки по статусам на дату",
+    title_en="Deals by status as of a date",
+    definition_ru="Все сделки, созданные к концу выбранной даты, по статусу, в котором они были в конце этой даты.",
+    definition_en="Every deal created by the end of the chosen date, counted under its status at the end of that date.",
+)
 def status_as_of(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """For the as-of date D: every deal created by the end of D, counted under its status at the
     end of D (its last entry up to then), with the status's stage.
@@ -127,6 +158,15 @@ def status_as_of(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> 
     return finish(counts, snap, by, ["status", "stage", "deals"], sort_extra=["_order", "status"])
 
 
+@metric(
+    id="deals.created",
+    columns=["deals"],
+    breakdowns=["city", "channel", "manager", "bucket"],
+    title_ru="Создано сделок",
+    title_en="Deals created",
+    definition_ru="Сделки, созданные в периоде, по интервалам.",
+    definition_en="Deals created in the period, per bucket.",
+)
 def deals_created(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Deals created in the period, per bucket of creation."""
     by = check_by(by, DEAL_GROUPS, "deals.created")
@@ -141,6 +181,15 @@ def _stage_entries(snap: Snapshot, filters: Filters, by: tuple[str, ...], stages
     return with_bucket(ent, by, "at", filters, snap.timezone)
 
 
+@metric(
+    id="bookings.count",
+    columns=["bookings"],
+    breakdowns=["city", "channel", "manager", "bucket"],
+    title_ru="Записи на консультацию",
+    title_en="Bookings",
+    definition_ru="Входы в этап «Записан на консультацию» за период, по интервалам; повторная запись считается снова.",
+    definition_en="Entries into the booked stage in the period, per bucket; a re-booking counts again.",
+)
 def bookings_count(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Entries into the booked stage in the period (a deal booked twice counts twice; creation
     straight into booked counts), per bucket of the entry."""
@@ -149,6 +198,15 @@ def bookings_count(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -
     return finish(aggregate(lf, by, [pl.len().cast(pl.Int64).alias("bookings")]), snap, by, ["bookings"])
 
 
+@metric(
+    id="consultations.attendance",
+    columns=["attended", "no_show", "show_rate"],
+    breakdowns=["city", "channel", "manager", "bucket"],
+    title_ru="Явка на консультации",
+    title_en="Consultation attendance",
+    definition_ru="Входы в «Пришёл» и «Не пришёл» за период, по интервалам; явка = пришли / (пришли + не пришли).",
+    definition_en="Entries into attended and no-show in the period, per bucket; show rate = attended / (attended + no-show).",
+)
 def attendance(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Entries into attended and into no_show in the period, per bucket; show rate = attended /
     (attended + no_show), empty when both are 0."""
@@ -165,6 +223,15 @@ def attendance(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl
     return finish(agg, snap, by, ["attended", "no_show", "show_rate"])
 
 
+@metric(
+    id="conversion.attended_to_contract",
+    columns=["attended", "contract", "rate"],
+    breakdowns=["city", "channel", "manager", "bucket"],
+    title_ru="Конверсия из консультации в договор",
+    title_en="Attended → contract conversion",
+    definition_ru="Сделки, впервые дошедшие до консультации в периоде (по интервалу этого момента): доля дошедших до договора.",
+    definition_en="Deals that first reached attended in the period (bucketed by that time): the share that reached contract.",
+)
 def attended_to_contract(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Deals that first reached attended in the period (per bucket of that time): how many, how
     many of them reached contract by now, and the share."""
@@ -182,6 +249,15 @@ def attended_to_contract(snap: Snapshot, filters: Filters, by: tuple[str, ...] =
     return finish(agg, snap, by, ["attended", "contract", "rate"])
 
 
+@metric(
+    id="deals.averages",
+    columns=["deals", "price_sum", "price_mean"],
+    breakdowns=["city", "package", "channel", "manager", "bucket"],
+    title_ru="Средний чек договоров",
+    title_en="Contract deal values",
+    definition_ru="Сделки, впервые дошедшие до договора в периоде: число, сумма и средний бюджет, по интервалам и пакетам.",
+    definition_en="Deals that first reached contract in the period: count, sum and mean budget, per bucket and package.",
+)
 def deals_averages(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Deals that first reached contract in the period: count, sum and mean of the budget, per
     bucket of that time; by package where the package field is configured.
@@ -201,93 +277,3 @@ def deals_averages(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -
         ],
     )
     return finish(agg, snap, by, ["deals", "price_sum", "price_mean"])
-
-
-def _reg(mid: str, fn, columns, ru, en, def_ru, def_en, breakdowns) -> None:
-    register(Metric(mid, fn, tuple(columns), ru, en, def_ru, def_en, tuple(breakdowns), FUNNEL))
-
-
-_reg(
-    "funnel.cohort",
-    funnel_cohort,
-    ["stage", "reached", "dropped", "conv_prev", "conv_lead", "current"],
-    "Воронка когорты",
-    "Cohort funnel",
-    "Сделки, созданные в периоде: сколько дошло до каждого этапа (на сегодня), сколько отвалилось до "
-    "следующего, конверсия от предыдущего этапа и от лида, и сколько сейчас стоит на этапе.",
-    "Deals created in the period: how many reached each stage (as of now), dropped before the next one, "
-    "conversion from the previous stage and from lead, and how many are in the stage now.",
-    ["city", "channel", "manager", "bucket"],
-)
-_reg(
-    "funnel.flow",
-    funnel_flow,
-    ["stage", "entries", "conv_prev"],
-    "Поток по этапам",
-    "Stage flow",
-    "Входы в каждый этап за период (повторный вход считается снова); лиды — сделки, созданные в периоде. "
-    "Конверсия — входы / входы предыдущего этапа.",
-    "Entries into each stage in the period (re-entries count again); lead = deals created in the period. "
-    "Conversion = entries / entries of the previous stage.",
-    ["city", "channel", "manager", "bucket"],
-)
-_reg(
-    "deals.status_as_of",
-    status_as_of,
-    ["status", "stage", "deals"],
-    "Сделки по статусам на дату",
-    "Deals by status as of a date",
-    "Все сделки, созданные к концу выбранной даты, по статусу, в котором они были в конце этой даты.",
-    "Every deal created by the end of the chosen date, counted under its status at the end of that date.",
-    ["city", "channel", "manager"],
-)
-_reg(
-    "deals.created",
-    deals_created,
-    ["deals"],
-    "Создано сделок",
-    "Deals created",
-    "Сделки, созданные в периоде, по интервалам.",
-    "Deals created in the period, per bucket.",
-    ["city", "channel", "manager", "bucket"],
-)
-_reg(
-    "bookings.count",
-    bookings_count,
-    ["bookings"],
-    "Записи на консультацию",
-    "Bookings",
-    "Входы в этап «Записан на консультацию» за период, по интервалам; повторная запись считается снова.",
-    "Entries into the booked stage in the period, per bucket; a re-booking counts again.",
-    ["city", "channel", "manager", "bucket"],
-)
-_reg(
-    "consultations.attendance",
-    attendance,
-    ["attended", "no_show", "show_rate"],
-    "Явка на консультации",
-    "Consultation attendance",
-    "Входы в «Пришёл» и «Не пришёл» за период, по интервалам; явка = пришли / (пришли + не пришли).",
-    "Entries into attended and no-show in the period, per bucket; show rate = attended / (attended + no-show).",
-    ["city", "channel", "manager", "bucket"],
-)
-_reg(
-    "conversion.attended_to_contract",
-    attended_to_contract,
-    ["attended", "contract", "rate"],
-    "Конверсия из консультации в договор",
-    "Attended → contract conversion",
-    "Сделки, впервые дошедшие до консультации в периоде (по интервалу этого момента): доля дошедших до договора.",
-    "Deals that first reached attended in the period (bucketed by that time): the share that reached contract.",
-    ["city", "channel", "manager", "bucket"],
-)
-_reg(
-    "deals.averages",
-    deals_averages,
-    ["deals", "price_sum", "price_mean"],
-    "Средний чек договоров",
-    "Contract deal values",
-    "Сделки, впервые дошедшие до договора в периоде: число, сумма и средний бюджет, по интервалам и пакетам.",
-    "Deals that first reached contract in the period: count, sum and mean budget, per bucket and package.",
-    ["city", "package", "channel", "manager", "bucket"],
-)

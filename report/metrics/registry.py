@@ -1,6 +1,7 @@
 """One registry of metrics: id → function, output columns, titles and definition.
 
-The UI, the export CLI and ``docs/metrics.md`` all read from here.
+A metric is declared once, on its function, with :func:`metric`; the UI, the export CLI and
+``docs/metrics.md`` all read from here. What a tab shows is said by the views alone.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from etl.snapshot.store import Snapshot
 from report.metrics.filters import Filters
 
 MetricFn = Callable[[Snapshot, Filters, tuple[str, ...]], pl.DataFrame]
-
-#: Tabs of the report, in order, with their URL paths.
-TABS: tuple[str, ...] = ("funnels", "time", "touches_all", "touches_office")
+#: The modules that hold no metric (the rest are imported by :func:`all_metrics`).
+HELPER_MODULES = frozenset({"registry", "filters", "docs", "common", "access", "shaping"})
 
 
 @dataclass(frozen=True)
@@ -25,20 +25,19 @@ class Metric:
 
     ``columns`` are the export contract's columns after the group columns (METRICS.md).
     ``breakdowns`` are the ``by`` values it supports (subset of city, manager, channel, bucket,
-    package). ``tabs`` lists the tabs it appears on. ``definition_*`` is the docstring's
-    one-or-two-sentence definition, shown in the app and in exports. ``cacheable`` is False for
-    metrics that depend on the wall clock (the data-quality panel's age).
+    package). ``definition_*`` is the one-or-two-sentence definition shown in the app and in
+    exports. ``cacheable`` is False for metrics that depend on the wall clock (the data-quality
+    panel's age).
     """
 
     id: str
     fn: MetricFn
     columns: tuple[str, ...]
+    breakdowns: tuple[str, ...]
     title_ru: str
     title_en: str
     definition_ru: str
     definition_en: str
-    breakdowns: tuple[str, ...]
-    tabs: tuple[str, ...]
     cacheable: bool = True
 
     def title(self, lang: str) -> str:
@@ -47,15 +46,46 @@ class Metric:
     def definition(self, lang: str) -> str:
         return self.definition_en if lang == "en" else self.definition_ru
 
+    @property
+    def module(self) -> str:
+        """The metric module that defines it (``funnels``, ``times``…): the docs group by it."""
+        return self.fn.__module__.rsplit(".", 1)[-1]
+
 
 METRICS: dict[str, Metric] = {}
 
 
-def register(metric: Metric) -> Metric:
-    if metric.id in METRICS:
-        raise ValueError(f"metric {metric.id} registered twice")
-    METRICS[metric.id] = metric
-    return metric
+def metric(
+    *,
+    id: str,  # noqa: A002  (the metric's id is its name everywhere: URL, export, docs)
+    columns: tuple[str, ...] | list[str],
+    breakdowns: tuple[str, ...] | list[str],
+    title_ru: str,
+    title_en: str,
+    definition_ru: str,
+    definition_en: str,
+    cacheable: bool = True,
+) -> Callable[[MetricFn], MetricFn]:
+    """Register the decorated function as the metric ``id``; the function is returned unchanged
+    (so one function may be registered under two ids, as the spec lists it on two tabs)."""
+
+    def register(fn: MetricFn) -> MetricFn:
+        if id in METRICS:
+            raise ValueError(f"metric {id} registered twice")
+        METRICS[id] = Metric(
+            id=id,
+            fn=fn,
+            columns=tuple(columns),
+            breakdowns=tuple(breakdowns),
+            title_ru=title_ru,
+            title_en=title_en,
+            definition_ru=definition_ru,
+            definition_en=definition_en,
+            cacheable=cacheable,
+        )
+        return fn
+
+    return register
 
 
 def get(metric_id: str) -> Metric:
@@ -68,15 +98,9 @@ def get(metric_id: str) -> Metric:
 
 
 def all_metrics() -> dict[str, Metric]:
+    """Every metric, in registration order (module by module)."""
     _load_all()
     return dict(METRICS)
-
-
-def for_tab(tab: str) -> list[Metric]:
-    """The metrics shown on a tab, in registration order."""
-    if tab not in TABS:
-        raise KeyError(f"unknown tab {tab!r}; known: {', '.join(TABS)}")
-    return [m for m in all_metrics().values() if tab in m.tabs]
 
 
 def _load_all() -> None:
@@ -87,5 +111,5 @@ def _load_all() -> None:
     import report.metrics as pkg
 
     for mod in pkgutil.iter_modules(pkg.__path__):
-        if mod.name not in ("registry", "filters", "common", "docs", "derived"):
+        if mod.name not in HELPER_MODULES:
             importlib.import_module(f"report.metrics.{mod.name}")

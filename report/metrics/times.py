@@ -19,7 +19,7 @@ from report.metrics.common import (
     with_bucket,
 )
 from report.metrics.filters import Filters
-from report.metrics.registry import Metric, register
+from report.metrics.registry import metric
 
 GROUPS = ("city", "manager", "channel", "bucket")
 DURATION_COLUMNS = ("n", "mean_s", "median_s", "p90_s")
@@ -36,6 +36,17 @@ def _deal_duration(
     return finish(aggregate(lf, by, duration_stats()), snap, by, list(DURATION_COLUMNS))
 
 
+@metric(
+    id="time.stage_to_stage",
+    columns=["transition", *DURATION_COLUMNS],
+    breakdowns=("city", "bucket", "manager", "channel"),
+    title_ru="Время между этапами",
+    title_en="Time between stages",
+    definition_ru="Для каждой пары соседних этапов воронки: время от первого достижения одного до первого достижения "
+    "следующего; сделка считается в периоде, где достигнут второй этап.",
+    definition_en="For each pair of consecutive funnel stages: time from first reaching one to first reaching the next; "
+    "a deal counts in the period where it reached the second.",
+)
 def stage_to_stage(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """For each consecutive pair of funnel stages a→b: first_reach(a) → first_reach(b), for deals
     whose first_reach(b) is in the period.
@@ -64,21 +75,57 @@ def stage_to_stage(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -
     return finish(agg, snap, by, ["transition", *DURATION_COLUMNS], sort_extra=["_order"])
 
 
+@metric(
+    id="time.creation_to_contract",
+    columns=DURATION_COLUMNS,
+    breakdowns=("city", "bucket", "manager", "channel"),
+    title_ru="От заявки до договора",
+    title_en="Creation to contract",
+    definition_ru="Время от создания сделки до первого достижения договора, для сделок, дошедших до договора в периоде.",
+    definition_en="Time from a deal's creation to first reaching contract, for deals that reached contract in the period.",
+)
 def creation_to_contract(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Created → first_reach(contract), for deals that first reached contract in the period."""
     return _deal_duration(snap, filters, by, "created_at", "reach_contract", "time.creation_to_contract")
 
 
+@metric(
+    id="time.phone_to_consultation",
+    columns=DURATION_COLUMNS,
+    breakdowns=("city", "bucket", "manager", "channel"),
+    title_ru="От номера до консультации",
+    title_en="Phone to consultation",
+    definition_ru="От первого получения номера до первой явки на консультацию, для сделок с явкой в периоде.",
+    definition_en="From first getting the phone number to first attending, for deals that attended in the period.",
+)
 def phone_to_consultation(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """first_reach(phone) → first_reach(attended), for deals that first reached attended in the period."""
     return _deal_duration(snap, filters, by, "reach_phone", "reach_attended", "time.phone_to_consultation")
 
 
+@metric(
+    id="time.request_to_won",
+    columns=DURATION_COLUMNS,
+    breakdowns=("city", "bucket", "manager", "channel"),
+    title_ru="От заявки до успешной реализации",
+    title_en="Request to won",
+    definition_ru="Время от создания сделки до первого входа в «Успешно реализовано», для сделок, выигранных в периоде.",
+    definition_en="Time from a deal's creation to its first entry into won, for deals won in the period.",
+)
 def request_to_won(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Created → first entry into won, for deals first won in the period."""
     return _deal_duration(snap, filters, by, "created_at", "first_won_at", "time.request_to_won")
 
 
+@metric(
+    id="time.rebooking",
+    columns=DURATION_COLUMNS,
+    breakdowns=("city", "bucket", "manager", "channel"),
+    title_ru="Время до повторной записи",
+    title_en="Time to re-booking",
+    definition_ru="От первой записи на консультацию до новой записи после неявки; считается в периоде новой записи.",
+    definition_en="From the first booking to booking again after a no-show; counted in the period of the new booking.",
+)
 def rebooking(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """First entry into booked → the first entry into booked after a no_show that followed it
     (the client missed the consultation and booked again), for re-bookings in the period.
@@ -88,6 +135,17 @@ def rebooking(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.
     return _deal_duration(snap, filters, by, "first_booked_at", "rebooked_at", "time.rebooking")
 
 
+@metric(
+    id="time.no_answer_to_close",
+    columns=DURATION_COLUMNS,
+    breakdowns=("city", "bucket", "manager", "channel"),
+    title_ru="От «Не отвечает» до закрытия",
+    title_en="No answer to close",
+    definition_ru="От первого входа в «Не отвечает» до закрытия в «Не реализовано» прямо из «Не отвечает»; считается в "
+    "периоде закрытия.",
+    definition_en="From the first entry into no-answer to being closed lost straight from no-answer; counted in the period "
+    "of the closing.",
+)
 def no_answer_to_close(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """First entry into no_answer → the entry into lost, for deals closed lost straight from
     no_answer (they were not answering when closed), counted when the lost entry is in the period.
@@ -98,6 +156,17 @@ def no_answer_to_close(snap: Snapshot, filters: Filters, by: tuple[str, ...] = (
     return _deal_duration(snap, filters, by, "first_no_answer_at", "lost_from_no_answer_at", "time.no_answer_to_close")
 
 
+@metric(
+    id="time.to_first_touch",
+    columns=[*DURATION_COLUMNS, "untouched"],
+    breakdowns=("city", "manager", "channel", "bucket"),
+    title_ru="Время до первого касания",
+    title_en="Time to first touch",
+    definition_ru="Сделки, созданные в периоде: время от создания до первого исходящего звонка или SMS; сделки без "
+    "касаний считаются отдельно.",
+    definition_en="Deals created in the period: time from creation to the first outgoing call or SMS; deals never touched "
+    "are counted apart.",
+)
 def to_first_touch(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Deals created in the period: created → first outgoing touch (call_out or sms_out, answered
     or not) at or after creation; deals never touched so far are counted apart as ``untouched``.
@@ -123,6 +192,15 @@ def to_first_touch(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -
     return finish(agg, snap, by, [*DURATION_COLUMNS, "untouched"])
 
 
+@metric(
+    id="bookings.before_contract",
+    columns=["n", "mean", "median"],
+    breakdowns=("city", "bucket", "manager", "channel"),
+    title_ru="Записей до договора",
+    title_en="Bookings before contract",
+    definition_ru="Сделки, впервые дошедшие до договора в периоде: сколько раз их записывали на консультацию до этого.",
+    definition_en="Deals that first reached contract in the period: how many times they were booked before that.",
+)
 def bookings_before_contract(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Deals that first reached contract in the period: number of entries into booked before
     that moment; mean and median over the deals (0 for a deal that never booked)."""
@@ -140,6 +218,15 @@ def bookings_before_contract(snap: Snapshot, filters: Filters, by: tuple[str, ..
     return finish(agg, snap, by, ["n", "mean", "median"])
 
 
+@metric(
+    id="bookings.before_contract.distribution",
+    columns=["bookings", "deals"],
+    breakdowns=("city", "bucket", "manager", "channel"),
+    title_ru="Распределение записей до договора",
+    title_en="Bookings before contract: distribution",
+    definition_ru="Сколько сделок, дошедших до договора в периоде, записывали 0, 1, 2… раз до договора.",
+    definition_en="How many deals that reached contract in the period were booked 0, 1, 2… times before it.",
+)
 def bookings_before_contract_distribution(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """The distribution behind bookings.before_contract: how many deals had 0, 1, 2… bookings
     before first reaching contract (deals that first reached contract in the period)."""
@@ -162,100 +249,3 @@ def _bookings_per_contract_deal(snap: Snapshot, filters: Filters, by: tuple[str,
         .agg(pl.len().cast(pl.Int64).alias("bookings"))
     )
     return cohort.join(booked, on="deal_id", how="left").with_columns(pl.col("bookings").fill_null(0))
-
-
-TAB = ("time",)
-
-
-def _reg(mid, fn, columns, ru, en, def_ru, def_en, breakdowns=("city", "bucket", "manager", "channel"), tabs=TAB):
-    register(Metric(mid, fn, tuple(columns), ru, en, def_ru, def_en, tuple(breakdowns), tuple(tabs)))
-
-
-_reg(
-    "time.stage_to_stage",
-    stage_to_stage,
-    ["transition", *DURATION_COLUMNS],
-    "Время между этапами",
-    "Time between stages",
-    "Для каждой пары соседних этапов воронки: время от первого достижения одного до первого достижения "
-    "следующего; сделка считается в периоде, где достигнут второй этап.",
-    "For each pair of consecutive funnel stages: time from first reaching one to first reaching the next; "
-    "a deal counts in the period where it reached the second.",
-)
-_reg(
-    "time.creation_to_contract",
-    creation_to_contract,
-    DURATION_COLUMNS,
-    "От заявки до договора",
-    "Creation to contract",
-    "Время от создания сделки до первого достижения договора, для сделок, дошедших до договора в периоде.",
-    "Time from a deal's creation to first reaching contract, for deals that reached contract in the period.",
-)
-_reg(
-    "time.rebooking",
-    rebooking,
-    DURATION_COLUMNS,
-    "Время до повторной записи",
-    "Time to re-booking",
-    "От первой записи на консультацию до новой записи после неявки; считается в периоде новой записи.",
-    "From the first booking to booking again after a no-show; counted in the period of the new booking.",
-)
-_reg(
-    "time.phone_to_consultation",
-    phone_to_consultation,
-    DURATION_COLUMNS,
-    "От номера до консультации",
-    "Phone to consultation",
-    "От первого получения номера до первой явки на консультацию, для сделок с явкой в периоде.",
-    "From first getting the phone number to first attending, for deals that attended in the period.",
-)
-_reg(
-    "time.no_answer_to_close",
-    no_answer_to_close,
-    DURATION_COLUMNS,
-    "От «Не отвечает» до закрытия",
-    "No answer to close",
-    "От первого входа в «Не отвечает» до закрытия в «Не реализовано» прямо из «Не отвечает»; считается в "
-    "периоде закрытия.",
-    "From the first entry into no-answer to being closed lost straight from no-answer; counted in the period "
-    "of the closing.",
-)
-_reg(
-    "time.request_to_won",
-    request_to_won,
-    DURATION_COLUMNS,
-    "От заявки до успешной реализации",
-    "Request to won",
-    "Время от создания сделки до первого входа в «Успешно реализовано», для сделок, выигранных в периоде.",
-    "Time from a deal's creation to its first entry into won, for deals won in the period.",
-)
-_reg(
-    "time.to_first_touch",
-    to_first_touch,
-    [*DURATION_COLUMNS, "untouched"],
-    "Время до первого касания",
-    "Time to first touch",
-    "Сделки, созданные в периоде: время от создания до первого исходящего звонка или SMS; сделки без "
-    "касаний считаются отдельно.",
-    "Deals created in the period: time from creation to the first outgoing call or SMS; deals never touched "
-    "are counted apart.",
-    breakdowns=("city", "manager", "channel", "bucket"),
-)
-_reg(
-    "bookings.before_contract",
-    bookings_before_contract,
-    ["n", "mean", "median"],
-    "Записей до договора",
-    "Bookings before contract",
-    "Сделки, впервые дошедшие до договора в периоде: сколько раз их записывали на консультацию до этого.",
-    "Deals that first reached contract in the period: how many times they were booked before that.",
-)
-_reg(
-    "bookings.before_contract.distribution",
-    bookings_before_contract_distribution,
-    ["bookings", "deals"],
-    "Распределение записей до договора",
-    "Bookings before contract: distribution",
-    "Сколько сделок, дошедших до договора в периоде, записывали 0, 1, 2… раз до договора.",
-    "How many deals that reached contract in the period were booked 0, 1, 2… times before it.",
-)

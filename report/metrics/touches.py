@@ -37,7 +37,7 @@ from report.metrics.common import (
     with_bucket,
 )
 from report.metrics.filters import Filters
-from report.metrics.registry import Metric, register
+from report.metrics.registry import metric
 from report.metrics.times import DURATION_COLUMNS, to_first_touch
 
 DEAL_GROUPS = ("city", "manager", "channel", "bucket")
@@ -86,6 +86,17 @@ def _counts_until(
     return cohort.join(t.group_by("deal_id").agg(touch_counts(t)), on="deal_id", how="left")
 
 
+@metric(
+    id="touches.per_deal",
+    columns=TOUCH_COLUMNS,
+    breakdowns=DEAL_GROUPS,
+    title_ru="Касаний на сделку",
+    title_en="Touches per deal",
+    definition_ru="Сделки, созданные в периоде: среднее число звонков, SMS и всех касаний на сделку за всю её жизнь "
+    "(сделки без касаний — с нулём).",
+    definition_en="Deals created in the period: mean calls, SMS and touches per deal over its life so far (untouched deals "
+    "count as zero).",
+)
 def per_deal(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Deals created in the period: mean calls, SMS and touches per deal over the deal's life so
     far, deals without touches included as zeros."""
@@ -98,6 +109,15 @@ def per_deal(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.D
     return _touch_means(per, snap, by)
 
 
+@metric(
+    id="touches.before_contract",
+    columns=TOUCH_COLUMNS,
+    breakdowns=DEAL_GROUPS,
+    title_ru="Касаний до договора",
+    title_en="Touches before contract",
+    definition_ru="Сделки, впервые дошедшие до договора в периоде: среднее число касаний, звонков и SMS до этого момента.",
+    definition_en="Deals that first reached contract in the period: mean touches, calls and SMS before that moment.",
+)
 def before_contract(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Deals that first reached contract in the period: mean touches, calls and SMS before that
     moment (strictly before)."""
@@ -127,6 +147,15 @@ def _lost_in_period(snap: Snapshot, filters: Filters, extra: tuple[str, ...] = (
     return kept(key, compute).lazy()
 
 
+@metric(
+    id="touches.before_lost",
+    columns=TOUCH_COLUMNS,
+    breakdowns=DEAL_GROUPS,
+    title_ru="Касаний до утилизации",
+    title_en="Touches before lost",
+    definition_ru="Сделки, закрытые как нереализованные в периоде: среднее число касаний, звонков и SMS до закрытия.",
+    definition_en="Deals closed lost in the period: mean touches, calls and SMS up to the closing.",
+)
 def before_lost(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Deals that entered lost in the period ("utilisation"): mean touches, calls and SMS up to and
     including that entry. Choice: a deal lost twice in the period counts once, at its first loss."""
@@ -141,6 +170,15 @@ def before_lost(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> p
     return _touch_means(_counts_until(snap, cohort, "lost_at", before=end), snap, by)
 
 
+@metric(
+    id="touches.no_show_to_lost",
+    columns=TOUCH_COLUMNS,
+    breakdowns=DEAL_GROUPS,
+    title_ru="Касания от неявки до утилизации",
+    title_en="Touches from no-show to lost",
+    definition_ru="Сделки, закрытые как нереализованные в периоде после неявки: касания от последней неявки до закрытия.",
+    definition_en="Deals closed lost in the period after a no-show: touches from the last no-show to the closing.",
+)
 def no_show_to_lost(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Deals that entered lost in the period after a no_show: touches from the last no_show entry
     before the loss up to the lost entry. Choice: the first loss in the period is used."""
@@ -171,6 +209,17 @@ def no_show_to_lost(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) 
     return _touch_means(_counts_until(snap, cohort, "lost_at", since="ns_at", before=end), snap, by)
 
 
+@metric(
+    id="touches.negative_status",
+    columns=["stage", "deals", "mean_touches", "mean_answered_s"],
+    breakdowns=DEAL_GROUPS,
+    title_ru="Касания в негативных статусах",
+    title_en="Touches in negative statuses",
+    definition_ru="Сделки периода, которые к концу периода стоят в «Не записался» или «Не отвечает»: число, касаний на "
+    "сделку и средняя длительность отвеченных звонков.",
+    definition_en="Deals of the period that sit in not-booked or no-answer at the period's end: count, touches per deal and "
+    "mean answered call duration.",
+)
 def negative_status(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Deals created in the period whose status at the end of the period has stage not_booked or
     no_answer (each apart): count, mean touches per deal and mean duration of answered calls, both
@@ -225,6 +274,15 @@ def negative_status(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) 
     return finish(agg, snap, by, ["stage", "deals", "mean_touches", "mean_answered_s"], sort_extra=["_order"])
 
 
+@metric(
+    id="touches.interval",
+    columns=DURATION_COLUMNS,
+    breakdowns=DEAL_GROUPS,
+    title_ru="Интервал между касаниями",
+    title_en="Interval between touches",
+    definition_ru="Время между соседними касаниями одной сделки, для пар, где второе касание в периоде.",
+    definition_en="Time between consecutive touches of the same deal, for pairs whose later touch is in the period.",
+)
 def interval(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Time between consecutive touches of the same deal, for pairs whose later touch is in the
     period. Choice: ``manager`` is the deal's responsible user; touches at the same instant give 0."""
@@ -242,6 +300,17 @@ def _calls(snap: Snapshot, filters: Filters, by: tuple[str, ...], columns: list[
     return with_bucket(t.filter(pl.col("kind").is_in(CALL_KINDS)), by, "at", filters, snap.timezone)
 
 
+@metric(
+    id="calls.by_manager",
+    columns=["incoming", "outgoing", "answered", "total_duration_s", "mean_answered_s"],
+    breakdowns=("manager", "bucket", "city", "channel"),
+    title_ru="Звонки по менеджерам",
+    title_en="Calls by manager",
+    definition_ru="Звонки в периоде по сотруднику, который звонил: входящие, исходящие, отвеченные, общая и средняя "
+    "длительность отвеченных.",
+    definition_en="Calls in the period by the user who made or took them: incoming, outgoing, answered, total duration and "
+    "mean answered duration.",
+)
 def calls_by_manager(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Calls in the period by the call's user, per bucket: incoming, outgoing, answered, total
     duration and mean answered duration. Unattributed calls count too (no city, no pipeline class,
@@ -269,6 +338,17 @@ def _tasks(snap: Snapshot, filters: Filters, time_col: str, columns: list[str]) 
     return apply_filters(t.rename({"user_id": "manager"}), filters, snap.timezone, time_col=time_col)
 
 
+@metric(
+    id="tasks.by_manager",
+    columns=["created", "completed", "overdue"],
+    breakdowns=("manager", "bucket", "city", "channel"),
+    title_ru="Задачи по менеджерам",
+    title_en="Tasks by manager",
+    definition_ru="Задачи, созданные в периоде, по ответственному: создано, выполнено, просрочено (выполнена после срока "
+    "или открыта после срока).",
+    definition_en="Tasks created in the period by responsible user: created, completed, overdue (completed after the "
+    "deadline or open past it).",
+)
 def tasks_by_manager(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Tasks created in the period by responsible user: created, completed (by now), overdue
     (completed after the deadline, or still open past it at the snapshot's data time).
@@ -301,6 +381,17 @@ def tasks_by_manager(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ())
     return finish(agg, snap, by, ["created", "completed", "overdue"])
 
 
+@metric(
+    id="tasks.day_gaps",
+    columns=["n", "mean_s", "median_s"],
+    breakdowns=("manager",),
+    title_ru="Окна между задачами",
+    title_en="Gaps between tasks",
+    definition_ru="Выполненные в периоде задачи по менеджеру и его местному дню: промежутки между соседними выполнениями "
+    "за день, среднее и медиана.",
+    definition_en="Tasks completed in the period per manager and local day: gaps between consecutive completions in a day, "
+    "mean and median.",
+)
 def day_gaps(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Tasks completed in the period, per manager and the manager's local day (users' time zone):
     gaps between consecutive completions on the same day; n gaps, mean and median gap.
@@ -327,6 +418,17 @@ def day_gaps(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.D
     return finish(agg, snap, by, ["n", "mean_s", "median_s"])
 
 
+@metric(
+    id="managers.leaderboard",
+    columns=["deals", "contracts", "conversion", "median_first_touch_s", "touches_per_deal", "answered_minutes"],
+    breakdowns=("manager",),
+    title_ru="Рейтинг менеджеров",
+    title_en="Manager leaderboard",
+    definition_ru="По ответственному менеджеру: сделки периода, дошедшие до договора, конверсия, медиана времени до "
+    "первого касания, касаний на сделку, минуты отвеченных звонков.",
+    definition_en="Per responsible manager: deals of the period, contracts, conversion, median time to first touch, "
+    "touches per deal, answered call minutes.",
+)
 def leaderboard(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Per responsible manager: deals created in the period, how many reached contract, conversion
     lead→contract, median time to first outgoing touch, touches per deal (life so far) and answered
@@ -360,6 +462,15 @@ def leaderboard(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> p
     return finish(out, snap, by, cols)
 
 
+@metric(
+    id="office.load",
+    columns=["deals", "calls", "tasks", "managers", "deals_per_manager", "calls_per_manager", "tasks_per_manager"],
+    breakdowns=("city",),
+    title_ru="Нагрузка офисов",
+    title_en="Office load",
+    definition_ru="По городу: сделки, звонки и задачи за период, число менеджеров и нагрузка на менеджера.",
+    definition_en="Per city: deals, calls and tasks in the period, the number of managers and the load per manager.",
+)
 def office_load(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Per city (office): deals created, calls and tasks created in the period, the number of
     managers, and each per manager.
@@ -431,6 +542,18 @@ QUALITY_CHECKS = (
 )
 
 
+@metric(
+    id="quality.panel",
+    columns=["check", "value"],
+    breakdowns=(),
+    title_ru="Качество данных",
+    title_en="Data quality",
+    definition_ru="Качество данных выгрузки: сделки без города, несопоставленные статусы, касания без сделки, события по "
+    "неизвестным сделкам, возраст данных.",
+    definition_en="Data quality of the snapshot: deals without a city, unmapped statuses, unattributed touches, events for "
+    "unknown deals, data age.",
+    cacheable=False,
+)
 def quality_panel(
     snap: Snapshot, filters: Filters, by: tuple[str, ...] = (), now: datetime | None = None
 ) -> pl.DataFrame:
@@ -460,161 +583,14 @@ def quality_panel(
     )
 
 
-TOUCH_TABS = ("touches_all", "touches_office")
-
-
-def _reg(mid, fn, columns, ru, en, def_ru, def_en, breakdowns, tabs=TOUCH_TABS, cacheable=True):
-    register(
-        Metric(mid, fn, tuple(columns), ru, en, def_ru, def_en, tuple(breakdowns), tuple(tabs), cacheable=cacheable)
-    )
-
-
-_reg(
-    "touches.time_to_first",
-    to_first_touch,
-    [*DURATION_COLUMNS, "untouched"],
-    "Время до первого касания",
-    "Time to first touch",
-    "Сделки, созданные в периоде: время от создания до первого исходящего звонка или SMS; сделки без "
+metric(
+    id="touches.time_to_first",
+    columns=[*DURATION_COLUMNS, "untouched"],
+    breakdowns=("city", "manager", "channel", "bucket"),
+    title_ru="Время до первого касания",
+    title_en="Time to first touch",
+    definition_ru="Сделки, созданные в периоде: время от создания до первого исходящего звонка или SMS; сделки без "
     "касаний считаются отдельно.",
-    "Deals created in the period: time from creation to the first outgoing call or SMS; deals never touched "
+    definition_en="Deals created in the period: time from creation to the first outgoing call or SMS; deals never touched "
     "are counted apart.",
-    ("city", "manager", "channel", "bucket"),
-)
-_reg(
-    "touches.per_deal",
-    per_deal,
-    TOUCH_COLUMNS,
-    "Касаний на сделку",
-    "Touches per deal",
-    "Сделки, созданные в периоде: среднее число звонков, SMS и всех касаний на сделку за всю её жизнь "
-    "(сделки без касаний — с нулём).",
-    "Deals created in the period: mean calls, SMS and touches per deal over its life so far (untouched deals "
-    "count as zero).",
-    DEAL_GROUPS,
-)
-_reg(
-    "touches.before_contract",
-    before_contract,
-    TOUCH_COLUMNS,
-    "Касаний до договора",
-    "Touches before contract",
-    "Сделки, впервые дошедшие до договора в периоде: среднее число касаний, звонков и SMS до этого момента.",
-    "Deals that first reached contract in the period: mean touches, calls and SMS before that moment.",
-    DEAL_GROUPS,
-)
-_reg(
-    "touches.before_lost",
-    before_lost,
-    TOUCH_COLUMNS,
-    "Касаний до утилизации",
-    "Touches before lost",
-    "Сделки, закрытые как нереализованные в периоде: среднее число касаний, звонков и SMS до закрытия.",
-    "Deals closed lost in the period: mean touches, calls and SMS up to the closing.",
-    DEAL_GROUPS,
-)
-_reg(
-    "touches.no_show_to_lost",
-    no_show_to_lost,
-    TOUCH_COLUMNS,
-    "Касания от неявки до утилизации",
-    "Touches from no-show to lost",
-    "Сделки, закрытые как нереализованные в периоде после неявки: касания от последней неявки до закрытия.",
-    "Deals closed lost in the period after a no-show: touches from the last no-show to the closing.",
-    DEAL_GROUPS,
-)
-_reg(
-    "touches.negative_status",
-    negative_status,
-    ["stage", "deals", "mean_touches", "mean_answered_s"],
-    "Касания в негативных статусах",
-    "Touches in negative statuses",
-    "Сделки периода, которые к концу периода стоят в «Не записался» или «Не отвечает»: число, касаний на "
-    "сделку и средняя длительность отвеченных звонков.",
-    "Deals of the period that sit in not-booked or no-answer at the period's end: count, touches per deal and "
-    "mean answered call duration.",
-    DEAL_GROUPS,
-)
-_reg(
-    "touches.interval",
-    interval,
-    DURATION_COLUMNS,
-    "Интервал между касаниями",
-    "Interval between touches",
-    "Время между соседними касаниями одной сделки, для пар, где второе касание в периоде.",
-    "Time between consecutive touches of the same deal, for pairs whose later touch is in the period.",
-    DEAL_GROUPS,
-)
-_reg(
-    "calls.by_manager",
-    calls_by_manager,
-    ["incoming", "outgoing", "answered", "total_duration_s", "mean_answered_s"],
-    "Звонки по менеджерам",
-    "Calls by manager",
-    "Звонки в периоде по сотруднику, который звонил: входящие, исходящие, отвеченные, общая и средняя "
-    "длительность отвеченных.",
-    "Calls in the period by the user who made or took them: incoming, outgoing, answered, total duration and "
-    "mean answered duration.",
-    ("manager", "bucket", "city", "channel"),
-)
-_reg(
-    "tasks.by_manager",
-    tasks_by_manager,
-    ["created", "completed", "overdue"],
-    "Задачи по менеджерам",
-    "Tasks by manager",
-    "Задачи, созданные в периоде, по ответственному: создано, выполнено, просрочено (выполнена после срока "
-    "или открыта после срока).",
-    "Tasks created in the period by responsible user: created, completed, overdue (completed after the "
-    "deadline or open past it).",
-    ("manager", "bucket", "city", "channel"),
-)
-_reg(
-    "tasks.day_gaps",
-    day_gaps,
-    ["n", "mean_s", "median_s"],
-    "Окна между задачами",
-    "Gaps between tasks",
-    "Выполненные в периоде задачи по менеджеру и его местному дню: промежутки между соседними выполнениями "
-    "за день, среднее и медиана.",
-    "Tasks completed in the period per manager and local day: gaps between consecutive completions in a day, "
-    "mean and median.",
-    ("manager",),
-)
-_reg(
-    "managers.leaderboard",
-    leaderboard,
-    ["deals", "contracts", "conversion", "median_first_touch_s", "touches_per_deal", "answered_minutes"],
-    "Рейтинг менеджеров",
-    "Manager leaderboard",
-    "По ответственному менеджеру: сделки периода, дошедшие до договора, конверсия, медиана времени до "
-    "первого касания, касаний на сделку, минуты отвеченных звонков.",
-    "Per responsible manager: deals of the period, contracts, conversion, median time to first touch, "
-    "touches per deal, answered call minutes.",
-    ("manager",),
-)
-_reg(
-    "quality.panel",
-    quality_panel,
-    ["check", "value"],
-    "Качество данных",
-    "Data quality",
-    "Качество данных выгрузки: сделки без города, несопоставленные статусы, касания без сделки, события по "
-    "неизвестным сделкам, возраст данных.",
-    "Data quality of the snapshot: deals without a city, unmapped statuses, unattributed touches, events for "
-    "unknown deals, data age.",
-    (),
-    tabs=("touches_all",),
-    cacheable=False,
-)
-_reg(
-    "office.load",
-    office_load,
-    ["deals", "calls", "tasks", "managers", "deals_per_manager", "calls_per_manager", "tasks_per_manager"],
-    "Нагрузка офисов",
-    "Office load",
-    "По городу: сделки, звонки и задачи за период, число менеджеров и нагрузка на менеджера.",
-    "Per city: deals, calls and tasks in the period, the number of managers and the load per manager.",
-    ("city",),
-    tabs=("touches_office",),
-)
+)(to_first_touch)
