@@ -62,3 +62,12 @@ def click(dash_duo, selector: str) -> None:
         return True
 
     wait_until(dash_duo, attempt, f"a clickable {selector}")
+
+
+def trace_names(dash_duo, panel_id: str) -> list[str]:
+    """The names of a panel's chart traces (legend order), read from the plotly element."""
+    return dash_duo.driver.execute_script(
+        "const el = document.querySelector(arguments[0] + ' .js-plotly-plot');"
+        "return el && el.data ? el.data.map(t => t.name) : [];",
+        panel_selector("graph", panel_id),
+    )
