@@ -16,7 +16,7 @@ import polars as pl
 import xlsxwriter
 
 from report.i18n import column_label, stage_label, t
-from report.views.panels import MONEY_COLUMNS, RATE_COLUMNS
+from report.views.grid import MONEY_COLUMNS, RATE_COLUMNS
 
 
 def to_csv(df: pl.DataFrame) -> bytes:

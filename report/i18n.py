@@ -125,6 +125,35 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
+#: AG Grid's own texts (filter menus, empty grid) in Russian; English is the grid's default.
+GRID_LOCALE_RU: dict[str, str] = {
+    "noRowsToShow": "Нет строк",
+    "filterOoo": "Фильтр…",
+    "equals": "Равно",
+    "notEqual": "Не равно",
+    "blank": "Пусто",
+    "notBlank": "Не пусто",
+    "lessThan": "Меньше",
+    "greaterThan": "Больше",
+    "lessThanOrEqual": "Меньше или равно",
+    "greaterThanOrEqual": "Больше или равно",
+    "inRange": "Между",
+    "inRangeStart": "от",
+    "inRangeEnd": "до",
+    "contains": "Содержит",
+    "notContains": "Не содержит",
+    "startsWith": "Начинается с",
+    "endsWith": "Заканчивается на",
+    "andCondition": "И",
+    "orCondition": "ИЛИ",
+    "applyFilter": "Применить",
+    "resetFilter": "Сбросить",
+    "clearFilter": "Очистить",
+    "cancelFilter": "Отмена",
+    "ariaFilterValue": "Значение фильтра",
+}
+
+
 def t(key: str, lang: str, **values: object) -> str:
     """The text for ``key`` in ``lang``; ``{v}``-style placeholders filled from ``values``."""
     ru, en = TEXTS[key]

@@ -42,7 +42,11 @@ def find_panel(panel_id: str, state: ViewState) -> Panel | None:
 def queries(state: ViewState) -> list[tuple[str, str, tuple[str, ...]]]:
     """The tab's one round of metric calls: (result key, metric id, breakdown)."""
     module = MODULES[state.tab]
-    calls = [(p.id, p.metric_id(state), p.by) for p in module.panels(state)]
+    calls = []
+    for p in module.panels(state):
+        calls.append((p.id, p.metric_id(state), p.by))
+        if p.totals_key:
+            calls.append((p.totals_key, p.metric_id(state), ()))
     return [*calls, (KPI_KEY, module.KPI_METRIC, ()), ("quality", QUALITY_METRIC, ())]
 
 
@@ -65,7 +69,10 @@ def render_tab(state: ViewState, snap: Snapshot, today: date, config: Config) ->
     results, errors = run(queries(state), snap, state.filters(today), state.lang)
     return [
         dbc.Row(kpi_cards(module.KPIS, results.get(KPI_KEY), state.lang), id=ids.KPIS, className="g-2 mb-2"),
-        dbc.Row([card(p, state, results.get(p.id), errors.get(p.id)) for p in panels], className="g-3"),
+        dbc.Row(
+            [card(p, state, results.get(p.id), errors.get(p.id), results.get(p.totals_key or "")) for p in panels],
+            className="g-3",
+        ),
         html.Div(
             quality.panel(results.get("quality"), snap, state.lang, errors.get("quality")),
             id=ids.QUALITY,

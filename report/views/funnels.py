@@ -38,8 +38,24 @@ def _status_by_city(df: pl.DataFrame, state: ViewState) -> object:
 PANELS: tuple[Panel, ...] = (
     Panel("funnel-cohort", "funnel.cohort", (), lambda df, s: figures.funnel(df, "reached", s.lang)),
     Panel("funnel-flow", "funnel.flow", (), lambda df, s: figures.funnel(df, "entries", s.lang)),
-    Panel("funnel-city", lambda s: f"funnel.{s.funnel}", ("city",), _funnel_by_city, width=12, subtitle=BY_CITY),
-    Panel("status-city", "deals.status_as_of", ("city", "channel"), _status_by_city, width=12, subtitle=BY_CITY_CC),
+    Panel(
+        "funnel-city",
+        lambda s: f"funnel.{s.funnel}",
+        ("city",),
+        _funnel_by_city,
+        width=12,
+        subtitle=BY_CITY,
+        totals=False,
+    ),
+    Panel(
+        "status-city",
+        "deals.status_as_of",
+        ("city", "channel"),
+        _status_by_city,
+        width=12,
+        subtitle=BY_CITY_CC,
+        totals=False,
+    ),
     Panel(
         "created",
         "deals.created",

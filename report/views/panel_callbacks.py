@@ -44,8 +44,10 @@ def _register_show_all(app: dash.Dash, source: SnapshotSource) -> None:
         panel = find_panel(ctx.triggered_id["panel"], state)
         if info is None or panel is None:
             return no_update, no_update
-        df = compute(info.snap, panel.metric_id(state), state.filters(info.today), panel.by)
-        children, meta = draw(panel, state, df, every=bool(every))
+        filters = state.filters(info.today)
+        df = compute(info.snap, panel.metric_id(state), filters, panel.by)
+        totals = compute(info.snap, panel.metric_id(state), filters, ()) if panel.totals_key else None
+        children, meta = draw(panel, state, df, totals, every=bool(every))
         return children, rows_note(meta, state.lang, bool(every))
 
 

@@ -10,8 +10,6 @@ import logging
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import date
-from html import escape
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
@@ -22,15 +20,13 @@ from etl.snapshot.store import Snapshot
 from report import ids
 from report.cache import compute_metric
 from report.figures import all_rows
-from report.formatting import DASH, fmt_bucket, fmt_duration, fmt_money, fmt_number, fmt_percent
-from report.i18n import column_label, stage_label, t, transition_label
+from report.i18n import t
 from report.metrics.filters import Filters
 from report.urlstate import ViewState
+from report.views.grid import grid
 
 log = logging.getLogger(__name__)
 
-RATE_COLUMNS = frozenset({"conv_prev", "conv_lead", "rate", "show_rate", "conversion"})
-MONEY_COLUMNS = frozenset({"price_sum", "price_mean"})
 FigureFn = Callable[[pl.DataFrame, ViewState], go.Figure]
 
 
@@ -46,9 +42,17 @@ class Panel:
     subtitle: tuple[str, str] | None = None  # (ru, en), e.g. "по городам"
     table: bool = True
     extra_class: str = field(default="")
+    #: A footer of totals from the same metric's by=() call (one row). False where that call is
+    #: not one row (a funnel by city: stages) or a total means nothing (a leaderboard).
+    totals: bool = True
 
     def metric_id(self, state: ViewState) -> str:
         return self.metric(state) if callable(self.metric) else self.metric
+
+    @property
+    def totals_key(self) -> str | None:
+        """The result key of the totals call, None when the panel has none."""
+        return f"{self.id}#total" if self.totals and self.by else None
 
 
 def compute(snap: Snapshot, metric_id: str, filters: Filters, by: tuple[str, ...]) -> pl.DataFrame:
@@ -64,64 +68,6 @@ def metric_texts(metric_id: str, lang: str) -> tuple[str, str]:
     if metric is None:
         return metric_id, ""
     return metric.title(lang), metric.definition(lang)
-
-
-def format_cell(col: str, value: object, lang: str, grain: str) -> str:
-    """How one table cell reads in the UI (exports keep the plain value)."""
-    if value is None:
-        if col == "city":
-            return t("unknown_city", lang)
-        return DASH
-    if col == "bucket":
-        return fmt_bucket(value, grain, lang)  # type: ignore[arg-type]
-    if col == "stage":
-        return stage_label(str(value), lang)
-    if col == "transition":
-        return transition_label(str(value), lang)
-    if col == "channel":
-        return t(f"c_{value}", lang) if value in ("office", "contact_center") else str(value)
-    if col in RATE_COLUMNS:
-        return fmt_percent(value, lang)  # type: ignore[arg-type]
-    if col in MONEY_COLUMNS:
-        return fmt_money(value, lang)  # type: ignore[arg-type]
-    if col.endswith("_s"):
-        return fmt_duration(value, lang)  # type: ignore[arg-type]
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int | float):
-        return fmt_number(value, lang)
-    if isinstance(value, date):
-        return fmt_bucket(value, "day", lang)
-    return str(value)
-
-
-def table_html(df: pl.DataFrame, lang: str, grain: str) -> str:
-    """The rows as one HTML string (escaped). One component instead of one per cell: Dash's
-    renderer pays per component, and a few hundred cells cost seconds on a slow laptop."""
-    numeric = {c for c, dt in df.schema.items() if dt.is_numeric()}
-
-    def cls(c: str) -> str:
-        return ' class="n"' if c in numeric else ""  # right-aligned, no wrap (assets/report.css)
-
-    head = "".join(f"<th{cls(c)}>{escape(column_label(c, lang))}</th>" for c in df.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td{cls(c)}>{escape(format_cell(c, v, lang, grain))}</td>" for c, v in row.items()) + "</tr>"
-        for row in df.iter_rows(named=True)
-    )
-    return (
-        '<table class="table table-sm table-striped table-hover mb-0 small">'
-        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-    )
-
-
-def table(df: pl.DataFrame, panel_id: str, lang: str, grain: str) -> dcc.Markdown:
-    """The panel's rows as a plain Bootstrap table (DataTable is deprecated; ag-grid not installed)."""
-    return dcc.Markdown(
-        table_html(df, lang, grain),
-        dangerously_allow_html=True,
-        id=ids.panel_id(ids.TABLE, panel_id),
-        className="table-wrap",
-    )
 
 
 def graph(fig: go.Figure, panel_id: str, lang: str) -> dcc.Graph:
@@ -169,7 +115,9 @@ def ordered(df: pl.DataFrame, meta: dict | None) -> pl.DataFrame:
     return df.with_columns(pl.Series("_rank", ranks)).sort("_rank", maintain_order=True).drop("_rank")
 
 
-def draw(panel: Panel, state: ViewState, df: pl.DataFrame, every: bool = False) -> tuple[list, dict | None]:
+def draw(
+    panel: Panel, state: ViewState, df: pl.DataFrame, totals: pl.DataFrame | None = None, every: bool = False
+) -> tuple[list, dict | None]:
     """The panel's chart and table (``every``: the chart draws all groups, not its top N), and
     what the chart says about its rows (see ``figures.base.mark_rows``)."""
     children: list = []
@@ -180,7 +128,7 @@ def draw(panel: Panel, state: ViewState, df: pl.DataFrame, every: bool = False) 
         meta = fig.layout.meta
         children.append(graph(fig, panel.id, state.lang))
     if panel.table:
-        children.append(table(ordered(df, meta), panel.id, state.lang, state.grain))
+        children.append(grid(ordered(df, meta), totals, panel.id, state.lang, state.grain))
     return children, meta
 
 
@@ -211,7 +159,9 @@ def rows_control(panel_id: str, meta: dict | None, lang: str) -> html.Div | None
     )
 
 
-def card(panel: Panel, state: ViewState, df: pl.DataFrame | None, error: str | None) -> dbc.Col:
+def card(
+    panel: Panel, state: ViewState, df: pl.DataFrame | None, error: str | None, totals: pl.DataFrame | None = None
+) -> dbc.Col:
     lang = state.lang
     metric_id = panel.metric_id(state)
     title, definition = metric_texts(metric_id, lang)
@@ -221,7 +171,7 @@ def card(panel: Panel, state: ViewState, df: pl.DataFrame | None, error: str | N
     if error is not None:
         body.append(dbc.Alert(error, color="danger", className="small"))
     elif df is not None:
-        children, meta = draw(panel, state, df)
+        children, meta = draw(panel, state, df, totals)
         body.append(rows_control(panel.id, meta, lang))
         body.append(html.Div(children, id=ids.panel_id(ids.PANEL_BODY, panel.id)))
         body.append(download_buttons(panel.id, lang))

@@ -46,6 +46,7 @@ PANELS: tuple[Panel, ...] = (
         ),
         width=12,
         subtitle=("медиана, город × переход", "median, city × transition"),
+        totals=False,  # by=() is one row per transition: the next panel
     ),
     Panel(
         "stage-ranges",

@@ -85,7 +85,7 @@ COMMON: tuple[Panel, ...] = (
     Panel("before-contract", "touches.before_contract", ("city",), _mix, subtitle=BY_CITY),
     Panel("before-lost", "touches.before_lost", ("city",), _mix, subtitle=BY_CITY),
     Panel("no-show-lost", "touches.no_show_to_lost", ("city",), _mix, subtitle=BY_CITY),
-    Panel("negative", "touches.negative_status", ("city",), _negative, subtitle=BY_CITY),
+    Panel("negative", "touches.negative_status", ("city",), _negative, subtitle=BY_CITY, totals=False),
     Panel(
         "interval",
         "touches.interval",
@@ -97,9 +97,9 @@ COMMON: tuple[Panel, ...] = (
     Panel("calls-manager", "calls.by_manager", ("manager",), _calls_by_manager, subtitle=BY_MANAGER),
     Panel("tasks", "tasks.by_manager", ("manager",), _tasks, subtitle=BY_MANAGER),
     Panel("day-gaps", "tasks.day_gaps", ("manager",), _gaps, subtitle=BY_MANAGER),
-    Panel("leaderboard", "managers.leaderboard", ("manager",), _leaderboard, width=12),
+    Panel("leaderboard", "managers.leaderboard", ("manager",), _leaderboard, width=12, totals=False),
 )
-OFFICE: tuple[Panel, ...] = (Panel("office-load", "office.load", ("city",), _office_load, width=12),)
+OFFICE: tuple[Panel, ...] = (Panel("office-load", "office.load", ("city",), _office_load, width=12, totals=False),)
 
 
 def panels(state: ViewState) -> tuple[Panel, ...]:
