@@ -18,6 +18,7 @@ from report.figures.base import (
     mark_rows,
     row_limit,
     unit_title,
+    value_title,
 )
 from report.formatting import fmt_duration, fmt_number, fmt_percent
 from report.i18n import column_label
@@ -46,7 +47,7 @@ def rate_bars(df: pl.DataFrame, group_col: str, rate_col: str, parts: Sequence[s
         ),
         layout=base_layout(lang, max(220, 22 * rows.height + 40)),
     )
-    fig.update_xaxes(tickformat=".0%", rangemode="tozero")
+    fig.update_xaxes(tickformat=".0%", rangemode="tozero", title_text=f"{column_label(rate_col, lang)}, %")
     return mark_rows(fig, group_col, groups[::-1], df.height)
 
 
@@ -60,9 +61,11 @@ def bars(
     stacked: bool = False,
     colors: Sequence[str] | None = None,
     duration: bool = False,
+    money: bool = False,
     limit: int = 25,
 ) -> go.Figure:
-    """Horizontal bars per group (one or several value columns), largest first."""
+    """Horizontal bars per group (one or several value columns), largest first; the value axis
+    starts at zero and is titled with its unit (``money``: ₽; durations: minutes, hours, days)."""
     if df.is_empty():
         return empty_figure(lang)
     if not stacked and len(value_cols) > 1:
@@ -89,8 +92,8 @@ def bars(
             marker_color=(colors[i] if colors else SERIES_COLORS[i % len(SERIES_COLORS)]),
         )
     fig.update_layout(barmode="stack" if stacked else "group")
-    if duration:
-        fig.update_xaxes(title_text=unit_title(unit, lang))
+    title = unit_title(unit, lang) if duration else value_title(value_cols, lang, money)
+    fig.update_xaxes(title_text=title, rangemode="tozero")
     return mark_rows(fig, group_col, rows[group_col].to_list()[::-1], df.height)
 
 
@@ -110,4 +113,5 @@ def histogram_bars(df: pl.DataFrame, x_col: str, y_col: str, lang: str, x_title:
         layout=base_layout(lang, 260),
     )
     fig.update_xaxes(title_text=x_title, dtick=1)
+    fig.update_yaxes(title_text=column_label(y_col, lang), rangemode="tozero")
     return fig

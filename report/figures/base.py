@@ -13,7 +13,7 @@ from contextvars import ContextVar
 import plotly.graph_objects as go
 import polars as pl
 
-from report.i18n import t
+from report.i18n import column_label, t
 
 #: One colour per stage, used by every chart (funnel order: blue → green; side stages: warm/grey).
 STAGE_COLORS: dict[str, str] = {
@@ -64,6 +64,8 @@ def base_layout(lang: str, height: int = 320, **extra: object) -> dict:
         "xaxis": {"automargin": True, "gridcolor": "#eee"},
         "yaxis": {"automargin": True, "gridcolor": "#eee"},
         "hoverlabel": {"namelength": -1},
+        # Labels inside bars never shrink below 10 px: one that would is hidden (the hover keeps it).
+        "uniformtext": {"minsize": 10, "mode": "hide"},
     }
     layout.update(extra)
     return layout
@@ -89,6 +91,15 @@ def in_unit(values: Sequence[float | None], unit: str) -> list[float | None]:
 
 def unit_title(unit: str, lang: str) -> str:
     return _UNITS[unit][2 if lang == "en" else 1]
+
+
+MONEY_UNIT = "₽"
+
+
+def value_title(cols: Sequence[str], lang: str, money: bool = False) -> str:
+    """A value axis's title: what is counted, with its unit (₽ for money)."""
+    title = " / ".join(column_label(c, lang) for c in cols)
+    return f"{title}, {MONEY_UNIT}" if money else title
 
 
 def empty_figure(lang: str, height: int = 160) -> go.Figure:

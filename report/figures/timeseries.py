@@ -16,9 +16,10 @@ from report.figures.base import (
     row_limit,
     rows_of,
     top_groups,
+    value_title,
 )
-from report.formatting import fmt_bucket
-from report.i18n import stage_label
+from report.formatting import MONEY_COLUMNS, fmt_bucket
+from report.i18n import column_label, stage_label
 
 
 def stacked_over_time(df: pl.DataFrame, value_col: str, group_col: str, grain: str, lang: str) -> go.Figure:
@@ -39,6 +40,7 @@ def stacked_over_time(df: pl.DataFrame, value_col: str, group_col: str, grain: s
             name=group_label(g, lang),
             marker_color=SERIES_COLORS[i % len(SERIES_COLORS)],
         )
+    fig.update_yaxes(title_text=value_title([value_col], lang), rangemode="tozero")
     return mark_rows(fig, group_col, top, df[group_col].n_unique())
 
 
@@ -63,8 +65,16 @@ def attendance_over_time(df: pl.DataFrame, grain: str, lang: str) -> go.Figure:
         line={"color": "#333"},
     )
     fig.update_layout(
-        yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "range": [0, 1], "showgrid": False}
+        yaxis2={
+            "overlaying": "y",
+            "side": "right",
+            "tickformat": ".0%",
+            "range": [0, 1],
+            "showgrid": False,
+            "title": {"text": f"{column_label('show_rate', lang)}, %"},
+        }
     )
+    fig.update_layout(yaxis={"title": {"text": value_title(["attended", "no_show"], lang)}, "rangemode": "tozero"})
     return fig
 
 
@@ -80,6 +90,7 @@ def lines_over_time(df: pl.DataFrame, group_col: str, values: str | dict[str, st
         return empty_figure(lang)
     cols = {values: ""} if isinstance(values, str) else values
     top = top_groups(df, group_col, next(iter(cols)), row_limit(TOP_N))
+    y_title = value_title(list(cols), lang, money=any(c in MONEY_COLUMNS for c in cols))
     buckets = sorted(df["bucket"].unique().to_list())
     labels = [fmt_bucket(b, grain, lang) for b in buckets]
     fig = go.Figure(layout=base_layout(lang))
@@ -95,4 +106,5 @@ def lines_over_time(df: pl.DataFrame, group_col: str, values: str | dict[str, st
                 mode="lines+markers",
                 line={"color": SERIES_COLORS[i % len(SERIES_COLORS)], "dash": dash},
             )
+    fig.update_yaxes(title_text=y_title, rangemode="tozero")
     return mark_rows(fig, group_col, top, df[group_col].n_unique())

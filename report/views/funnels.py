@@ -104,7 +104,9 @@ PANELS: tuple[Panel, ...] = (
         "averages-package",
         "deals.averages",
         ("package",),
-        lambda df, s: figures.bars(df, "package", ["price_mean"], [column_label("price_mean", s.lang)], s.lang),
+        lambda df, s: figures.bars(
+            df, "package", ["price_mean"], [column_label("price_mean", s.lang)], s.lang, money=True
+        ),
         subtitle=BY_PACKAGE,
     ),
 )

@@ -16,11 +16,18 @@ import dash_ag_grid as dag
 import polars as pl
 
 from report import ids
-from report.formatting import DASH, fmt_bucket, fmt_duration, fmt_money, fmt_number, fmt_percent
+from report.formatting import (
+    DASH,
+    MONEY_COLUMNS,
+    RATE_COLUMNS,
+    fmt_bucket,
+    fmt_duration,
+    fmt_money,
+    fmt_number,
+    fmt_percent,
+)
 from report.i18n import GRID_LOCALE_RU, column_label, stage_label, t, transition_label
 
-RATE_COLUMNS = frozenset({"conv_prev", "conv_lead", "rate", "show_rate", "conversion"})
-MONEY_COLUMNS = frozenset({"price_sum", "price_mean"})
 TEXT = "__t"  # suffix of the field holding a cell's text
 ROW_HEIGHT = 28
 AUTO_HEIGHT_ROWS = 10  # up to this many rows the grid grows to fit; above, it scrolls at a fixed height

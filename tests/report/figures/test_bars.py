@@ -30,3 +30,16 @@ def test_bars_record_their_top_to_bottom_order_and_how_many_they_left_out():
     assert fig.layout.meta == {"group": "city", "order": [f"c{i}" for i in range(29, 4, -1)], "total": 30}
     with figures.all_rows():
         assert len(figures.bars(df, "city", ["mean"], ["среднее"], "ru").data[0].y) == 30
+
+
+def test_value_axes_start_at_zero_and_say_their_unit():
+    df = pl.DataFrame({"package": ["Стандарт", "Премиум"], "price_mean": [100000.0, 150000.0]})
+    fig = figures.bars(df, "package", ["price_mean"], ["средний чек"], "ru", money=True)
+    assert fig.layout.xaxis.rangemode == "tozero"
+    assert fig.layout.xaxis.title.text.endswith(", ₽")
+    rates = pl.DataFrame({"city": ["Москва"], "contract": [1], "attended": [4], "rate": [0.25]})
+    assert figures.rate_bars(rates, "city", "rate", ("contract", "attended"), "ru").layout.xaxis.title.text.endswith(
+        ", %"
+    )
+    # labels inside bars never shrink below a readable size
+    assert fig.layout.uniformtext.minsize == 10
