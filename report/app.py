@@ -21,11 +21,10 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from etl.config import Config
 from etl.snapshot.store import Snapshot, SnapshotError, open_current
-from report import downloads, ids, urlstate
-from report.formatting import fmt_datetime
+from report import ids, urlstate
 from report.i18n import t
 from report.urlstate import ViewState
-from report.views import frame
+from report.views import frame, panel_callbacks
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -171,7 +170,7 @@ def create_app(
     _register_url_sync(app, source, default_lang)
     _register_labels(app)
     _register_page(app, source, config)
-    _register_downloads(app, source, default_lang)
+    panel_callbacks.register(app, source, default_lang)
     # On a phone the filters start folded (they would fill the screen); the button unfolds them.
     app.clientside_callback(
         """function (clicks, isOpen) {
@@ -394,53 +393,3 @@ def _register_page(app: dash.Dash, source: SnapshotSource, config: Config) -> No
             return [], as_of_line, channel_style, funnel_style, funnel_style
         body = render_tab(state, info.snap, info.today, config)
         return body, as_of_line, channel_style, funnel_style, funnel_style
-
-
-def _register_downloads(app: dash.Dash, source: SnapshotSource, default_lang: str) -> None:
-    """CSV/XLSX of one panel: the same metric call (same filters, same cache key) as the view."""
-
-    @app.callback(
-        Output(ids.DOWNLOAD, "data"),
-        Input({"type": ids.DL_BUTTON, "panel": ALL, "fmt": ALL}, "n_clicks"),
-        State(ids.STATE, "data"),
-        prevent_initial_call=True,
-    )
-    def download(_clicks, data):
-        trigger = ctx.triggered_id
-        if not trigger or not ctx.triggered or not ctx.triggered[0].get("value"):
-            return no_update  # buttons re-created by a re-render, not clicked
-        from report.views import find_panel
-        from report.views.panels import compute, metric_texts
-
-        state = ViewState.from_store(data)
-        info = source.get()
-        panel = find_panel(trigger["panel"], state)
-        if info is None or panel is None:
-            return no_update
-        filters = state.filters(info.today)
-        metric_id = panel.metric_id(state)
-        df = compute(info.snap, metric_id, filters, panel.by)
-        fmt = trigger["fmt"]
-        name = downloads.filename(metric_id, filters.date_from, filters.date_to, fmt)
-        if fmt == "csv":
-            return dcc.send_bytes(downloads.to_csv(df), name)
-        lang = state.lang
-        title, definition = metric_texts(metric_id, lang)
-        names = dict(zip(info.users["user_id"].to_list(), info.users["name"].to_list(), strict=True))
-        rows = downloads.filter_rows(
-            lang=lang,
-            tab_label=frame.tab_label(state.tab, lang),
-            period_label=t(f"p_{state.period}", lang),
-            date_from=filters.date_from,
-            date_to=filters.date_to,
-            grain_label=t(f"g_{filters.grain}", lang),
-            cities=filters.cities,
-            managers=[names.get(m, str(m)) for m in filters.managers],
-            channel_label=t(f"c_{filters.channel}", lang),
-            as_of=filters.effective_as_of,
-            snapshot_id=info.snap.id,
-            data_as_of=fmt_datetime(info.snap.data_as_of.astimezone(ZoneInfo(info.snap.timezone)), lang),
-            link=urlstate.href(state, default_lang=default_lang),
-        )
-        content = downloads.to_xlsx(df, lang=lang, title=title, definition=definition, filter_rows=rows)
-        return dcc.send_bytes(content, name)

@@ -15,8 +15,8 @@ from datetime import date, datetime
 import polars as pl
 import xlsxwriter
 
+from report.formatting import MONEY_COLUMNS, RATE_COLUMNS
 from report.i18n import column_label, stage_label, t
-from report.views.panels import MONEY_COLUMNS, RATE_COLUMNS
 
 
 def to_csv(df: pl.DataFrame) -> bytes:

@@ -20,6 +20,11 @@ _UNITS = {
 }
 
 
+#: Columns that are fractions (shown as %) and money (₽), by metric column name.
+RATE_COLUMNS = frozenset({"conv_prev", "conv_lead", "rate", "show_rate", "conversion"})
+MONEY_COLUMNS = frozenset({"price_sum", "price_mean"})
+
+
 def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 

@@ -73,6 +73,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "download_csv": ("CSV", "CSV"),
     "download_xlsx": ("XLSX", "XLSX"),
     "no_data": ("Нет данных за выбранный период.", "No data for the chosen period."),
+    "rows_shown": ("Показаны {n} из {m}", "Showing {n} of {m}"),
+    "rows_all": ("Показаны все {m}", "Showing all {m}"),
+    "show_all": ("показать все", "show all"),
     "not_ready": ("Показатель ещё не готов.", "This metric is not available yet."),
     "error": ("Не удалось посчитать: {v}", "Could not compute: {v}"),
     "quality": ("Качество данных", "Data quality"),
@@ -110,6 +113,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "k_calls": ("Звонков", "Calls"),
     "k_answered_share": ("Доля отвеченных", "Answered share"),
     "k_overdue": ("Просрочено задач", "Overdue tasks"),
+    "k_tasks_per_manager": ("Задач на менеджера", "Tasks per manager"),
     "k_bookings_before": ("Записей до договора (ср.)", "Bookings before contract (mean)"),
     "by_city": ("по городам", "by city"),
     "by_manager": ("по менеджерам", "by manager"),
@@ -118,6 +122,35 @@ TEXTS: dict[str, tuple[str, str]] = {
     "distribution": ("распределение", "distribution"),
     "mean_bookings": ("Записей в среднем", "Mean bookings"),
     "bookings_axis": ("Записей до договора", "Bookings before contract"),
+}
+
+
+#: AG Grid's own texts (filter menus, empty grid) in Russian; English is the grid's default.
+GRID_LOCALE_RU: dict[str, str] = {
+    "noRowsToShow": "Нет строк",
+    "filterOoo": "Фильтр…",
+    "equals": "Равно",
+    "notEqual": "Не равно",
+    "blank": "Пусто",
+    "notBlank": "Не пусто",
+    "lessThan": "Меньше",
+    "greaterThan": "Больше",
+    "lessThanOrEqual": "Меньше или равно",
+    "greaterThanOrEqual": "Больше или равно",
+    "inRange": "Между",
+    "inRangeStart": "от",
+    "inRangeEnd": "до",
+    "contains": "Содержит",
+    "notContains": "Не содержит",
+    "startsWith": "Начинается с",
+    "endsWith": "Заканчивается на",
+    "andCondition": "И",
+    "orCondition": "ИЛИ",
+    "applyFilter": "Применить",
+    "resetFilter": "Сбросить",
+    "clearFilter": "Очистить",
+    "cancelFilter": "Отмена",
+    "ariaFilterValue": "Значение фильтра",
 }
 
 

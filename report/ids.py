@@ -44,6 +44,9 @@ DL_BUTTON = "dl-btn"  # {"type": DL_BUTTON, "panel": panel_id, "fmt": "csv"|"xls
 PANEL = "panel"  # {"type": PANEL, "panel": panel_id}
 GRAPH = "graph"  # {"type": GRAPH, "panel": panel_id}
 TABLE = "table"  # {"type": TABLE, "panel": panel_id}
+PANEL_BODY = "panel-body"  # chart + table of a panel, redrawn by the show-all switch
+ROWS_NOTE = "rows-note"  # «показаны N из M» of a chart that leaves groups out
+SHOW_ALL = "show-all"  # the switch that draws every group
 
 
 def panel_id(kind: str, panel: str, **extra: str) -> dict[str, str]:

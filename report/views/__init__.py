@@ -1,4 +1,9 @@
-"""One module per tab; :func:`render_tab` makes the tab's one round of metric calls and lays it out."""
+"""One module per tab; :func:`render_tab` makes the tab's one round of metric calls and lays it out.
+
+A tab module declares ``panels(state)`` (each a metric call and how it is drawn), ``KPI_METRIC``
+(the ``kpi.<tab>`` metric whose one row feeds the cards) and ``KPIS`` (which of its columns are
+shown, and how). Views say what a tab shows; metrics compute every number.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,9 @@ from dash import html
 from etl.config import Config
 from etl.snapshot.store import Snapshot
 from report import ids
-from report.urlstate import ViewState
+from report.urlstate import FUNNEL_TYPES, TAB_PATHS, ViewState
 from report.views import funnels, quality, time, touches
+from report.views.kpis import KPI_KEY, kpi_cards
 from report.views.panels import Panel, card, run
 
 MODULES: dict[str, ModuleType] = {
@@ -21,6 +27,7 @@ MODULES: dict[str, ModuleType] = {
     "touches_all": touches,
     "touches_office": touches,
 }
+QUALITY_METRIC = "quality.panel"
 
 
 def tab_panels(state: ViewState) -> tuple[Panel, ...]:
@@ -32,17 +39,40 @@ def find_panel(panel_id: str, state: ViewState) -> Panel | None:
     return next((p for p in tab_panels(state) if p.id == panel_id), None)
 
 
+def queries(state: ViewState) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The tab's one round of metric calls: (result key, metric id, breakdown)."""
+    module = MODULES[state.tab]
+    calls = []
+    for p in module.panels(state):
+        calls.append((p.id, p.metric_id(state), p.by))
+        if p.totals_key:
+            calls.append((p.totals_key, p.metric_id(state), ()))
+    return [*calls, (KPI_KEY, module.KPI_METRIC, ()), ("quality", QUALITY_METRIC, ())]
+
+
+def tab_metrics() -> dict[str, list[str]]:
+    """Tab → the metric ids it shows (every funnel type included), in the order of the page.
+
+    For docs and tests: a number on a tab that is not in this list is not a metric."""
+    return {
+        tab: list(
+            dict.fromkeys(m for funnel in FUNNEL_TYPES for _key, m, _by in queries(ViewState(tab=tab, funnel=funnel)))
+        )
+        for tab in TAB_PATHS
+    }
+
+
 def render_tab(state: ViewState, snap: Snapshot, today: date, config: Config) -> list:
     """KPI cards, then a card per panel (chart, table, downloads), then the data-quality panel."""
     module = MODULES[state.tab]
     panels = module.panels(state)
-    filters = state.filters(today)
-    queries = [(p.id, p.metric_id(state), p.by) for p in panels] + module.kpi_queries(state)
-    queries.append(("quality", "quality.panel", ()))
-    results, errors = run(queries, snap, filters, state.lang)
+    results, errors = run(queries(state), snap, state.filters(today), state.lang)
     return [
-        dbc.Row(module.kpis(results, state), id=ids.KPIS, className="g-2 mb-2"),
-        dbc.Row([card(p, state, results.get(p.id), errors.get(p.id)) for p in panels], className="g-3"),
+        dbc.Row(kpi_cards(module.KPIS, results.get(KPI_KEY), state.lang), id=ids.KPIS, className="g-2 mb-2"),
+        dbc.Row(
+            [card(p, state, results.get(p.id), errors.get(p.id), results.get(p.totals_key or "")) for p in panels],
+            className="g-3",
+        ),
         html.Div(
             quality.panel(results.get("quality"), snap, state.lang, errors.get("quality")),
             id=ids.QUALITY,

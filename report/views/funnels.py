@@ -6,10 +6,10 @@ import polars as pl
 
 from etl.config import FUNNEL_STAGES
 from report import figures
-from report.formatting import fmt_money, fmt_number, fmt_percent
 from report.i18n import column_label, stage_label, t
 from report.urlstate import ViewState
-from report.views.panels import Panel, kpi_card, ratio, total, value_of
+from report.views.kpis import Kpi
+from report.views.panels import Panel
 
 BY_CITY = ("по городам", "by city")
 BY_CITY_CC = ("по городам, контакт-центр отдельно", "by city, contact centre apart")
@@ -38,8 +38,24 @@ def _status_by_city(df: pl.DataFrame, state: ViewState) -> object:
 PANELS: tuple[Panel, ...] = (
     Panel("funnel-cohort", "funnel.cohort", (), lambda df, s: figures.funnel(df, "reached", s.lang)),
     Panel("funnel-flow", "funnel.flow", (), lambda df, s: figures.funnel(df, "entries", s.lang)),
-    Panel("funnel-city", lambda s: f"funnel.{s.funnel}", ("city",), _funnel_by_city, width=12, subtitle=BY_CITY),
-    Panel("status-city", "deals.status_as_of", ("city", "channel"), _status_by_city, width=12, subtitle=BY_CITY_CC),
+    Panel(
+        "funnel-city",
+        lambda s: f"funnel.{s.funnel}",
+        ("city",),
+        _funnel_by_city,
+        width=12,
+        subtitle=BY_CITY,
+        totals=False,
+    ),
+    Panel(
+        "status-city",
+        "deals.status_as_of",
+        ("city", "channel"),
+        _status_by_city,
+        width=12,
+        subtitle=BY_CITY_CC,
+        totals=False,
+    ),
     Panel(
         "created",
         "deals.created",
@@ -65,21 +81,14 @@ PANELS: tuple[Panel, ...] = (
         "attendance-city",
         "consultations.attendance",
         ("city",),
-        lambda df, s: figures.rate_bars(
-            df.with_columns(total=pl.col("attended") + pl.col("no_show")),
-            "city",
-            "show_rate",
-            "attended",
-            "total",
-            s.lang,
-        ),
+        lambda df, s: figures.rate_bars(df, "city", "show_rate", ("attended", "no_show"), s.lang),
         subtitle=BY_CITY,
     ),
     Panel(
         "att-contract",
         "conversion.attended_to_contract",
         ("city",),
-        lambda df, s: figures.rate_bars(df, "city", "rate", "contract", "attended", s.lang),
+        lambda df, s: figures.rate_bars(df, "city", "rate", ("contract", "attended"), s.lang),
         subtitle=BY_CITY,
     ),
     Panel(
@@ -95,7 +104,9 @@ PANELS: tuple[Panel, ...] = (
         "averages-package",
         "deals.averages",
         ("package",),
-        lambda df, s: figures.bars(df, "package", ["price_mean"], [column_label("price_mean", s.lang)], s.lang),
+        lambda df, s: figures.bars(
+            df, "package", ["price_mean"], [column_label("price_mean", s.lang)], s.lang, money=True
+        ),
         subtitle=BY_PACKAGE,
     ),
 )
@@ -105,29 +116,13 @@ def panels(state: ViewState) -> tuple[Panel, ...]:
     return PANELS
 
 
-def kpi_queries(state: ViewState) -> list[tuple[str, str, tuple[str, ...]]]:
-    return []  # every card reads a panel's result
-
-
-def kpis(results: dict, state: ViewState) -> list:
-    lang = state.lang
-    cohort = results.get("funnel-cohort")
-    reached = {s: value_of(cohort, "reached", {"stage": s}) for s in FUNNEL_STAGES}
-    attendance, averages = results.get("attendance"), results.get("averages")
-    attended = total(attendance, "attended")
-    attended_or_not = None if attended is None else attended + (total(attendance, "no_show") or 0)
-    price_sum, contracts = total(averages, "price_sum"), total(averages, "deals")
-    cards = [
-        kpi_card("leads", t("k_leads", lang), fmt_number(reached["lead"], lang)),
-        kpi_card("booked", stage_label("booked", lang), fmt_number(reached["booked"], lang)),
-        kpi_card("attended", stage_label("attended", lang), fmt_number(reached["attended"], lang)),
-        kpi_card("contracts", t("k_contracts", lang), fmt_number(reached["contract"], lang)),
-        kpi_card(
-            "conv-lead-contract",
-            t("k_conv_lead_contract", lang),
-            fmt_percent(value_of(cohort, "conv_lead", {"stage": "contract"}), lang),
-        ),
-        kpi_card("show-rate", t("k_show_rate", lang), fmt_percent(ratio(attended, attended_or_not), lang)),
-        kpi_card("mean-value", t("k_mean_value", lang), fmt_money(ratio(price_sum, contracts), lang)),
-    ]
-    return cards
+KPI_METRIC = "kpi.funnels"
+KPIS: tuple[Kpi, ...] = (
+    Kpi("leads", "leads", "k_leads"),
+    Kpi("booked", "booked", "stage:booked"),
+    Kpi("attended", "attended", "stage:attended"),
+    Kpi("contracts", "contracts", "k_contracts"),
+    Kpi("conv-lead-contract", "conv_lead_contract", "k_conv_lead_contract", "percent"),
+    Kpi("show-rate", "show_rate", "k_show_rate", "percent"),
+    Kpi("mean-value", "mean_value", "k_mean_value", "money"),
+)

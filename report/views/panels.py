@@ -1,16 +1,15 @@
 """A panel = one metric call drawn as a chart with its table and downloads underneath.
 
-Tab modules declare their panels and KPI cards; :func:`render_panels` makes one round of metric
-calls (through the cache) and lays the cards out. Nothing here filters data: the metric does.
+Tab modules declare their panels; :func:`run` makes one round of metric calls (through the
+cache) and :func:`card` lays each out. Nothing here filters or adds up data: the metric does.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import date
-from html import escape
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
@@ -19,15 +18,15 @@ from dash import dcc, html
 
 from etl.snapshot.store import Snapshot
 from report import ids
-from report.formatting import DASH, fmt_bucket, fmt_duration, fmt_money, fmt_number, fmt_percent
-from report.i18n import column_label, stage_label, t, transition_label
+from report.cache import compute_metric
+from report.figures import all_rows
+from report.i18n import t
 from report.metrics.filters import Filters
 from report.urlstate import ViewState
+from report.views.grid import grid
 
 log = logging.getLogger(__name__)
 
-RATE_COLUMNS = frozenset({"conv_prev", "conv_lead", "rate", "show_rate", "conversion"})
-MONEY_COLUMNS = frozenset({"price_sum", "price_mean"})
 FigureFn = Callable[[pl.DataFrame, ViewState], go.Figure]
 
 
@@ -43,22 +42,22 @@ class Panel:
     subtitle: tuple[str, str] | None = None  # (ru, en), e.g. "по городам"
     table: bool = True
     extra_class: str = field(default="")
+    #: A footer of totals from the same metric's by=() call (one row). False where that call is
+    #: not one row (a funnel by city: stages) or a total means nothing (a leaderboard).
+    totals: bool = True
 
     def metric_id(self, state: ViewState) -> str:
         return self.metric(state) if callable(self.metric) else self.metric
 
+    @property
+    def totals_key(self) -> str | None:
+        """The result key of the totals call, None when the panel has none."""
+        return f"{self.id}#total" if self.totals and self.by else None
+
 
 def compute(snap: Snapshot, metric_id: str, filters: Filters, by: tuple[str, ...]) -> pl.DataFrame:
-    """Metric through the shared cache when it exists, else directly (same result)."""
-    try:
-        from report.cache import compute_metric
-    except ImportError:
-        compute_metric = None
-    if compute_metric is not None:
-        return compute_metric(snap, metric_id, filters, by)
-    from report.metrics.registry import get
-
-    return get(metric_id).fn(snap, filters, by)
+    """Every metric call of the UI goes through the shared cache (it computes directly when unset)."""
+    return compute_metric(snap, metric_id, filters, by)
 
 
 def metric_texts(metric_id: str, lang: str) -> tuple[str, str]:
@@ -69,64 +68,6 @@ def metric_texts(metric_id: str, lang: str) -> tuple[str, str]:
     if metric is None:
         return metric_id, ""
     return metric.title(lang), metric.definition(lang)
-
-
-def format_cell(col: str, value: object, lang: str, grain: str) -> str:
-    """How one table cell reads in the UI (exports keep the plain value)."""
-    if value is None:
-        if col == "city":
-            return t("unknown_city", lang)
-        return DASH
-    if col == "bucket":
-        return fmt_bucket(value, grain, lang)  # type: ignore[arg-type]
-    if col == "stage":
-        return stage_label(str(value), lang)
-    if col == "transition":
-        return transition_label(str(value), lang)
-    if col == "channel":
-        return t(f"c_{value}", lang) if value in ("office", "contact_center") else str(value)
-    if col in RATE_COLUMNS:
-        return fmt_percent(value, lang)  # type: ignore[arg-type]
-    if col in MONEY_COLUMNS:
-        return fmt_money(value, lang)  # type: ignore[arg-type]
-    if col.endswith("_s"):
-        return fmt_duration(value, lang)  # type: ignore[arg-type]
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int | float):
-        return fmt_number(value, lang)
-    if isinstance(value, date):
-        return fmt_bucket(value, "day", lang)
-    return str(value)
-
-
-def table_html(df: pl.DataFrame, lang: str, grain: str) -> str:
-    """The rows as one HTML string (escaped). One component instead of one per cell: Dash's
-    renderer pays per component, and a few hundred cells cost seconds on a slow laptop."""
-    numeric = {c for c, dt in df.schema.items() if dt.is_numeric()}
-
-    def cls(c: str) -> str:
-        return ' class="n"' if c in numeric else ""  # right-aligned, no wrap (assets/report.css)
-
-    head = "".join(f"<th{cls(c)}>{escape(column_label(c, lang))}</th>" for c in df.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td{cls(c)}>{escape(format_cell(c, v, lang, grain))}</td>" for c, v in row.items()) + "</tr>"
-        for row in df.iter_rows(named=True)
-    )
-    return (
-        '<table class="table table-sm table-striped table-hover mb-0 small">'
-        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-    )
-
-
-def table(df: pl.DataFrame, panel_id: str, lang: str, grain: str) -> dcc.Markdown:
-    """The panel's rows as a plain Bootstrap table (DataTable is deprecated; ag-grid not installed)."""
-    return dcc.Markdown(
-        table_html(df, lang, grain),
-        dangerously_allow_html=True,
-        id=ids.panel_id(ids.TABLE, panel_id),
-        className="table-wrap",
-    )
 
 
 def graph(fig: go.Figure, panel_id: str, lang: str) -> dcc.Graph:
@@ -163,7 +104,64 @@ def download_buttons(panel_id: str, lang: str) -> html.Div:
     )
 
 
-def card(panel: Panel, state: ViewState, df: pl.DataFrame | None, error: str | None) -> dbc.Col:
+def ordered(df: pl.DataFrame, meta: dict | None) -> pl.DataFrame:
+    """The table's rows in the chart's order (top to bottom), rows the chart left out after them.
+
+    Stable: rows of one group (a city's buckets, stages) keep the metric's order among them."""
+    if not meta or meta.get("group") not in df.columns:
+        return df
+    rank = {value: i for i, value in enumerate(meta["order"])}
+    ranks = [rank.get(v, len(rank)) for v in df[meta["group"]].to_list()]
+    return df.with_columns(pl.Series("_rank", ranks)).sort("_rank", maintain_order=True).drop("_rank")
+
+
+def draw(
+    panel: Panel, state: ViewState, df: pl.DataFrame, totals: pl.DataFrame | None = None, every: bool = False
+) -> tuple[list, dict | None]:
+    """The panel's chart and table (``every``: the chart draws all groups, not its top N), and
+    what the chart says about its rows (see ``figures.base.mark_rows``)."""
+    children: list = []
+    meta = None
+    if panel.figure is not None:
+        with all_rows() if every else nullcontext():
+            fig = panel.figure(df, state)
+        meta = fig.layout.meta
+        children.append(graph(fig, panel.id, state.lang))
+    if panel.table:
+        children.append(grid(ordered(df, meta), totals, panel.id, state.lang, state.grain))
+    return children, meta
+
+
+def rows_note(meta: dict | None, lang: str, every: bool) -> str:
+    """«показаны N из M» while the chart leaves groups out, «показаны все M» once it shows all."""
+    if not meta:
+        return ""
+    return (
+        t("rows_all", lang, m=meta["total"]) if every else t("rows_shown", lang, n=len(meta["order"]), m=meta["total"])
+    )
+
+
+def rows_control(panel_id: str, meta: dict | None, lang: str) -> html.Div | None:
+    """Only on a chart that left groups out: the note and a switch that draws them all."""
+    if not meta or len(meta["order"]) >= meta["total"]:
+        return None
+    return html.Div(
+        [
+            html.Span(rows_note(meta, lang, False), id=ids.panel_id(ids.ROWS_NOTE, panel_id), className="me-3"),
+            dbc.Switch(
+                id=ids.panel_id(ids.SHOW_ALL, panel_id),
+                label=t("show_all", lang),
+                value=False,
+                className="d-inline-block mb-0",
+            ),
+        ],
+        className="small text-muted mb-1 d-flex flex-wrap align-items-center",
+    )
+
+
+def card(
+    panel: Panel, state: ViewState, df: pl.DataFrame | None, error: str | None, totals: pl.DataFrame | None = None
+) -> dbc.Col:
     lang = state.lang
     metric_id = panel.metric_id(state)
     title, definition = metric_texts(metric_id, lang)
@@ -173,10 +171,9 @@ def card(panel: Panel, state: ViewState, df: pl.DataFrame | None, error: str | N
     if error is not None:
         body.append(dbc.Alert(error, color="danger", className="small"))
     elif df is not None:
-        if panel.figure is not None:
-            body.append(graph(panel.figure(df, state), panel.id, lang))
-        if panel.table:
-            body.append(table(df, panel.id, lang, state.grain))
+        children, meta = draw(panel, state, df, totals)
+        body.append(rows_control(panel.id, meta, lang))
+        body.append(html.Div(children, id=ids.panel_id(ids.PANEL_BODY, panel.id)))
         body.append(download_buttons(panel.id, lang))
     return dbc.Col(
         dbc.Card(
@@ -205,56 +202,3 @@ def run(
             log.exception("metric %s failed", metric_id)
             errors[key] = t("error", lang, v=f"{type(exc).__name__}: {exc}")
     return results, errors
-
-
-def kpi_card(key: str, label: str, value: str, note: str = "") -> dbc.Col:
-    """A figure a head of sales reads first; ``key`` names it (id ``kpi-<key>``) for links and tests."""
-    return dbc.Col(
-        dbc.Card(
-            dbc.CardBody(
-                [
-                    html.Div(label, className="small text-muted lh-sm"),
-                    html.Div(value, id=f"kpi-{key}", className="fs-4 fw-semibold kpi-value"),
-                    html.Div(note, className="small text-muted") if note else None,
-                ],
-                className="py-2 px-3",
-            ),
-            className="h-100 shadow-sm",
-        ),
-        xs=6,
-        md=3,
-        xl=True,
-        className="mb-2 kpi-col",
-    )
-
-
-def value_of(df: pl.DataFrame | None, col: str, where: dict[str, object] | None = None) -> object:
-    """One cell of a small result (first row matching ``where``), None when absent."""
-    if df is None or df.is_empty() or col not in df.columns:
-        return None
-    rows = df
-    for key, val in (where or {}).items():
-        rows = rows.filter(pl.col(key) == val)
-    return rows[col][0] if rows.height else None
-
-
-def total(df: pl.DataFrame | None, col: str) -> float | None:
-    """Sum of a count column over the groups of a result (None when the result is missing).
-
-    KPI cards use it to read totals off a panel's by-city or by-manager table instead of making
-    another metric call: counts add up exactly over disjoint groups."""
-    if df is None or col not in df.columns:
-        return None
-    return df[col].fill_null(0).sum()
-
-
-def weighted_mean(df: pl.DataFrame | None, col: str, weight: str) -> float | None:
-    """The overall mean of per-group means, weighted by the groups' sizes (exact)."""
-    if df is None or col not in df.columns:
-        return None
-    n = df[weight].fill_null(0).sum()
-    return float((df[col].fill_null(0) * df[weight].fill_null(0)).sum()) / n if n else None
-
-
-def ratio(num: float | None, den: float | None) -> float | None:
-    return num / den if (num is not None and den) else None

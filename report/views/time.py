@@ -5,10 +5,10 @@ from __future__ import annotations
 import polars as pl
 
 from report import figures
-from report.formatting import fmt_duration, fmt_number
 from report.i18n import t, transition_label
 from report.urlstate import ViewState
-from report.views.panels import Panel, kpi_card, value_of, weighted_mean
+from report.views.kpis import Kpi
+from report.views.panels import Panel
 
 TRANSITIONS = ("lead→phone", "phone→booked", "booked→attended", "attended→contract")
 BY_CITY = ("по городам", "by city")
@@ -46,6 +46,7 @@ PANELS: tuple[Panel, ...] = (
         ),
         width=12,
         subtitle=("медиана, город × переход", "median, city × transition"),
+        totals=False,  # by=() is one row per transition: the next panel
     ),
     Panel(
         "stage-ranges",
@@ -97,38 +98,12 @@ def panels(state: ViewState) -> tuple[Panel, ...]:
     return PANELS
 
 
-def kpi_queries(state: ViewState) -> list[tuple[str, str, tuple[str, ...]]]:
-    return [
-        ("kpi-c2c", "time.creation_to_contract", ()),
-        ("kpi-won", "time.request_to_won", ()),
-        ("kpi-ttf", "time.to_first_touch", ()),
-    ]
-
-
-def kpis(results: dict, state: ViewState) -> list:
-    lang = state.lang
-    stage = results.get("stage-ranges")
-    return [
-        kpi_card(
-            "median-c2c", t("k_median_c2c", lang), fmt_duration(value_of(results.get("kpi-c2c"), "median_s"), lang)
-        ),
-        kpi_card(
-            "median-won", t("k_median_won", lang), fmt_duration(value_of(results.get("kpi-won"), "median_s"), lang)
-        ),
-        kpi_card(
-            "median-lead-phone",
-            t("k_median_lead_phone", lang),
-            fmt_duration(value_of(stage, "median_s", {"transition": "lead→phone"}), lang),
-        ),
-        kpi_card(
-            "median-first-touch",
-            t("k_median_first_touch", lang),
-            fmt_duration(value_of(results.get("kpi-ttf"), "median_s"), lang),
-        ),
-        kpi_card("untouched", t("k_untouched", lang), fmt_number(value_of(results.get("kpi-ttf"), "untouched"), lang)),
-        kpi_card(
-            "bookings-before",
-            t("k_bookings_before", lang),
-            fmt_number(weighted_mean(results.get("bookings-before-dist"), "bookings", "deals"), lang, 2),
-        ),
-    ]
+KPI_METRIC = "kpi.time"
+KPIS: tuple[Kpi, ...] = (
+    Kpi("median-c2c", "median_c2c_s", "k_median_c2c", "duration"),
+    Kpi("median-won", "median_won_s", "k_median_won", "duration"),
+    Kpi("median-lead-phone", "median_lead_phone_s", "k_median_lead_phone", "duration"),
+    Kpi("median-first-touch", "median_first_touch_s", "k_median_first_touch", "duration"),
+    Kpi("untouched", "untouched", "k_untouched"),
+    Kpi("bookings-before", "mean_bookings_before", "k_bookings_before", "decimal2"),
+)

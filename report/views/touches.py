@@ -9,10 +9,10 @@ from __future__ import annotations
 import polars as pl
 
 from report import figures
-from report.formatting import fmt_duration, fmt_number, fmt_percent
-from report.i18n import column_label, t
+from report.i18n import column_label
 from report.urlstate import ViewState
-from report.views.panels import Panel, kpi_card, ratio, total, value_of, weighted_mean
+from report.views.kpis import Kpi
+from report.views.panels import Panel
 
 BY_CITY = ("по городам", "by city")
 BY_MANAGER = ("по менеджерам", "by manager")
@@ -37,8 +37,9 @@ def _negative(df: pl.DataFrame, s: ViewState):
 
 
 def _calls_over_time(df: pl.DataFrame, s: ViewState):
-    rows = df.with_columns(calls=pl.col("incoming") + pl.col("outgoing"))
-    return figures.lines_over_time(rows, "manager", "calls", s.grain, s.lang)
+    """Outgoing (solid) and incoming (dotted) calls per manager: the parts, not a sum."""
+    kinds = {"outgoing": column_label("outgoing", s.lang), "incoming": column_label("incoming", s.lang)}
+    return figures.lines_over_time(df, "manager", kinds, s.grain, s.lang)
 
 
 def _calls_by_manager(df: pl.DataFrame, s: ViewState):
@@ -64,7 +65,7 @@ def _gaps(df: pl.DataFrame, s: ViewState):
 
 
 def _leaderboard(df: pl.DataFrame, s: ViewState):
-    return figures.rate_bars(df, "manager", "conversion", "contracts", "deals", s.lang)
+    return figures.rate_bars(df, "manager", "conversion", ("contracts", "deals"), s.lang)
 
 
 def _office_load(df: pl.DataFrame, s: ViewState):
@@ -84,7 +85,7 @@ COMMON: tuple[Panel, ...] = (
     Panel("before-contract", "touches.before_contract", ("city",), _mix, subtitle=BY_CITY),
     Panel("before-lost", "touches.before_lost", ("city",), _mix, subtitle=BY_CITY),
     Panel("no-show-lost", "touches.no_show_to_lost", ("city",), _mix, subtitle=BY_CITY),
-    Panel("negative", "touches.negative_status", ("city",), _negative, subtitle=BY_CITY),
+    Panel("negative", "touches.negative_status", ("city",), _negative, subtitle=BY_CITY, totals=False),
     Panel(
         "interval",
         "touches.interval",
@@ -96,37 +97,23 @@ COMMON: tuple[Panel, ...] = (
     Panel("calls-manager", "calls.by_manager", ("manager",), _calls_by_manager, subtitle=BY_MANAGER),
     Panel("tasks", "tasks.by_manager", ("manager",), _tasks, subtitle=BY_MANAGER),
     Panel("day-gaps", "tasks.day_gaps", ("manager",), _gaps, subtitle=BY_MANAGER),
-    Panel("leaderboard", "managers.leaderboard", ("manager",), _leaderboard, width=12),
+    Panel("leaderboard", "managers.leaderboard", ("manager",), _leaderboard, width=12, totals=False),
 )
-OFFICE: tuple[Panel, ...] = (Panel("office-load", "office.load", ("city",), _office_load, width=12),)
+OFFICE: tuple[Panel, ...] = (Panel("office-load", "office.load", ("city",), _office_load, width=12, totals=False),)
 
 
 def panels(state: ViewState) -> tuple[Panel, ...]:
     return (*OFFICE, *COMMON) if state.tab == "touches_office" else COMMON
 
 
-def kpi_queries(state: ViewState) -> list[tuple[str, str, tuple[str, ...]]]:
-    # Only the median needs its own call; the other cards add up the panels' groups.
-    return [("kpi-ttf", "touches.time_to_first", ())]
-
-
-def kpis(results: dict, state: ViewState) -> list:
-    lang = state.lang
-    ttf, per_deal, calls = results.get("kpi-ttf"), results.get("per-deal"), results.get("calls-manager")
-    incoming, outgoing = total(calls, "incoming"), total(calls, "outgoing")
-    all_calls = None if incoming is None else incoming + (outgoing or 0)
-    return [
-        kpi_card("deals", t("k_deals", lang), fmt_number(total(per_deal, "n"), lang)),
-        kpi_card("median-first-touch", t("k_median_first_touch", lang), fmt_duration(value_of(ttf, "median_s"), lang)),
-        kpi_card("untouched", t("k_untouched", lang), fmt_number(value_of(ttf, "untouched"), lang)),
-        kpi_card(
-            "touches-per-deal",
-            t("k_touches_per_deal", lang),
-            fmt_number(weighted_mean(per_deal, "mean_touches", "n"), lang, 1),
-        ),
-        kpi_card("calls", t("k_calls", lang), fmt_number(all_calls, lang)),
-        kpi_card(
-            "answered-share", t("k_answered_share", lang), fmt_percent(ratio(total(calls, "answered"), all_calls), lang)
-        ),
-        kpi_card("overdue", t("k_overdue", lang), fmt_number(total(results.get("tasks"), "overdue"), lang)),
-    ]
+KPI_METRIC = "kpi.touches"  # both touches tabs: the office tab's filters fix the pipeline class
+KPIS: tuple[Kpi, ...] = (
+    Kpi("deals", "deals", "k_deals"),
+    Kpi("median-first-touch", "median_first_touch_s", "k_median_first_touch", "duration"),
+    Kpi("untouched", "untouched", "k_untouched"),
+    Kpi("touches-per-deal", "touches_per_deal", "k_touches_per_deal", "decimal1"),
+    Kpi("calls", "calls", "k_calls"),
+    Kpi("answered-share", "answered_share", "k_answered_share", "percent"),
+    Kpi("overdue", "overdue", "k_overdue"),
+    Kpi("tasks-per-manager", "tasks_per_manager", "k_tasks_per_manager", "decimal1"),
+)

@@ -30,14 +30,31 @@ def url_is(dash_duo, expected: str) -> None:
     wait_until(dash_duo, lambda d: d.current_url == expected, f"the URL to be {expected!r}")
 
 
-def table_rows(dash_duo, panel_id: str) -> list[list[str]]:
-    """The rows of a panel's table, as text, read in one script call: the table may be re-drawn
-    while we read (dcc.Markdown loads lazily), and element handles would go stale."""
-    return dash_duo.driver.execute_script(
-        "return Array.from(document.querySelectorAll(arguments[0]))"
-        ".map(tr => Array.from(tr.querySelectorAll('td')).map(td => td.textContent.trim()));",
-        f"{panel_selector('table', panel_id)} tbody tr",
-    )
+GRID_ROWS_JS = """
+let api;
+try { api = window.dash_ag_grid.getApi(arguments[0]); } catch (e) { return null; }
+if (!api || api.isDestroyed()) { return null; }
+const cols = api.getAllDisplayedColumns();
+const rows = [];
+const text = (node) => cols.map(c => String(api.getCellValue({rowNode: node, colKey: c, useFormatter: true}) ?? ''));
+api.forEachNodeAfterFilterAndSort(node => rows.push(text(node)));
+if (arguments[1]) {
+  for (let i = 0; i < api.getPinnedBottomRowCount(); i++) { rows.push(text(api.getPinnedBottomRow(i))); }
+}
+return rows;
+"""
+
+
+def grid_rows(dash_duo, panel_id: str, footer: bool = False) -> list[list[str]] | None:
+    """The rows of a panel's grid as the user sees them (after sorting and filtering, formatted),
+    read through the grid's API in one script call: the grid draws only the rows in view, so the
+    DOM does not hold them all. None while the grid is not ready; ``footer`` adds the totals row."""
+    return dash_duo.driver.execute_script(GRID_ROWS_JS, {"panel": panel_id, "type": "table"}, footer)
+
+
+def table_rows(dash_duo, panel_id: str, footer: bool = False) -> list[list[str]]:
+    """The grid's rows once it has drawn some (it renders after the page callback returns)."""
+    return wait_until(dash_duo, lambda d: grid_rows(dash_duo, panel_id, footer), f"the rows of the {panel_id} grid")
 
 
 def panel_selector(kind: str, panel_id: str) -> str:
@@ -62,3 +79,12 @@ def click(dash_duo, selector: str) -> None:
         return True
 
     wait_until(dash_duo, attempt, f"a clickable {selector}")
+
+
+def trace_names(dash_duo, panel_id: str) -> list[str]:
+    """The names of a panel's chart traces (legend order), read from the plotly element."""
+    return dash_duo.driver.execute_script(
+        "const el = document.querySelector(arguments[0] + ' .js-plotly-plot');"
+        "return el && el.data ? el.data.map(t => t.name) : [];",
+        panel_selector("graph", panel_id),
+    )

@@ -1,0 +1,117 @@
+"""Bar figures: a rate per group, values per group, a distribution given as counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+import polars as pl
+
+from report.figures.base import (
+    SERIES_COLORS,
+    STAGE_COLORS,
+    base_layout,
+    duration_unit,
+    empty_figure,
+    group_label,
+    in_unit,
+    mark_rows,
+    row_limit,
+    unit_title,
+    value_title,
+)
+from report.formatting import fmt_duration, fmt_number, fmt_percent
+from report.i18n import column_label
+
+
+def rate_bars(df: pl.DataFrame, group_col: str, rate_col: str, parts: Sequence[str], lang: str) -> go.Figure:
+    """A rate per group as horizontal bars, sorted, with the counts it is made of (``parts``,
+    e.g. attended and no-show) in the hover. Groups without a rate (nothing to divide) are left out."""
+    rows = df.filter(pl.col(rate_col).is_not_null()).sort(rate_col, descending=False)
+    if rows.is_empty():
+        return empty_figure(lang)
+    labels = [group_label(g, lang, group_col) for g in rows[group_col].to_list()]
+    groups = rows[group_col].to_list()
+    counts = [[fmt_number(v, lang) for v in rows[c].to_list()] for c in parts]
+    detail = ", ".join(f"{column_label(c, lang)}: %{{customdata[{i}]}}" for i, c in enumerate(parts))
+    fig = go.Figure(
+        go.Bar(
+            y=labels,
+            x=rows[rate_col].to_list(),
+            orientation="h",
+            marker_color=STAGE_COLORS["contract"],
+            text=[fmt_percent(v, lang) for v in rows[rate_col].to_list()],
+            textposition="auto",
+            customdata=list(zip(*counts, strict=True)),
+            hovertemplate=f"%{{y}}: %{{text}} ({detail})<extra></extra>",
+        ),
+        layout=base_layout(lang, max(220, 22 * rows.height + 40)),
+    )
+    fig.update_xaxes(tickformat=".0%", rangemode="tozero", title_text=f"{column_label(rate_col, lang)}, %")
+    return mark_rows(fig, group_col, groups[::-1], df.height)
+
+
+def bars(
+    df: pl.DataFrame,
+    group_col: str,
+    value_cols: Sequence[str],
+    names: Sequence[str],
+    lang: str,
+    *,
+    stacked: bool = False,
+    colors: Sequence[str] | None = None,
+    duration: bool = False,
+    money: bool = False,
+    limit: int = 25,
+) -> go.Figure:
+    """Horizontal bars per group (one or several value columns), largest first; the value axis
+    starts at zero and is titled with its unit (``money``: ₽; durations: minutes, hours, days)."""
+    if df.is_empty():
+        return empty_figure(lang)
+    if not stacked and len(value_cols) > 1:
+        limit = min(limit, 15)  # grouped bars get tall fast
+    shown = row_limit(limit)
+    ranked = df.sort(value_cols[0], descending=True, nulls_last=True)
+    rows = (ranked if shown is None else ranked.head(shown)).reverse()
+    labels = [group_label(g, lang, group_col) for g in rows[group_col].to_list()]
+    per_row = 22 if stacked or len(value_cols) == 1 else 8 + 10 * len(value_cols)
+    fig = go.Figure(layout=base_layout(lang, max(220, per_row * rows.height + 70)))
+    fig.update_layout(legend_traceorder="normal")
+    unit = duration_unit([v for c in value_cols for v in rows[c].to_list()]) if duration else "h"
+    for i, (col, name) in enumerate(zip(value_cols, names, strict=True)):
+        values = rows[col].to_list()
+        text = [fmt_duration(v, lang) if duration else fmt_number(v, lang) for v in values]
+        fig.add_bar(
+            y=labels,
+            x=in_unit(values, unit) if duration else values,
+            orientation="h",
+            name=name,
+            text=text,
+            textposition="auto",
+            hovertemplate="%{y}: %{text}<extra>" + name + "</extra>",
+            marker_color=(colors[i] if colors else SERIES_COLORS[i % len(SERIES_COLORS)]),
+        )
+    fig.update_layout(barmode="stack" if stacked else "group")
+    title = unit_title(unit, lang) if duration else value_title(value_cols, lang, money)
+    fig.update_xaxes(title_text=title, rangemode="tozero")
+    return mark_rows(fig, group_col, rows[group_col].to_list()[::-1], df.height)
+
+
+def histogram_bars(df: pl.DataFrame, x_col: str, y_col: str, lang: str, x_title: str) -> go.Figure:
+    """A distribution given as (value, count) rows, one row per value (as the metric returns it)."""
+    rows = df.filter(pl.col(x_col).is_not_null()).sort(x_col)
+    if rows.is_empty():
+        return empty_figure(lang)
+    fig = go.Figure(
+        go.Bar(
+            x=rows[x_col].to_list(),
+            y=rows[y_col].to_list(),
+            marker_color=STAGE_COLORS["booked"],
+            text=rows[y_col].to_list(),
+            textposition="auto",
+        ),
+        layout=base_layout(lang, 260),
+    )
+    fig.update_xaxes(title_text=x_title, dtick=1)
+    fig.update_yaxes(title_text=column_label(y_col, lang), rangemode="tozero")
+    return fig

@@ -1,0 +1,157 @@
+"""What every figure shares: colours per stage and series, the base layout, duration units.
+
+Colours are fixed per stage across all charts; numbers follow the locale through
+``layout.separators`` and the plotly locale script in ``assets/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+import plotly.graph_objects as go
+import polars as pl
+
+from report.i18n import column_label, t
+
+#: One colour per stage, used by every chart (funnel order: blue → green; side stages: warm/grey).
+STAGE_COLORS: dict[str, str] = {
+    "lead": "#9ecae1",
+    "phone": "#6baed6",
+    "booked": "#3182bd",
+    "attended": "#31a354",
+    "contract": "#006d2c",
+    "won": "#00441b",
+    "not_booked": "#fdae6b",
+    "no_answer": "#fd8d3c",
+    "no_show": "#e6550d",
+    "lost": "#969696",
+    "other": "#d9d9d9",
+}
+#: Colours of non-stage series (cities, managers, kinds), colour-blind friendly.
+SERIES_COLORS: tuple[str, ...] = (
+    "#4c78a8",
+    "#f58518",
+    "#54a24b",
+    "#e45756",
+    "#72b7b2",
+    "#b279a2",
+    "#eeca3b",
+    "#9d755d",
+    "#ff9da6",
+    "#bab0ac",
+)
+KIND_COLORS = {"calls": "#4c78a8", "sms": "#f58518", "touches": "#54a24b"}
+MEDIAN_COLOR = "#4c78a8"
+P90_COLOR = "#e45756"
+TOP_N = 8
+
+
+def base_layout(lang: str, height: int = 320, **extra: object) -> dict:
+    """Shared layout: compact margins, locale separators, legend on top (fits a phone width)."""
+    layout = {
+        # "none": no 7 KB default template shipped with every figure; the look is set here.
+        "template": "none",
+        "colorway": list(SERIES_COLORS),
+        "height": height,
+        "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
+        "separators": ", " if lang != "en" else ".,",  # decimal mark, then thousands separator
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "title": None, "traceorder": "normal"},
+        "plot_bgcolor": "white",
+        "paper_bgcolor": "white",
+        "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
+        "xaxis": {"automargin": True, "gridcolor": "#eee"},
+        "yaxis": {"automargin": True, "gridcolor": "#eee"},
+        "hoverlabel": {"namelength": -1},
+        # Labels inside bars never shrink below 10 px: one that would is hidden (the hover keeps it).
+        "uniformtext": {"minsize": 10, "mode": "hide"},
+    }
+    layout.update(extra)
+    return layout
+
+
+_UNITS = {  # seconds per unit, axis title ru/en
+    "min": (60, "минуты", "minutes"),
+    "h": (3600, "часы", "hours"),
+    "d": (86400, "дни", "days"),
+}
+
+
+def duration_unit(values: Sequence[float | None]) -> str:
+    """Axis unit that keeps numbers readable: minutes under 2 h, hours under 3 days, else days."""
+    top = max((v for v in values if v is not None), default=0)
+    return "min" if top < 7200 else "h" if top < 3 * 86400 else "d"
+
+
+def in_unit(values: Sequence[float | None], unit: str) -> list[float | None]:
+    size = _UNITS[unit][0]
+    return [v / size if v is not None else None for v in values]
+
+
+def unit_title(unit: str, lang: str) -> str:
+    return _UNITS[unit][2 if lang == "en" else 1]
+
+
+MONEY_UNIT = "₽"
+
+
+def value_title(cols: Sequence[str], lang: str, money: bool = False) -> str:
+    """A value axis's title: what is counted, with its unit (₽ for money)."""
+    title = " / ".join(column_label(c, lang) for c in cols)
+    return f"{title}, {MONEY_UNIT}" if money else title
+
+
+def empty_figure(lang: str, height: int = 160) -> go.Figure:
+    fig = go.Figure(layout=base_layout(lang, height))
+    fig.add_annotation(text=t("no_data", lang), showarrow=False, font={"color": "#888"})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+_ALL_ROWS: ContextVar[bool] = ContextVar("all_rows", default=False)
+
+
+@contextmanager
+def all_rows() -> Iterator[None]:
+    """Figures built inside draw every group, not their top N (the panel's «показать все»).
+
+    A context rather than a parameter: the limit is a figure's own default, and a panel's figure
+    function (declared in a view) need not thread it through."""
+    token = _ALL_ROWS.set(True)
+    try:
+        yield
+    finally:
+        _ALL_ROWS.reset(token)
+
+
+def row_limit(default: int | None) -> int | None:
+    """How many groups a figure draws: its default, or all inside :func:`all_rows`."""
+    return None if _ALL_ROWS.get() else default
+
+
+def top_groups(df: pl.DataFrame, group: str, weight: str, n: int | None = TOP_N) -> list:
+    """The ``n`` groups (None = all) with the largest total ``weight``, largest first; the group
+    "unknown" (null) ranks like any other. The totals only rank; they are never drawn."""
+    totals = df.group_by(group).agg(pl.col(weight).sum())
+    ranked = totals.sort([weight, group], descending=[True, False], nulls_last=True)[group]
+    return ranked.to_list() if n is None else ranked.head(n).to_list()
+
+
+def rows_of(df: pl.DataFrame, col: str, value: object) -> pl.DataFrame:
+    """The rows whose ``col`` is ``value`` (None matches the null group)."""
+    return df.filter(pl.col(col).is_null() if value is None else pl.col(col) == value)
+
+
+def mark_rows(fig: go.Figure, group_col: str, order: Sequence[object], total: int) -> go.Figure:
+    """Record on the figure which groups it draws, top to bottom, and of how many: the panel
+    writes «показаны N из M» from it and lists its table in the chart's order."""
+    fig.layout.meta = {"group": group_col, "order": list(order), "total": total}
+    return fig
+
+
+def group_label(value: object, lang: str, col: str = "city") -> str:
+    if value is None:
+        return t("unknown_city", lang) if col == "city" else "—"
+    return str(value)

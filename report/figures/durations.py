@@ -1,0 +1,125 @@
+"""Duration figures from aggregates (n, mean, median, p90): ranges per group and trends."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+import polars as pl
+
+from report.figures.base import (
+    MEDIAN_COLOR,
+    P90_COLOR,
+    base_layout,
+    duration_unit,
+    empty_figure,
+    group_label,
+    in_unit,
+    mark_rows,
+    row_limit,
+    unit_title,
+)
+from report.formatting import fmt_bucket, fmt_duration, fmt_number
+from report.i18n import t
+
+
+def duration_ranges(
+    df: pl.DataFrame, group_col: str | None, lang: str, *, order: Sequence[str] | None = None, limit: int = 25
+) -> go.Figure:
+    """Distribution of a duration drawn from its aggregates: a bar to the median, a whisker to p90,
+    a diamond at the mean. (Metrics return n/mean/median/p90, not raw durations, so a box plot's
+    quartiles are not available; median and p90 are what the spec asks to show.)"""
+    rows = df.filter(pl.col("n") > 0) if "n" in df.columns else df
+    if rows.is_empty():
+        return empty_figure(lang)
+    if group_col is None:
+        labels = [t("total", lang)]
+        rows = rows.head(1)
+    else:
+        if order is not None:
+            rank = {v: i for i, v in enumerate(order)}
+            rows = (
+                rows.with_columns(_r=pl.col(group_col).replace_strict(rank, default=len(rank)))
+                .sort("_r", descending=True)
+                .drop("_r")
+            )
+        else:
+            shown = row_limit(limit)
+            ranked = rows.sort("n", descending=True)
+            rows = (ranked if shown is None else ranked.head(shown)).reverse()
+        labels = [group_label(g, lang, group_col) for g in rows[group_col].to_list()]
+    unit = duration_unit(rows["p90_s"].to_list() + rows["mean_s"].to_list())
+    median, p90, mean = (in_unit(rows[c].to_list(), unit) for c in ("median_s", "p90_s", "mean_s"))
+    med_txt = [fmt_duration(v, lang) for v in rows["median_s"].to_list()]
+    p90_txt = [fmt_duration(v, lang) for v in rows["p90_s"].to_list()]
+    mean_txt = [fmt_duration(v, lang) for v in rows["mean_s"].to_list()]
+    n_txt = [fmt_number(v, lang) for v in rows["n"].to_list()]
+    custom = list(zip(med_txt, p90_txt, mean_txt, n_txt, strict=True))
+    names = ("median", "p90", "mean") if lang == "en" else ("медиана", "p90", "среднее")
+    hover = (
+        "%{y}<br>"
+        + names[0]
+        + ": %{customdata[0]}<br>p90: %{customdata[1]}<br>"
+        + names[2]
+        + ": %{customdata[2]}<br>n = %{customdata[3]}<extra></extra>"
+    )
+    fig = go.Figure(layout=base_layout(lang, max(200, 26 * len(labels) + 70)))
+    fig.add_bar(
+        y=labels,
+        x=median,
+        orientation="h",
+        name=names[0],
+        marker_color=MEDIAN_COLOR,
+        text=med_txt,
+        textposition="inside",
+        customdata=custom,
+        hovertemplate=hover,
+        error_x={
+            "type": "data",
+            "symmetric": False,
+            "array": [(p - m) if (p is not None and m is not None) else 0 for p, m in zip(p90, median, strict=True)],
+            "arrayminus": [0] * len(median),
+            "color": P90_COLOR,
+            "thickness": 2,
+            "width": 6,
+        },
+    )
+    fig.add_scatter(
+        y=labels,
+        x=mean,
+        mode="markers",
+        name=names[2],
+        marker={"symbol": "diamond", "size": 9, "color": "#333"},
+        customdata=custom,
+        hovertemplate=hover,
+    )
+    fig.add_scatter(y=[None], x=[None], mode="lines", name=f"{names[0]} → p90", line={"color": P90_COLOR, "width": 2})
+    fig.update_xaxes(title_text=unit_title(unit, lang), rangemode="tozero")
+    if group_col is None:
+        return fig
+    return mark_rows(fig, group_col, rows[group_col].to_list()[::-1], df.height)
+
+
+def duration_over_time(df: pl.DataFrame, grain: str, lang: str) -> go.Figure:
+    """Median and p90 of a duration per bucket (lines, in days)."""
+    rows = df.filter(pl.col("n") > 0)
+    if rows.is_empty():
+        return empty_figure(lang)
+    labels = [fmt_bucket(b, grain, lang) for b in rows["bucket"].to_list()]
+    fig = go.Figure(layout=base_layout(lang))
+    for col, name, color in (
+        ("median_s", "медиана" if lang != "en" else "median", MEDIAN_COLOR),
+        ("p90_s", "p90", P90_COLOR),
+    ):
+        vals = rows[col].to_list()
+        fig.add_scatter(
+            x=labels,
+            y=[v / 86400 if v is not None else None for v in vals],
+            name=name,
+            mode="lines+markers",
+            line={"color": color},
+            text=[fmt_duration(v, lang) for v in vals],
+            hovertemplate="%{x}: %{text}<extra>" + name + "</extra>",
+        )
+    fig.update_yaxes(title_text="days" if lang == "en" else "дни", rangemode="tozero")
+    return fig

@@ -1,0 +1,110 @@
+"""Figures over time buckets: stacked counts, attendance with its show rate, lines per group."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+from report.figures.base import (
+    SERIES_COLORS,
+    STAGE_COLORS,
+    TOP_N,
+    base_layout,
+    empty_figure,
+    group_label,
+    mark_rows,
+    row_limit,
+    rows_of,
+    top_groups,
+    value_title,
+)
+from report.formatting import MONEY_COLUMNS, fmt_bucket
+from report.i18n import column_label, stage_label
+
+
+def stacked_over_time(df: pl.DataFrame, value_col: str, group_col: str, grain: str, lang: str) -> go.Figure:
+    """Counts per bucket as stacked bars, one colour per group: the top groups, the rest left out
+    (and said so by the panel), never summed into an "other" bar."""
+    if df.is_empty():
+        return empty_figure(lang)
+    top = top_groups(df, group_col, value_col, row_limit(TOP_N))
+    fig = go.Figure(layout=base_layout(lang, barmode="stack"))
+    buckets = sorted(df["bucket"].unique().to_list())
+    labels = [fmt_bucket(b, grain, lang) for b in buckets]
+    for i, g in enumerate(top):
+        part = rows_of(df, group_col, g)
+        series = dict(zip(part["bucket"].to_list(), part[value_col].to_list(), strict=True))
+        fig.add_bar(
+            x=labels,
+            y=[series.get(b, 0) for b in buckets],
+            name=group_label(g, lang),
+            marker_color=SERIES_COLORS[i % len(SERIES_COLORS)],
+        )
+    fig.update_yaxes(title_text=value_title([value_col], lang), rangemode="tozero")
+    return mark_rows(fig, group_col, top, df[group_col].n_unique())
+
+
+def attendance_over_time(df: pl.DataFrame, grain: str, lang: str) -> go.Figure:
+    """Attended and no-show per bucket (bars) with the show rate (line, right axis)."""
+    if df.is_empty() or not ((df["attended"] > 0).any() or (df["no_show"] > 0).any()):
+        return empty_figure(lang)
+    labels = [fmt_bucket(b, grain, lang) for b in df["bucket"].to_list()]
+    fig = go.Figure(layout=base_layout(lang, barmode="stack"))
+    fig.add_bar(
+        x=labels, y=df["attended"].to_list(), name=stage_label("attended", lang), marker_color=STAGE_COLORS["attended"]
+    )
+    fig.add_bar(
+        x=labels, y=df["no_show"].to_list(), name=stage_label("no_show", lang), marker_color=STAGE_COLORS["no_show"]
+    )
+    fig.add_scatter(
+        x=labels,
+        y=df["show_rate"].to_list(),
+        name="show rate" if lang == "en" else "явка",
+        yaxis="y2",
+        mode="lines+markers",
+        line={"color": "#333"},
+    )
+    fig.update_layout(
+        yaxis2={
+            "overlaying": "y",
+            "side": "right",
+            "tickformat": ".0%",
+            "range": [0, 1],
+            "showgrid": False,
+            "title": {"text": f"{column_label('show_rate', lang)}, %"},
+        }
+    )
+    fig.update_layout(yaxis={"title": {"text": value_title(["attended", "no_show"], lang)}, "rangemode": "tozero"})
+    return fig
+
+
+DASHES = ("solid", "dot", "dash")
+
+
+def lines_over_time(df: pl.DataFrame, group_col: str, values: str | dict[str, str], grain: str, lang: str) -> go.Figure:
+    """One line per group over buckets (the top groups by the first value's total).
+
+    ``values`` is one column, or several ``{column: name}`` drawn as the parts they are (one line
+    style per column, one colour per group) rather than a sum."""
+    if df.is_empty():
+        return empty_figure(lang)
+    cols = {values: ""} if isinstance(values, str) else values
+    top = top_groups(df, group_col, next(iter(cols)), row_limit(TOP_N))
+    y_title = value_title(list(cols), lang, money=any(c in MONEY_COLUMNS for c in cols))
+    buckets = sorted(df["bucket"].unique().to_list())
+    labels = [fmt_bucket(b, grain, lang) for b in buckets]
+    fig = go.Figure(layout=base_layout(lang))
+    for i, g in enumerate(top):
+        part = rows_of(df, group_col, g)
+        for dash, (col, name) in zip(DASHES, cols.items(), strict=False):
+            series = dict(zip(part["bucket"].to_list(), part[col].to_list(), strict=True))
+            fig.add_scatter(
+                x=labels,
+                y=[series.get(b, 0) for b in buckets],
+                name=f"{group_label(g, lang)} · {name}" if name else group_label(g, lang),
+                legendgroup=str(g),
+                mode="lines+markers",
+                line={"color": SERIES_COLORS[i % len(SERIES_COLORS)], "dash": dash},
+            )
+    fig.update_yaxes(title_text=y_title, rangemode="tozero")
+    return mark_rows(fig, group_col, top, df[group_col].n_unique())

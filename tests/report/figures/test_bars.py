@@ -1,0 +1,45 @@
+"""Bar figures: rates sorted with their parts in the hover."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from report import figures
+
+
+def test_rate_bars_sort_by_rate_and_show_the_counts_they_are_made_of():
+    df = pl.DataFrame(
+        {
+            "city": ["Москва", "Казань", "Омск"],
+            "attended": [3, 1, 0],
+            "no_show": [1, 3, 0],
+            "show_rate": [0.75, 0.25, None],  # Омск: nobody was due, no rate
+        }
+    )
+    bar = figures.rate_bars(df, "city", "show_rate", ("attended", "no_show"), "ru").data[0]
+    assert list(bar.y) == ["Казань", "Москва"]  # lowest first (plotly draws bottom-up), Омск left out
+    assert list(bar.text) == ["25,0 %", "75,0 %"]
+    assert [list(c) for c in bar.customdata] == [["1", "3"], ["3", "1"]]
+    assert "Пришли: %{customdata[0]}, Не пришли: %{customdata[1]}" in bar.hovertemplate
+
+
+def test_bars_record_their_top_to_bottom_order_and_how_many_they_left_out():
+    df = pl.DataFrame({"city": [f"c{i}" for i in range(30)], "mean": [float(i) for i in range(30)]})
+    fig = figures.bars(df, "city", ["mean"], ["среднее"], "ru")
+    assert len(fig.data[0].y) == 25
+    assert fig.layout.meta == {"group": "city", "order": [f"c{i}" for i in range(29, 4, -1)], "total": 30}
+    with figures.all_rows():
+        assert len(figures.bars(df, "city", ["mean"], ["среднее"], "ru").data[0].y) == 30
+
+
+def test_value_axes_start_at_zero_and_say_their_unit():
+    df = pl.DataFrame({"package": ["Стандарт", "Премиум"], "price_mean": [100000.0, 150000.0]})
+    fig = figures.bars(df, "package", ["price_mean"], ["средний чек"], "ru", money=True)
+    assert fig.layout.xaxis.rangemode == "tozero"
+    assert fig.layout.xaxis.title.text.endswith(", ₽")
+    rates = pl.DataFrame({"city": ["Москва"], "contract": [1], "attended": [4], "rate": [0.25]})
+    assert figures.rate_bars(rates, "city", "rate", ("contract", "attended"), "ru").layout.xaxis.title.text.endswith(
+        ", %"
+    )
+    # labels inside bars never shrink below a readable size
+    assert fig.layout.uniformtext.minsize == 10

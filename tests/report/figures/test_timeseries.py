@@ -1,0 +1,46 @@
+"""Figures over time buckets."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from report import figures
+
+
+def test_stacked_over_time_labels_buckets_and_says_what_it_left_out():
+    rows = []
+    for i in range(10):  # ten cities, two months; the top 8 get their own bar, 2 are left out
+        rows += [{"city": f"c{i}", "bucket": date(2026, 3, 1), "deals": 10 + i}]
+        rows += [{"city": f"c{i}", "bucket": date(2026, 4, 1), "deals": 1}]
+    df = pl.DataFrame(rows)
+    fig = figures.stacked_over_time(df, "deals", "city", "month", "ru")
+    assert len(fig.data) == 8  # no summed "остальные" bar: a sum is a metric's job
+    assert list(fig.data[0].x) == ["мар 2026", "апр 2026"]
+    assert fig.data[0].name == "c9"  # largest first
+    assert fig.layout.meta == {"group": "city", "order": [f"c{i}" for i in range(9, 1, -1)], "total": 10}
+    with figures.all_rows():
+        every = figures.stacked_over_time(df, "deals", "city", "month", "ru")
+    assert [t.name for t in every.data] == [f"c{i}" for i in range(9, -1, -1)]
+    assert every.layout.meta["total"] == 10
+
+
+def test_lines_over_time_draw_each_part_as_its_own_line():
+    df = pl.DataFrame(
+        {
+            "manager": ["Аня", "Аня", "Боря"],
+            "bucket": [date(2026, 3, 1), date(2026, 4, 1), date(2026, 3, 1)],
+            "outgoing": [5, 2, 9],
+            "incoming": [1, 0, 3],
+        }
+    )
+    fig = figures.lines_over_time(df, "manager", {"outgoing": "исх.", "incoming": "вх."}, "month", "ru")
+    lines = {t.name: (list(t.y), t.line.dash) for t in fig.data}
+    assert lines == {
+        "Боря · исх.": ([9, 0], "solid"),  # Боря first: most outgoing calls
+        "Боря · вх.": ([3, 0], "dot"),
+        "Аня · исх.": ([5, 2], "solid"),
+        "Аня · вх.": ([1, 0], "dot"),
+    }
+    assert [t.name for t in fig.data][0] == "Боря · исх."
