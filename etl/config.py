@@ -1,27 +1,50 @@
-"""Typed configuration, loaded once from ``config.yaml`` and passed around explicitly.
+"""Typed configuration, loaded once from ``config.yaml``, validated, and passed around explicitly.
 
 The canonical stages and their funnel positions live here too, because the ETL, the metrics and
-the UI all need the same table (PRODUCT.md, "Canonical stages").
+the UI all need the same table (PRODUCT.md, "Canonical stages").  What the file may contain is
+declared in :mod:`etl.config_schema`; this module reads the YAML, says *where* each problem is
+(the key's path and its line), and builds the :class:`Config` the rest of the code uses.
+
+A config that maps no status or lists no city is refused: it would publish a snapshot in which
+every deal is unmapped and every city unknown, which looks like data but answers nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pydantic
 import yaml
+
+from etl.config_schema import FUNNEL_STAGES, SIDE_STAGES, AmoCrmConfig, ConfigFile, normalize_name
+
+__all__ = [
+    "ALL_STAGES",
+    "CHANNELS",
+    "DEFAULT_CONFIG_PATH",
+    "FUNNEL_STAGES",
+    "LOST_STATUS_ID",
+    "REPO_ROOT",
+    "SIDE_STAGES",
+    "STAGE_LABELS",
+    "STAGE_POSITION",
+    "WON_STATUS_ID",
+    "AmoCrmConfig",
+    "Config",
+    "ConfigError",
+    "NameOrIdMatcher",
+    "data_dir",
+    "load_config",
+    "normalize_name",
+]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = REPO_ROOT / "config.yaml"
 
-#: Funnel stages in order; their funnel position is their index + 1.
-FUNNEL_STAGES: tuple[str, ...] = ("lead", "phone", "booked", "attended", "contract")
-#: Side and closing stages.
-SIDE_STAGES: tuple[str, ...] = ("won", "not_booked", "no_answer", "no_show", "lost")
 #: Every stage a status can map to; ``other`` is for statuses the config does not map.
 ALL_STAGES: tuple[str, ...] = FUNNEL_STAGES + SIDE_STAGES + ("other",)
 #: (Implied) funnel position of each stage; ``lost`` and ``other`` have none.
@@ -57,12 +80,7 @@ LOST_STATUS_ID = 143
 
 
 class ConfigError(ValueError):
-    """The configuration file is missing or wrong; the message says where."""
-
-
-def normalize_name(name: str) -> str:
-    """Key for comparing amoCRM names: case, surrounding spaces and ё/е do not matter."""
-    return " ".join(str(name).split()).casefold().replace("ё", "е")
+    """The configuration file is missing or wrong; the message lists every problem with its line."""
 
 
 @dataclass(frozen=True)
@@ -73,59 +91,19 @@ class NameOrIdMatcher:
     names: frozenset[str] = frozenset()
 
     @classmethod
-    def from_list(cls, items: list[Any] | None, where: str) -> NameOrIdMatcher:
-        ids: set[int] = set()
-        names: set[str] = set()
-        for item in items or []:
-            if isinstance(item, bool):
-                raise ConfigError(f"{where}: expected a name or an id, got {item!r}")
-            if isinstance(item, int):
-                ids.add(item)
-            elif isinstance(item, str) and item.strip():
-                names.add(normalize_name(item))
-            else:
-                raise ConfigError(f"{where}: expected a name or an id, got {item!r}")
-        return cls(frozenset(ids), frozenset(names))
+    def of(cls, items: list[int | str]) -> NameOrIdMatcher:
+        """From a validated list of ids and names (``etl.config_schema.NameList``)."""
+        ids = frozenset(item for item in items if isinstance(item, int))
+        return cls(ids, frozenset(normalize_name(item) for item in items if isinstance(item, str)))
 
     def matches(self, obj_id: int | None, name: str | None) -> bool:
         return (obj_id is not None and obj_id in self.ids) or (name is not None and normalize_name(name) in self.names)
 
 
 @dataclass(frozen=True)
-class AmoCrmConfig:
-    subdomain: str = ""
-    domain: str = "amocrm.ru"
-    rate_limit_per_s: float = 7.0
-    page_size: int = 250
-    overlap_seconds: int = 300
-    timeout_s: float = 30.0
-    max_retries: int = 6
-    env: dict[str, str] = field(default_factory=dict)
-
-    def env_name(self, key: str) -> str:
-        defaults = {
-            "base_url": "AMOCRM_BASE_URL",
-            "access_token": "AMOCRM_ACCESS_TOKEN",
-            "client_id": "AMOCRM_CLIENT_ID",
-            "client_secret": "AMOCRM_CLIENT_SECRET",
-            "redirect_uri": "AMOCRM_REDIRECT_URI",
-            "token_file": "AMOCRM_TOKEN_FILE",
-        }
-        return self.env.get(key, defaults[key])
-
-    def base_url(self, environ: dict[str, str] | None = None) -> str | None:
-        """Where the account lives: the env override, else the subdomain; None = demo mode."""
-        environ = os.environ if environ is None else environ
-        override = environ.get(self.env_name("base_url"), "").strip()
-        if override:
-            return override.rstrip("/")
-        if self.subdomain:
-            return f"https://{self.subdomain}.{self.domain}"
-        return None
-
-
-@dataclass(frozen=True)
 class Config:
+    """What the code needs from config.yaml, in the shape it needs it (matchers, not lists)."""
+
     timezone: str
     locale: str
     amocrm: AmoCrmConfig
@@ -177,94 +155,151 @@ class Config:
         return None
 
 
-def _check_tz(name: str, where: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"{where}: unknown time zone {name!r}") from exc
-    return name
-
-
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
-    """Read and validate ``config.yaml``; raise :class:`ConfigError` naming the bad key."""
+    """Read and validate ``config.yaml``; raise :class:`ConfigError` listing every problem and its line."""
     path = Path(path) if path else DEFAULT_CONFIG_PATH
     try:
         raw_bytes = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
-    try:
-        data = yaml.safe_load(raw_bytes) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    node, data = _parse_yaml(raw_bytes, path)
+    if data is None:
+        empty = "the file is empty: it must map the account's statuses to stages and list the cities"
+        raise _problems(path, [(1, "", empty)])
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
+        raise _problems(path, [(_walk(node, ())[0], "", "expected a mapping of settings at the top level")])
+    problems = _duplicate_keys(node)
+    try:
+        parsed = ConfigFile.model_validate(data)
+    except pydantic.ValidationError as exc:
+        problems += [_describe(node, error) for error in exc.errors()]
+    if problems:
+        raise _problems(path, problems)
+    return _build(parsed, raw_bytes, path)
 
-    tz = _check_tz(str(data.get("timezone", "Europe/Moscow")), f"{path}: timezone")
-    locale = str(data.get("locale", "ru"))
-    if locale not in ("ru", "en"):
-        raise ConfigError(f"{path}: locale must be ru or en, got {locale!r}")
 
-    amo = data.get("amocrm") or {}
-    amocrm = AmoCrmConfig(
-        subdomain=str(amo.get("subdomain") or "").strip(),
-        domain=str(amo.get("domain") or "amocrm.ru"),
-        rate_limit_per_s=float(amo.get("rate_limit_per_s", 7)),
-        page_size=int(amo.get("page_size", 250)),
-        overlap_seconds=int(amo.get("overlap_seconds", 300)),
-        timeout_s=float(amo.get("timeout_s", 30)),
-        max_retries=int(amo.get("max_retries", 6)),
-        env={str(k): str(v) for k, v in (amo.get("env") or {}).items()},
-    )
-    if not 0 < amocrm.rate_limit_per_s <= 50:
-        raise ConfigError(f"{path}: amocrm.rate_limit_per_s must be in (0, 50]")
-    if not 1 <= amocrm.page_size <= 250:
-        raise ConfigError(f"{path}: amocrm.page_size must be in 1..250")
-
-    stages_raw = data.get("stages") or {}
-    if not isinstance(stages_raw, dict):
-        raise ConfigError(f"{path}: stages must be a mapping of stage → statuses")
-    matchers: dict[str, NameOrIdMatcher] = {}
-    for stage, items in stages_raw.items():
-        if stage not in ALL_STAGES or stage == "other":
-            raise ConfigError(f"{path}: stages.{stage}: unknown stage; known: {', '.join(ALL_STAGES[:-1])}")
-        matchers[stage] = NameOrIdMatcher.from_list(items, f"{path}: stages.{stage}")
-
-    pipes = data.get("pipelines") or {}
-    contact_center = NameOrIdMatcher.from_list(pipes.get("contact_center"), f"{path}: pipelines.contact_center")
-
-    fields_raw = data.get("fields") or {}
-    wh = data.get("working_hours") or {}
-    cities_raw = data.get("cities") or {}
-    if not isinstance(cities_raw, dict):
-        raise ConfigError(f"{path}: cities must be a mapping city → time zone")
-    cities = {str(c): _check_tz(str(z or tz), f"{path}: cities.{c}") for c, z in cities_raw.items()}
-    users = {str(k): str(v) for k, v in (data.get("users") or {}).items()}
-    snaps = data.get("snapshots") or {}
-    cache = data.get("cache") or {}
-    keep = int(snaps.get("keep", 3))
-    if keep < 1:
-        raise ConfigError(f"{path}: snapshots.keep must be at least 1")
-
+def _build(parsed: ConfigFile, raw_bytes: bytes, path: Path) -> Config:
+    # Only stages that list something get a matcher; a status is in at most one stage (the schema
+    # refuses two), so stage_of does not depend on the order of the file.
     return Config(
-        timezone=tz,
-        locale=locale,
-        amocrm=amocrm,
-        stage_matchers=matchers,
-        contact_center=contact_center,
-        city_field=str(fields_raw.get("city") or "Город"),
-        package_field=str(fields_raw.get("package") or ""),
-        working_hours=(str(wh.get("start", "09:00")), str(wh.get("end", "21:00"))),
-        cities=cities,
-        users=users,
-        attribution_grace_minutes=int(data.get("attribution_grace_minutes", 10)),
-        snapshots_dir=str(snaps.get("dir", "snapshots")),
-        snapshots_keep=keep,
-        stale_after_hours=float(snaps.get("stale_after_hours", 26)),
-        cache_dir=str(cache.get("dir", "cache")),
-        cache_size_limit_mb=int(cache.get("size_limit_mb", 512)),
+        timezone=parsed.timezone,
+        locale=parsed.locale,
+        amocrm=parsed.amocrm,
+        stage_matchers={stage: NameOrIdMatcher.of(items) for stage, items in parsed.stages if items},
+        contact_center=NameOrIdMatcher.of(parsed.pipelines.contact_center),
+        city_field=parsed.fields.city,
+        package_field=parsed.fields.package,
+        working_hours=(parsed.working_hours.start, parsed.working_hours.end),
+        cities={city: zone or parsed.timezone for city, zone in parsed.cities.items()},
+        users={str(user): city for user, city in parsed.users.items()},
+        attribution_grace_minutes=parsed.attribution_grace_minutes,
+        snapshots_dir=parsed.snapshots.dir,
+        snapshots_keep=parsed.snapshots.keep,
+        stale_after_hours=parsed.snapshots.stale_after_hours,
+        cache_dir=parsed.cache.dir,
+        cache_size_limit_mb=parsed.cache.size_limit_mb,
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
         path=str(path),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Where a problem is: PyYAML's composed nodes map a key path to its line
+# ---------------------------------------------------------------------------------------------
+
+Problem = tuple[int, str, str]  # (line, dotted key path, what is wrong)
+
+
+def _parse_yaml(raw_bytes: bytes, path: Path) -> tuple[yaml.Node | None, Any]:
+    """The composed node tree (for lines) and the plain data, from one parse."""
+    loader = yaml.SafeLoader(raw_bytes)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and start is not None and start.line + 1 != line:
+            context = f"{context} (from line {start.line + 1})"
+        what = ", ".join(str(part) for part in (context, getattr(exc, "problem", None)) if part) or str(exc)
+        raise _problems(path, [(line, "", f"not valid YAML: {what}")]) from exc
+    finally:
+        loader.dispose()
+
+
+def _walk(node: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[int, str]:
+    """The line of ``loc``'s last key found in the file, and ``loc`` as a dotted path.
+
+    A key the file lacks (a default, or a required section) gets the line of its closest parent.
+    """
+    line = node.start_mark.line + 1 if node is not None else 1
+    parts: list[str] = []
+    for step in loc:
+        if step == "[key]":  # pydantic's marker for "the key itself is wrong", not a key
+            break
+        if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+            parts.append(f"[{step}]")
+            node = node.value[step]
+            line = node.start_mark.line + 1
+            continue
+        parts.append(("." if parts else "") + str(step))
+        found = None
+        if isinstance(node, yaml.MappingNode):
+            found = next(((k, v) for k, v in node.value if str(k.value) == str(step)), None)
+        if found is None:
+            node = None
+            continue
+        line, node = found[0].start_mark.line + 1, found[1]
+    return line, "".join(parts)
+
+
+def _describe(node: yaml.Node | None, error: Any) -> Problem:
+    """A pydantic error as a user reads it: the line, the key, what is wrong (and what was found)."""
+    loc = tuple(error["loc"])
+    line, dotted = _walk(node, loc)
+    if error["type"] == "extra_forbidden":
+        known = _known_keys(loc[:-1])
+        return line, dotted, "unknown key" + (f" (known here: {', '.join(known)})" if known else "")
+    message = str(error["msg"]).removeprefix("Value error, ")
+    found = error.get("input")
+    if error["type"] != "value_error" and found is not None and not isinstance(found, dict | list):
+        message += f", got {found!r}"
+    return line, dotted, message
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys the schema allows in the mapping at ``loc`` ([] when it is not a section)."""
+    model: Any = ConfigFile
+    for step in loc:
+        field = getattr(model, "model_fields", {}).get(step)
+        model = field.annotation if field is not None else None
+    return list(getattr(model, "model_fields", {}))
+
+
+def _duplicate_keys(node: yaml.Node | None, prefix: str = "") -> list[Problem]:
+    """Keys written twice in one mapping: YAML would silently keep only the last."""
+    problems: list[Problem] = []
+    if isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
+        for key, value in node.value:
+            name, line = str(key.value), key.start_mark.line + 1
+            dotted = f"{prefix}.{name}" if prefix else name
+            if name in first:
+                problems.append((line, dotted, f"written twice (first on line {first[name]}); keep one"))
+            first.setdefault(name, line)
+            problems += _duplicate_keys(value, dotted)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            problems += _duplicate_keys(item, f"{prefix}[{index}]")
+    return problems
+
+
+def _problems(path: Path, problems: list[Problem]) -> ConfigError:
+    """One error listing every problem in file order, each with its line and key path."""
+    lines = [f"  line {line}: {dotted + ': ' if dotted else ''}{what}" for line, dotted, what in sorted(problems)]
+    count = f"{len(problems)} problems" if len(problems) > 1 else "1 problem"
+    return ConfigError(f"invalid config {path} ({count}):\n" + "\n".join(lines))
 
 
 def data_dir(cli_value: str | None = None) -> Path:

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from etl.extract.amo_client import AmoError, Cancelled
+from etl.extract.errors import AmoError, Cancelled
 from etl.progress import Progress
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -55,7 +55,7 @@ def main(argv: list[str]) -> int:
 
 def run(config: Any, ddir: Path, raw_dir: Path, progress: Progress, *, full: bool = False) -> int:
     """The refresh itself; installs SIGTERM/SIGINT handlers (main thread only)."""
-    from etl.extract.pull import connect, make_client, pull
+    from etl.extract.connect import connect, pull_configured
     from etl.snapshot.store import current_id
 
     cancel = threading.Event()
@@ -85,16 +85,7 @@ def run(config: Any, ddir: Path, raw_dir: Path, progress: Progress, *, full: boo
         stage["name"] = "pull"
         if conn.demo:
             progress.say(f"демо-режим: встроенный эмулятор amoCRM на {conn.base_url}")
-        with make_client(config, conn, cancel) as client:
-            result = pull(
-                raw_dir,
-                client,
-                full=full,
-                overlap_s=config.amocrm.overlap_seconds,
-                page_size=config.amocrm.page_size,
-                progress=progress,
-                source=conn.source,
-            )
+        result = pull_configured(config, conn, raw_dir, cancel, progress, full=full)
         conn.close()
         total = sum(c.records for c in result.collections.values())
         progress.say(f"выгружено {total} записей за {result.requests} запросов ({result.seconds:.0f} с)")
