@@ -115,6 +115,7 @@ class Config:
     cities: dict[str, str]
     users: dict[str, str]
     attribution_grace_minutes: int
+    stuck_after_days: dict[str, float]
     snapshots_dir: str
     snapshots_keep: int
     stale_after_hours: float
@@ -132,6 +133,15 @@ class Config:
             if status_name is not None and normalize_name(status_name) in matcher.names:
                 return stage
         return "other"
+
+    def metric_settings(self) -> dict[str, Any]:
+        """The settings metrics need, recorded in each snapshot's manifest (``settings``): a metric is
+        a pure function of (snapshot, filters), so what config says about stuck deals or working
+        hours reaches it through the snapshot it reads, never by loading config.yaml."""
+        return {
+            "stuck_after_days": dict(self.stuck_after_days),
+            "working_hours": {"start": self.working_hours[0], "end": self.working_hours[1]},
+        }
 
     def channel_of(self, pipeline_id: int | None, pipeline_name: str | None) -> str:
         return "contact_center" if self.contact_center.matches(pipeline_id, pipeline_name) else "office"
@@ -193,6 +203,7 @@ def _build(parsed: ConfigFile, raw_bytes: bytes, path: Path) -> Config:
         cities={city: zone or parsed.timezone for city, zone in parsed.cities.items()},
         users={str(user): city for user, city in parsed.users.items()},
         attribution_grace_minutes=parsed.attribution_grace_minutes,
+        stuck_after_days=dict(parsed.stuck_after_days),
         snapshots_dir=parsed.snapshots.dir,
         snapshots_keep=parsed.snapshots.keep,
         stale_after_hours=parsed.snapshots.stale_after_hours,

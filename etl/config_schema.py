@@ -176,6 +176,31 @@ class WorkingHours(Section):
     end: Clock = "21:00"
 
 
+def _open_stages_only(days: dict[str, float]) -> dict[str, float]:
+    closed = set(days) & {"won", "lost"}
+    unknown = set(days) - set(FUNNEL_STAGES + SIDE_STAGES)
+    if unknown:
+        raise ValueError(
+            f"unknown stage {', '.join(sorted(unknown))}; stages: {', '.join(FUNNEL_STAGES + SIDE_STAGES)}"
+        )
+    if closed:
+        raise ValueError(f"{', '.join(sorted(closed))}: a closed deal cannot be stuck")
+    return days
+
+
+#: Days in a stage after which an open deal counts as stuck (the defaults of config.yaml).
+DEFAULT_STUCK_AFTER_DAYS: dict[str, float] = {
+    "lead": 1,
+    "phone": 3,
+    "booked": 7,
+    "attended": 7,
+    "contract": 30,
+    "not_booked": 14,
+    "no_answer": 7,
+    "no_show": 7,
+}
+
+
 class Snapshots(Section):
     dir: Text = "snapshots"
     keep: Annotated[int, Field(ge=1)] = 3
@@ -210,5 +235,8 @@ class ConfigFile(Section):
     ] = Field(default_factory=dict, validate_default=True)
     users: Annotated[dict[NameOrId, Text], _empty_if_null(dict)] = {}
     attribution_grace_minutes: Annotated[int, Field(ge=0)] = 10
+    stuck_after_days: Annotated[
+        dict[str, Annotated[float, Field(gt=0)]], _empty_if_null(dict), AfterValidator(_open_stages_only)
+    ] = Field(default_factory=lambda: dict(DEFAULT_STUCK_AFTER_DAYS))
     snapshots: Snapshots = Snapshots()
     cache: Cache = Cache()

@@ -162,6 +162,7 @@ def build_snapshot(raw_dir: Path, config: Config, data_dir: Path, progress: Prog
         },
         "timezone": config.timezone,
         "config_sha256": config.sha256,
+        "settings": config.metric_settings(),
         "row_counts": {name: tables[name].height for name in TABLES},
         "quality": quality,
     }
