@@ -263,6 +263,7 @@ def start_or_join(
     deadline = time.monotonic() + join_wait_s
     while True:
         try:
+            paths.root.mkdir(parents=True, exist_ok=True)
             handle = lock.try_acquire()
         except OSError as exc:
             raise _start_failed(paths, who, via, exc) from exc
