@@ -85,9 +85,10 @@ def content_security_policy(script_hashes: list[str], ancestors: str) -> str:
     """A policy the app's own assets satisfy (checked in Chromium with the browser suite).
 
     * ``script-src``: Dash's one inline script (``new DashRenderer()``) by its hash, not
-      ``'unsafe-inline'``.  ``'unsafe-eval'`` because plotly.js as bundled by Dash compiles small
-      functions at run time (``new Function`` in its number formatting and the regl-based traces);
-      without it the charts fail with an EvalError in the console.
+      ``'unsafe-inline'``.  ``'unsafe-eval'`` because the full plotly.js bundle Dash ships (not
+      the "strict" build) may compile functions at run time (``new Function``, e.g. in regl-based
+      traces).  The browser suite passes with this policy and an empty console; whether it also
+      passes without ``'unsafe-eval'`` was not tried yet.
     * ``style-src 'unsafe-inline'``: plotly.js injects ``<style>`` elements and Dash components set
       inline ``style`` attributes; styles cannot run code.
     * ``img-src data: blob:``: plotly's toolbar icons and PNG download are data/blob URLs.

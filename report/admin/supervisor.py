@@ -55,25 +55,6 @@ def supervise(
 ) -> dict:
     """Run the refresh to its end (or cancel it), then write the audit line, last.json, and tidy up."""
     paths = jobs.RefreshPaths.of(data_dir)
-    try:
-        return _supervise(paths, data_dir, refresh_id, lock_fd, who, via, started_at, config, full, cancel_timeout_s)
-    except OSError as exc:  # the data folder refused the audit line or last.json: say so in the log
-        print(f"refresh {refresh_id}: could not record the result: {jobs.disk_error_text(exc)}", file=sys.stderr)
-        return {"result": "failed", "error": {"kind": "disk", "message": jobs.disk_error_text(exc)}}
-
-
-def _supervise(
-    paths: jobs.RefreshPaths,
-    data_dir: Path,
-    refresh_id: str,
-    lock_fd: int | None,
-    who: str,
-    via: str,
-    started_at: str,
-    config: str | None,
-    full: bool,
-    cancel_timeout_s: float,
-) -> dict:
     cancel_flag = {"set": False}
 
     def on_term(signum: int, frame: object) -> None:
@@ -168,17 +149,23 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--lock-token needs REPORT_REDIS_URL")
         keeper = backend.LockKeeper(backend.RedisLock(url), args.lock_token)
     with keeper:
-        record = supervise(
-            Path(args.data_dir),
-            args.refresh_id,
-            args.lock_fd,
-            args.who,
-            args.via,
-            args.started_at,
-            args.config,
-            args.full,
-            args.cancel_timeout,
-        )
+        try:
+            record = supervise(
+                Path(args.data_dir),
+                args.refresh_id,
+                args.lock_fd,
+                args.who,
+                args.via,
+                args.started_at,
+                args.config,
+                args.full,
+                args.cancel_timeout,
+            )
+        except OSError as exc:  # the data folder refused the audit line or last.json: say so in the log
+            print(
+                f"refresh {args.refresh_id}: could not record the result: {jobs.disk_error_text(exc)}", file=sys.stderr
+            )
+            return 1
     return 0 if record["result"] == "succeeded" else 1
 
 

@@ -20,6 +20,7 @@ from tests.report.admin.admin_fixtures import (  # noqa: F401  (fixtures)
     admin_template,
     clean_environ,
     csrf_of,
+    dash_post,
     data_dir,
     login,
     make_app,
@@ -126,20 +127,8 @@ def test_the_panels_dash_callback_needs_a_same_site_origin(admin_client, data_di
 
 
 def _panel_cancel(client, headers):
-    deps = client.get("/_dash-dependencies").json
-    dep = next(d for d in deps if f"{ids.JOB}.data" in d["output"])
-    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in dep["output"].strip(".").split("...")]
-    payload = {
-        "output": dep["output"],
-        "outputs": outputs,
-        "inputs": [
-            {"id": ids.REFRESH, "property": "n_clicks", "value": 0},
-            {"id": ids.CANCEL, "property": "n_clicks", "value": 1},
-        ],
-        "changedPropIds": [f"{ids.CANCEL}.n_clicks"],
-        "state": [{"id": "view-state", "property": "data", "value": {"lang": "ru"}}],
-    }
-    return client.post("/_dash-update-component", json=payload, headers=headers)
+    """The panel's cancel button, posted with exactly these headers."""
+    return dash_post(client, ids.CANCEL, headers=headers)
 
 
 # ---------------------------------------------------------------------------------------------
