@@ -1,4 +1,5 @@
-"""``python -m report``: serve the report; ``python -m report export …``: export a metric.
+"""``python -m report``: serve the report (development server); ``python -m report serve
+--workers N``: serve it with gunicorn (production); ``python -m report export …``: export a metric.
 
 Serving (``report.server``) first makes sure a snapshot exists: on a fresh machine with no
 amoCRM account configured it builds the demo account's snapshot, showing progress.

@@ -5,11 +5,19 @@ Before serving, it makes sure there is a snapshot to show.  With no amoCRM accou
 it (``python -m etl demo`` + ``python -m etl build``); with an account configured it runs
 ``python -m etl refresh``.  Both run as child processes: polars must not run in the web process
 before it could be forked (STYLE.md), and a crash there must not take the server down.
+
+A published snapshot of an older schema (``manifest.json``'s ``schema_version`` below
+``etl.snapshot.store.SCHEMA_VERSION``) is rebuilt from the raw export the same way before serving
+(issue 9); without a raw export the server stops and prints the command that fixes it.
+
+``python -m report serve --workers N`` serves with gunicorn instead of Flask's development server
+(see :func:`gunicorn_command` for the settings and why).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -18,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from etl.config import REPO_ROOT, Config, ConfigError, data_dir, load_config
-from etl.snapshot.store import current_id
+from etl.snapshot.store import SCHEMA_VERSION, current_id
 
 
 def etl_command(*args: str) -> list[str]:
@@ -64,6 +72,64 @@ def ensure_snapshot(config: Config, data: Path, config_path: str | None, demo_de
     return current_id(snapshots) is not None
 
 
+class StaleSnapshotError(RuntimeError):
+    """The published snapshot is of an older schema and there is no raw export to rebuild it from."""
+
+
+def snapshot_schema(snapshots: Path) -> int | None:
+    """``schema_version`` of the published snapshot (None: no snapshot or no readable manifest)."""
+    sid = current_id(snapshots)
+    if sid is None:
+        return None
+    try:
+        manifest = json.loads((snapshots / sid / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    version = manifest.get("schema_version")
+    return version if isinstance(version, int) else 0
+
+
+def upgrade_snapshot(config: Config, data: Path, config_path: str | None) -> bool:
+    """Rebuild an old-schema snapshot from the raw export (a child process); True if one was needed.
+
+    Raises :class:`StaleSnapshotError` (its message names the fix) when there is no raw export.
+    """
+    snapshots = data / config.snapshots_dir
+    version = snapshot_schema(snapshots)
+    if version is None or version >= SCHEMA_VERSION:
+        return False
+    raw = data / "raw"
+    cfg = ["--config", config_path] if config_path else []
+    build = etl_command("build", "--raw", str(raw), "--data-dir", str(data), *cfg)
+    if not (raw / "leads.jsonl").exists():
+        raise StaleSnapshotError(
+            f"the published snapshot has schema {version}, this version reads {SCHEMA_VERSION}, and there is "
+            f"no raw export in {raw} to rebuild it from. Pull the data again: "
+            f"python -m report.admin refresh --data-dir {data} --full"
+        )
+    print(
+        f"==> снимок данных в старой схеме ({version}, нужна {SCHEMA_VERSION}): пересборка из {raw}",
+        file=sys.stderr,
+        flush=True,
+    )
+    if not run_step("пересборка снимка данных", build) or snapshot_schema(snapshots) != SCHEMA_VERSION:
+        raise StaleSnapshotError(f"the rebuild failed; run it by hand to see why: {' '.join(build)}")
+    return True
+
+
+def prepare(config: Config, data: Path, config_path: str | None, demo_deals: int, demo_years: float) -> int:
+    """Everything before serving: a snapshot there, and of the current schema. 0, or an exit code."""
+    data.mkdir(parents=True, exist_ok=True)
+    if not ensure_snapshot(config, data, config_path, demo_deals, demo_years):
+        print("no snapshot could be built; the report starts and says so", file=sys.stderr)
+    try:
+        upgrade_snapshot(config, data, config_path)
+    except StaleSnapshotError as exc:
+        print(f"snapshot error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_app(config: Config, data: Path) -> Any:
     """The report app with admin login, refresh and viewer access installed (one place for
     ``python -m report`` and WSGI servers)."""
@@ -86,8 +152,48 @@ def wsgi() -> Any:
     return build_app(config, data_dir()).server
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m report", description="Serve the sales-performance report.")
+#: Seconds an idle keep-alive connection stays open.  Longer than the reverse proxy's upstream
+#: idle timeout (nginx keepalive_timeout 60 s by default): the proxy must be the one to close an
+#: idle connection, else it may send a request on a socket gunicorn is closing (a reset).
+KEEP_ALIVE_S = 75
+#: A worker silent this long is restarted; a cold metric on a 5-year account takes seconds, not minutes.
+WORKER_TIMEOUT_S = 120
+GRACEFUL_TIMEOUT_S = 30
+BACKLOG = 2048
+#: The access log without the query string: a first request carries ``?key=`` (docs/operations.md).
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)s'
+
+
+def gunicorn_command(
+    host: str, port: int, workers: int, threads: int, cpu_count: int | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """The gunicorn command line and the variables it adds to the environment.
+
+    * ``gthread`` workers: Dash pages open several requests at once (layout, dependencies, each
+      callback) and keep the connection; a sync worker serves one connection at a time and closes
+      it after every answer.
+    * No ``--preload``: the app (and polars) is imported in each worker after the fork, never in
+      the master before it (polars in a forked child hangs, STYLE.md).
+    * ``POLARS_MAX_THREADS`` = cores / workers, so N workers do not start N × cores threads each.
+    """
+    cores = cpu_count or os.cpu_count() or 1
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    cmd = [
+        sys.executable, "-m", "gunicorn", "report.server:wsgi()",
+        "--bind", bind, "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
+        "--timeout", str(WORKER_TIMEOUT_S), "--graceful-timeout", str(GRACEFUL_TIMEOUT_S),
+        "--keep-alive", str(KEEP_ALIVE_S), "--backlog", str(BACKLOG),
+        "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT,
+    ]  # fmt: skip
+    env = {"POLARS_MAX_THREADS": str(max(1, cores // max(1, workers)))}
+    return cmd, env
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m report [serve]",
+        description="Serve the sales-performance report ('serve': with gunicorn, for production).",
+    )
     parser.add_argument("--data-dir", default=None, help="data folder (default: $REPORT_DATA_DIR or ./data)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8050)
@@ -95,24 +201,39 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--demo-deals-per-year", type=int, default=100_000, help="size of the demo account")
     parser.add_argument("--demo-years", type=float, default=1.0, help="years of history in the demo account")
     parser.add_argument("--debug", action="store_true", help="Dash debug mode (development only)")
-    args = parser.parse_args(argv)
+    parser.add_argument("--workers", type=int, default=2, help="serve: gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="serve: threads per worker")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    production = bool(argv) and argv[0] == "serve"
+    args = _parser().parse_args(argv[1:] if production else argv)
     try:
         config = load_config(args.config)
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
     data = data_dir(args.data_dir)
-    data.mkdir(parents=True, exist_ok=True)
-    if not ensure_snapshot(config, data, args.config, args.demo_deals_per_year, args.demo_years):
-        print("no snapshot could be built; the report starts and says so", file=sys.stderr)
+    code = prepare(config, data, args.config, args.demo_deals_per_year, args.demo_years)
+    if code:
+        return code
 
     from report.admin.auth import AuthConfigError
 
     try:
-        app = build_app(config, data)
+        app = build_app(config, data)  # also checks the access settings before gunicorn starts
     except AuthConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
     print(f"==> отчёт: http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
+    if production:
+        cmd, extra = gunicorn_command(args.host, args.port, args.workers, args.threads)
+        env = {**os.environ, **extra, "REPORT_DATA_DIR": str(data)}
+        if args.config:
+            env["REPORT_CONFIG"] = str(Path(args.config).resolve())
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+        os.chdir(REPO_ROOT)
+        os.execvpe(cmd[0], cmd, env)  # gunicorn replaces this process: signals reach it directly
     app.run(host=args.host, port=args.port, debug=args.debug)
     return 0

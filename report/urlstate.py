@@ -41,6 +41,11 @@ FUNNEL_TYPES: tuple[str, ...] = ("cohort", "flow")
 LANGS: tuple[str, ...] = ("ru", "en")
 DEFAULT_PERIOD = "this_year"
 DEFAULT_GRAIN = "month"
+#: Unknown values of one key listed one by one; beyond that they fold into one notice ending in
+#: «и ещё N», so a link with 5 000 unknown cities still opens with a short warning (issue 13).
+MAX_LISTED = 3
+#: A dropped value is shown at most this long (a notice quotes the URL, which can be anything).
+MAX_VALUE_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -263,6 +268,7 @@ def parse(
         if as_of is None:
             notices.append(Notice("asof", raw_as_of[-1]))
 
+    notices = cap_notices(notices, lang)
     state = ViewState(
         tab=tab,
         lang=lang,
@@ -277,6 +283,32 @@ def parse(
         as_of=as_of,
     )
     return state, notices
+
+
+def _short(value: str) -> str:
+    return value if len(value) <= MAX_VALUE_CHARS else value[: MAX_VALUE_CHARS - 1] + "…"
+
+
+def cap_notices(notices: list[Notice], lang: str) -> list[Notice]:
+    """At most :data:`MAX_LISTED` unknown values per key, then one notice «A, B, C и ещё N».
+
+    Up to the limit nothing changes (one notice per value); over it, the key's notices become one
+    whose value lists the first few and counts the rest, in the page's language.  Long values are
+    cut to :data:`MAX_VALUE_CHARS`.
+    """
+    by_key: dict[str, list[Notice]] = {}
+    for notice in notices:
+        by_key.setdefault(notice.key, []).append(notice)
+    out: list[Notice] = []
+    for key, group in by_key.items():
+        if len(group) <= MAX_LISTED:
+            out.extend(Notice(n.key, _short(n.value)) for n in group)
+            continue
+        listed = ", ".join(_short(n.value) for n in group[:MAX_LISTED])
+        rest = f"{len(group) - MAX_LISTED:,}"
+        more = f"and {rest} more" if lang == "en" else f"и ещё {rest.replace(',', chr(0xA0))}"
+        out.append(Notice(key, f"{listed} {more}"))
+    return out
 
 
 def encode(state: ViewState, *, default_lang: str = "ru") -> tuple[str, str]:

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The one command that runs every test on a fresh machine:  bash scripts/test.sh [pytest args]
-# Installs the dev requirements into .venv, makes sure Debian's chromium + chromedriver are there
-# for the browser tests (installs them when run as root), lints with ruff, runs pytest headless.
+# Installs the locked dev requirements into .venv, makes sure Debian's chromium + chromedriver (browser
+# tests) and redis-server (several-hosts tests) are there (installs them when run as root), lints
+# with ruff, runs pytest headless.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --dev
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v redis-server >/dev/null; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver redis-server
   else
-    echo "browser tests need Debian's chromium and chromium-driver: sudo apt-get install chromium chromium-driver" >&2
+    echo "tests need Debian's chromium, chromium-driver and redis-server: sudo apt-get install chromium chromium-driver redis-server" >&2
     exit 1
   fi
 fi

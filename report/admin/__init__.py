@@ -29,7 +29,8 @@ def install(app: dash.Dash, config: Config, data_dir: Path, *, environ: Mapping[
     environment (AMOCRM_* included).  Raises :class:`report.admin.auth.AuthConfigError` with a
     message naming the variable when the settings are wrong.
     """
-    from report.admin import auth, panel, routes
+    from report import backend
+    from report.admin import auth, panel, routes, security
 
     env = dict(os.environ if environ is None else environ)
     data_dir = Path(data_dir)
@@ -45,8 +46,10 @@ def install(app: dash.Dash, config: Config, data_dir: Path, *, environ: Mapping[
         environ=env,
         asset_css=app.get_asset_url("bootstrap.min.css"),
         cancel_timeout_s=_cancel_timeout(env),
+        throttle=backend.failure_limiter(env),
     )
-    routes.register(app.server, actx)
+    routes.register(app.server, actx)  # the viewer gate first: no key, no word about payloads
+    security.install(app.server, app, env, origin_checked=lambda output: "admin-" in output)
     panel.register_callbacks(app, actx)
 
 

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from report import backend
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REFRESH_DIR = "refresh"
@@ -97,7 +99,27 @@ class StartResult:
 
 
 class RefreshError(RuntimeError):
-    """The refresh could not be started (the message is safe to show)."""
+    """The refresh could not be started (the message is safe to show).
+
+    ``errno`` is set when the data folder refused a write (ENOSPC, EROFS, EACCES …), so the HTTP
+    API can answer 507 for a full disk.
+    """
+
+    def __init__(self, message: str, errno_: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno_
+
+
+def disk_error_text(exc: OSError) -> str:
+    """A full disk, a read-only folder or a permission problem in words (Russian, as the UI)."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    if exc.errno == errno.ENOSPC:
+        return f"нет места на диске в папке данных{where}"
+    if exc.errno == errno.EROFS:
+        return f"папка данных доступна только для чтения{where}"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"нет прав на запись в папку данных{where}"
+    return f"ошибка записи в папку данных{where}: {exc.strerror or exc}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -131,8 +153,12 @@ def read_json(path: Path) -> dict[str, Any] | None:
 def write_json(path: Path, value: Mapping[str, Any]) -> None:
     """Write a JSON file atomically (temp file + ``os.replace``): readers never see half of it."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")
-    tmp.write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk must not leave a 0-byte temp file behind
+        raise
 
 
 def append_audit(paths: RefreshPaths, record: Mapping[str, Any]) -> None:
@@ -157,35 +183,21 @@ def read_audit(paths: RefreshPaths) -> list[dict[str, Any]]:
     return out
 
 
-def _open_lock(paths: RefreshPaths) -> int:
-    paths.root.mkdir(parents=True, exist_ok=True)
-    return os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o600)
-
-
-def _try_flock(fd: int) -> bool:
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            return False
-        raise
-    return True
+def lock_of(paths: RefreshPaths, environ: Mapping[str, str] | None = None) -> backend.RefreshLock:
+    """The refresh lock: ``flock`` on this host, or Redis for several hosts (``REPORT_REDIS_URL``)."""
+    return backend.refresh_lock(paths.lock, environ)
 
 
 @contextlib.contextmanager
-def _lock_if_free(paths: RefreshPaths) -> Iterator[bool]:
+def _lock_if_free(paths: RefreshPaths, environ: Mapping[str, str] | None = None) -> Iterator[bool]:
     """Hold the refresh lock for the block when nobody runs a refresh; yields whether we got it."""
-    fd = _open_lock(paths)
-    try:
-        yield _try_flock(fd)
-    finally:
-        os.close(fd)  # closing the only descriptor releases the lock
+    with backend.holding(lock_of(paths, environ)) as free:
+        yield free
 
 
-def refresh_running(paths: RefreshPaths) -> bool:
-    """Is a refresh holding the lock right now (on this host, any worker, any process)?"""
-    with _lock_if_free(paths) as free:
-        return not free
+def refresh_running(paths: RefreshPaths, environ: Mapping[str, str] | None = None) -> bool:
+    """Is a refresh holding the lock right now (any worker, any process; any host with Redis)?"""
+    return lock_of(paths, environ).held()
 
 
 def new_refresh_id() -> str:
@@ -238,17 +250,34 @@ def start_or_join(
     cancel_timeout_s: float = DEFAULT_CANCEL_TIMEOUT_S,
     join_wait_s: float = 5.0,
 ) -> StartResult:
-    """Start a refresh, or join the one already running anywhere on this host."""
+    """Start a refresh, or join the one already running (on this host, or on any with Redis).
+
+    A data folder that refuses writes (full disk, read-only, permissions) raises
+    :class:`RefreshError` with the reason in words and its ``errno``; the attempt is written to the
+    audit log when the log itself can still be written, else said on stderr.
+    """
     paths = RefreshPaths.of(Path(data_dir).resolve())  # the children run in the repository folder
     config_path = str(Path(config_path).resolve()) if config_path else None
+    env = os.environ if environ is None else environ
+    lock = lock_of(paths, env)
     deadline = time.monotonic() + join_wait_s
     while True:
-        fd = _open_lock(paths)
         try:
-            if _try_flock(fd):
-                return _start_locked(paths, fd, who, via, config_path, environ, full, cancel_timeout_s)
-        finally:
-            os.close(fd)  # the supervisor keeps its own copy of the locked descriptor
+            paths.root.mkdir(parents=True, exist_ok=True)
+            handle = lock.try_acquire()
+        except OSError as exc:
+            raise _start_failed(paths, who, via, exc) from exc
+        if handle is not None:
+            try:
+                return _start_locked(paths, lock, handle, who, via, config_path, env, full, cancel_timeout_s)
+            except (OSError, RefreshError) as exc:
+                if isinstance(lock, backend.RedisLock):  # no supervisor took the token over
+                    lock.release_token(handle)
+                if isinstance(exc, RefreshError):
+                    raise
+                raise _start_failed(paths, who, via, exc) from exc
+            finally:
+                lock.release(handle)
         cur = read_json(paths.current)
         if cur and cur.get("refresh_id") and _maybe_alive(cur):
             return StartResult(str(cur["refresh_id"]), "running", True)
@@ -259,9 +288,25 @@ def start_or_join(
         time.sleep(0.05)
 
 
+def _start_failed(paths: RefreshPaths, who: str, via: str, exc: OSError) -> RefreshError:
+    """Record a start that the data folder refused, and say why (no traceback, no temp file)."""
+    message = disk_error_text(exc)
+    now = utc_now()
+    cur = {"refresh_id": new_refresh_id(), "who": who, "via": via, "started_at": now}
+    record = audit_record(cur, {}, "failed", {"kind": "disk", "message": message}, None, finished_at=now)
+    try:
+        append_audit(paths, record)
+    except OSError as audit_exc:
+        print(f"refresh: the audit log could not be written either: {disk_error_text(audit_exc)}", file=sys.stderr)
+    with contextlib.suppress(OSError):
+        paths.current.unlink(missing_ok=True)
+    return RefreshError(f"не удалось начать обновление: {message}", exc.errno)
+
+
 def _start_locked(
     paths: RefreshPaths,
-    fd: int,
+    lock: backend.RefreshLock,
+    handle: Any,
     who: str,
     via: str,
     config_path: str | None,
@@ -274,16 +319,18 @@ def _start_locked(
     started = utc_now()
     # current.json is written before the supervisor exists, so that it can only ever be removed by
     # the supervisor (when done) and a joiner never sees a running refresh without it.
-    write_json(paths.current, {"refresh_id": rid, "pid": None, "who": who, "via": via, "started_at": started})
+    cur = {"refresh_id": rid, "pid": None, "host": socket.gethostname(), "who": who, "via": via, "started_at": started}
+    write_json(paths.current, cur)
     write_json(
         paths.progress(rid),
         {"refresh_id": rid, "state": "running", "stage": "pull", "collection": None, "collections": {},
          "message": "запуск обновления", "error": None, "snapshot_id": None, "started_at": started,
          "updated_at": started},
     )  # fmt: skip
+    lock_args, pass_fds = lock.supervisor_args(handle)
     cmd = [
         sys.executable, "-m", "report.admin.supervisor",
-        "--data-dir", str(paths.root.parent), "--refresh-id", rid, "--lock-fd", str(fd),
+        "--data-dir", str(paths.root.parent), "--refresh-id", rid, *lock_args,
         "--who", who, "--via", via, "--started-at", started, "--cancel-timeout", str(cancel_timeout_s),
     ]  # fmt: skip
     if config_path:
@@ -294,7 +341,7 @@ def _start_locked(
         with open(paths.log(rid), "ab") as log:
             proc = subprocess.Popen(
                 cmd,
-                pass_fds=(fd,),
+                pass_fds=pass_fds,
                 start_new_session=True,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -303,6 +350,8 @@ def _start_locked(
                 cwd=REPO_ROOT,
             )
     except OSError as exc:
+        if exc.filename is not None or exc.errno in (errno.ENOSPC, errno.EROFS):
+            raise  # the data folder refused the log file: reported by start_or_join
         paths.current.unlink(missing_ok=True)
         raise RefreshError(f"не удалось запустить обновление: {exc.strerror}") from exc
     # Reap the supervisor when it ends so it does not linger as a zombie of the web worker.
@@ -326,10 +375,12 @@ def _maybe_alive(cur: Mapping[str, Any]) -> bool:
     """False only when current.json names processes that are all gone (a stale file being reaped)."""
     if cur.get("pid") is None:
         return True  # the supervisor is being started right now
+    if cur.get("host", socket.gethostname()) != socket.gethostname():
+        return True  # another host's processes: the (Redis) lock says whether it runs
     return _pid_alive(cur.get("pid")) or _pid_alive(cur.get("child_pid"))
 
 
-def cancel(data_dir: Path) -> str | None:
+def cancel(data_dir: Path, environ: Mapping[str, str] | None = None) -> str | None:
     """Ask the running refresh to stop; its id, or None when none runs.
 
     The request is a file the supervisor polls, plus SIGTERM to the supervisor to wake it; the
@@ -337,24 +388,26 @@ def cancel(data_dir: Path) -> str | None:
     """
     paths = RefreshPaths.of(data_dir)
     cur = read_json(paths.current)
-    if not cur or not cur.get("refresh_id") or not refresh_running(paths):
+    if not cur or not cur.get("refresh_id") or not refresh_running(paths, environ):
         return None
     rid = str(cur["refresh_id"])
-    paths.cancel(rid).touch()
+    paths.cancel(rid).touch()  # the supervisor polls it, on whichever host it runs
     pid = cur.get("pid")
-    if isinstance(pid, int) and pid > 0:
+    if isinstance(pid, int) and pid > 0 and cur.get("host", socket.gethostname()) == socket.gethostname():
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGTERM)
     return rid
 
 
-def status(data_dir: Path, snapshots_dir: Path | None = None) -> dict[str, Any]:
+def status(
+    data_dir: Path, snapshots_dir: Path | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """What runs now (with its progress) and how the last refresh ended; safe to show an admin."""
     paths = RefreshPaths.of(data_dir)
     running = None
     cur = read_json(paths.current)
     if cur is not None or paths.current.exists():
-        with _lock_if_free(paths) as free:
+        with _lock_if_free(paths, environ) as free:
             if free:
                 _reap_stale(paths)
                 cur = None

@@ -15,7 +15,7 @@ import flask
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from report import ids as report_ids
-from report.admin import ids, jobs
+from report.admin import ids, jobs, security
 from report.admin.routes import AdminContext, context, current_admin, refresh_status, start_refresh
 from report.admin.texts import result_text, stage_text, t
 
@@ -53,7 +53,7 @@ def panel_layout(lang: str) -> html.Div:
                         style=_visible(running),
                     ),
                     html.Span(t("admin_as", lang, user=user or ""), id=ids.USER, className="small text-muted me-2"),
-                    html.A(t("logout", lang), id=ids.LOGOUT, href="/admin/logout", className="small"),
+                    _logout_form(lang, user),
                 ],
                 id=ids.CONTROLS,
                 # Inline flex, not Bootstrap's d-flex: its !important would beat display: none.
@@ -83,6 +83,20 @@ def panel_layout(lang: str) -> html.Div:
     )
 
 
+def _logout_form(lang: str, user: str | None) -> html.Form:
+    """Sign-out is a POST carrying this session's CSRF token: no other site can sign the admin out."""
+    token = security.csrf_token() if user and flask.has_request_context() else ""
+    return html.Form(
+        [
+            dcc.Input(type="hidden", name="csrf", value=token, id=ids.LOGOUT + "-csrf"),
+            html.Button(t("logout", lang), id=ids.LOGOUT, type="submit", className="btn btn-link btn-sm p-0 small"),
+        ],
+        action="/admin/logout",
+        method="POST",
+        className="d-inline m-0",
+    )
+
+
 def _lang_of(state: Any, default: str) -> str:
     lang = state.get("lang") if isinstance(state, dict) else None
     return lang if lang in ("ru", "en") else default
@@ -107,7 +121,7 @@ def register_callbacks(app: dash.Dash, actx: AdminContext) -> None:
         if user is None:
             return no_update, dbc.Alert(t("refused", lang), color="danger", className="py-1 px-2 mb-0"), True
         if ctx.triggered_id == ids.CANCEL:
-            rid = jobs.cancel(actx.data_dir)
+            rid = jobs.cancel(actx.data_dir, actx.environ)
             return no_update, t("cancelling", lang) if rid else t("no_running", lang), False
         try:
             started = start_refresh(actx, user, "ui")

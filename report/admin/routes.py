@@ -6,12 +6,10 @@ checks the admin itself), so hiding a button is never what protects anything.
 
 from __future__ import annotations
 
-import collections
+import errno
 import html
 import logging
 import re
-import secrets
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +19,8 @@ from urllib.parse import urlencode, urlsplit
 import flask
 from flask import Response, jsonify, redirect, request, session
 
-from report.admin import auth, jobs
+from report import backend
+from report.admin import auth, jobs, security
 from report.admin.texts import t
 
 CONTEXT_KEY = "REPORT_ADMIN"
@@ -33,38 +32,8 @@ ADMIN_PREFIX = "/admin/"
 ADMIN_ROUTES = frozenset(
     {"/admin/login", "/admin/logout", "/admin/refresh", "/admin/refresh/status", "/admin/refresh/cancel"}
 )
-
-
-class FailureThrottle:
-    """Per-address brake on password guessing: after ``limit`` failures within ``window_s``, refuse.
-
-    In memory, per process (each gunicorn worker counts its own): enough to turn an online guess
-    into a slow crawl without any shared state.
-    """
-
-    def __init__(self, limit: int = 5, window_s: float = 300.0) -> None:
-        self.limit = limit
-        self.window_s = window_s
-        self._fails: dict[str, collections.deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, addr: str, now: float) -> collections.deque[float]:
-        q = self._fails.setdefault(addr, collections.deque())
-        while q and now - q[0] > self.window_s:
-            q.popleft()
-        return q
-
-    def blocked(self, addr: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            return len(self._recent(addr, now)) >= self.limit
-
-    def fail(self, addr: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            self._recent(addr, now).append(now)
-            if len(self._fails) > 10_000:  # a flood of addresses: forget the oldest
-                self._fails.pop(next(iter(self._fails)))
+#: The answer to a refresh the data folder refused: 507 Insufficient Storage for a full disk.
+DISK_FULL_STATUS = 507
 
 
 @dataclass(frozen=True)
@@ -79,7 +48,8 @@ class AdminContext:
     environ: dict[str, str] = field(repr=False)
     asset_css: str = "/assets/bootstrap.min.css"
     cancel_timeout_s: float = jobs.DEFAULT_CANCEL_TIMEOUT_S
-    throttle: FailureThrottle = field(default_factory=FailureThrottle, repr=False, compare=False)
+    #: Sign-in failures per client address (after ProxyFix): this process's memory, or Redis.
+    throttle: backend.FailureLimiter = field(default_factory=backend.MemoryLimiter, repr=False, compare=False)
 
     @property
     def redact_values(self) -> tuple[str, ...]:
@@ -192,12 +162,7 @@ def _install_log_filter() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _json_error(status: int, error: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    resp = jsonify({"error": error, "message": message})
-    resp.status_code = status
-    for k, v in (headers or {}).items():
-        resp.headers[k] = v
-    return resp
+_json_error = security.json_error
 
 
 def _unauthorized() -> Response:
@@ -209,8 +174,12 @@ def _unauthorized() -> Response:
     )
 
 
-def _api_admin(ctx: AdminContext) -> tuple[str | None, Response | None]:
-    """(admin user, None) or (None, the 401/403 answer)."""
+def _api_admin(ctx: AdminContext, state_changing: bool = False) -> tuple[str | None, Response | None]:
+    """(admin user, None) or (None, the 401/403 answer).
+
+    ``state_changing``: a browser session must also send its CSRF token (basic auth, which a
+    scheduler uses, cannot be ridden cross-site past the Origin check, and needs none).
+    """
     settings = ctx.settings
     if not settings.admin_enabled:
         return None, _json_error(
@@ -229,6 +198,8 @@ def _api_admin(ctx: AdminContext) -> tuple[str | None, Response | None]:
         return None, _unauthorized()
     user = current_admin(ctx)
     if user:
+        if state_changing and not security.csrf_ok():
+            return None, _json_error(403, "csrf_failed", "missing or wrong CSRF token / нет или неверен CSRF-токен")
         return user, None
     secret_key = flask.current_app.secret_key
     is_viewer = settings.viewer_key_required and (
@@ -251,7 +222,7 @@ def _redacted(ctx: AdminContext, value: Any) -> Any:
 
 
 def refresh_status(ctx: AdminContext) -> dict[str, Any]:
-    return _redacted(ctx, jobs.status(ctx.data_dir, ctx.snapshots_dir))
+    return _redacted(ctx, jobs.status(ctx.data_dir, ctx.snapshots_dir, ctx.environ))
 
 
 def start_refresh(ctx: AdminContext, user: str, via: str, full: bool = False) -> jobs.StartResult:
@@ -310,10 +281,7 @@ def _login_page(ctx: AdminContext, lang: str, error: str | None = None, status: 
         body = f'<div class="alert alert-secondary" id="admin-login-disabled">{_lt("disabled", lang)}</div>'
         body += f'<p><a href="/">{_lt("back", lang)}</a></p>'
     else:
-        token = session.get(auth.S_CSRF)
-        if not isinstance(token, str):
-            token = secrets.token_urlsafe(24)
-            session[auth.S_CSRF] = token
+        token = security.csrf_token()
         nxt = html.escape(_safe_next(request.values.get("next") or _referrer_path()))
         alert = f'<div class="alert alert-danger" id="admin-login-error">{html.escape(error)}</div>' if error else ""
         body = f"""{alert}<form method="post" action="/admin/login" id="admin-login-form">
@@ -337,13 +305,32 @@ autocomplete="current-password" required></div>
 # ---------------------------------------------------------------------------------------------
 
 
+def _logout_page(ctx: AdminContext, lang: str) -> Response:
+    """GET /admin/logout: a button that POSTs (a link or an image on another site cannot sign out)."""
+    nxt = html.escape(_safe_next(request.args.get("next")))
+    body = f"""<form method="post" action="/admin/logout" id="admin-logout-form">
+<input type="hidden" name="csrf" value="{html.escape(security.csrf_token())}">
+<input type="hidden" name="next" value="{nxt}">
+<button class="btn btn-primary" id="admin-logout-submit" type="submit">{_lt("logout", lang)}</button>
+<a class="ms-3" href="{nxt}">{_lt("back", lang)}</a></form>"""
+    title = html.escape(_lt("logout", lang))
+    page = LOGIN_PAGE.format(lang=lang, title=title, css=html.escape(ctx.asset_css), body=body)
+    resp = Response(page, mimetype="text/html")
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _refresh_failed(exc: jobs.RefreshError) -> Response:
+    """507 for a full disk, 500 for another refused write, 503 when it simply could not start."""
+    if exc.errno is None:
+        return _json_error(503, "not_started", str(exc))
+    status = DISK_FULL_STATUS if exc.errno == errno.ENOSPC else 500
+    return _json_error(status, "storage_error", str(exc))
+
+
 def register(server: flask.Flask, ctx: AdminContext) -> None:
     """Add the viewer gate and the /admin/ routes to the app's Flask server."""
     server.config[CONTEXT_KEY] = ctx
-    server.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")  # no cross-site POST carries the session
-    server.config["SESSION_COOKIE_HTTPONLY"] = True
-    if ctx.environ.get("REPORT_COOKIE_SECURE", "").strip() in ("1", "true", "yes"):
-        server.config["SESSION_COOKIE_SECURE"] = True
     _install_log_filter()
 
     @server.before_request
@@ -355,8 +342,7 @@ def register(server: flask.Flask, ctx: AdminContext) -> None:
         lang = _lang(ctx)
         if request.method == "GET" or not ctx.settings.admin_enabled:
             return _login_page(ctx, lang)
-        token = session.get(auth.S_CSRF)
-        if not isinstance(token, str) or not secrets.compare_digest(token, request.form.get("csrf", "")):
+        if not security.csrf_ok():
             return _login_page(ctx, lang, _lt("csrf", lang), status=400)
         addr = request.remote_addr or "?"
         if ctx.throttle.blocked(addr):
@@ -364,7 +350,7 @@ def register(server: flask.Flask, ctx: AdminContext) -> None:
         if not auth.check_admin(ctx.settings, request.form.get("user"), request.form.get("password")):
             ctx.throttle.fail(addr)
             return _login_page(ctx, lang, _lt("bad", lang), status=401)
-        session.pop(auth.S_CSRF, None)
+        session.pop(auth.S_CSRF, None)  # a new token after sign-in
         session[auth.S_ADMIN] = ctx.settings.admin_user
         session[auth.S_ADMIN_MAC] = auth.admin_mac(flask.current_app.secret_key, ctx.settings)
         session[auth.S_ADMIN_AT] = int(time.time())
@@ -373,13 +359,17 @@ def register(server: flask.Flask, ctx: AdminContext) -> None:
 
     @server.route("/admin/logout", methods=["GET", "POST"])
     def admin_logout() -> Any:
-        for key in (auth.S_ADMIN, auth.S_ADMIN_MAC, auth.S_ADMIN_AT):
+        if request.method == "GET":
+            return _logout_page(ctx, _lang(ctx))
+        if not security.csrf_ok():
+            return _json_error(403, "csrf_failed", "sign-out needs this session's CSRF token")
+        for key in (auth.S_ADMIN, auth.S_ADMIN_MAC, auth.S_ADMIN_AT, auth.S_CSRF):
             session.pop(key, None)
         return redirect(_safe_next(request.values.get("next")), code=303)
 
     @server.route("/admin/refresh", methods=["POST"])
     def admin_refresh() -> Any:
-        user, denied = _api_admin(ctx)
+        user, denied = _api_admin(ctx, state_changing=True)
         if denied is not None:
             return denied
         full = request.args.get("full", "").lower() in ("1", "true", "yes")
@@ -387,7 +377,7 @@ def register(server: flask.Flask, ctx: AdminContext) -> None:
         try:
             started = start_refresh(ctx, user or "?", via, full)
         except jobs.RefreshError as exc:
-            return _json_error(503, "not_started", str(exc))
+            return _refresh_failed(exc)
         resp = jsonify(started.as_dict())
         resp.status_code = 200 if started.joined else 202
         return resp
@@ -403,10 +393,10 @@ def register(server: flask.Flask, ctx: AdminContext) -> None:
 
     @server.route("/admin/refresh/cancel", methods=["POST"])
     def admin_refresh_cancel() -> Any:
-        _user, denied = _api_admin(ctx)
+        _user, denied = _api_admin(ctx, state_changing=True)
         if denied is not None:
             return denied
-        rid = jobs.cancel(ctx.data_dir)
+        rid = jobs.cancel(ctx.data_dir, ctx.environ)
         if rid is None:
             return _json_error(409, "not_running", "no refresh is running")
         return jsonify({"refresh_id": rid, "cancelling": True})

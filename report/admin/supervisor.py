@@ -11,11 +11,13 @@ import argparse
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from report import backend
 from report.admin import jobs
 from report.admin.auth import redact
 
@@ -43,7 +45,7 @@ def _killpg(pgid: int, sig: int) -> None:
 def supervise(
     data_dir: Path,
     refresh_id: str,
-    lock_fd: int,
+    lock_fd: int | None,
     who: str,
     via: str,
     started_at: str,
@@ -60,7 +62,14 @@ def supervise(
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
-    cur = {"refresh_id": refresh_id, "pid": os.getpid(), "who": who, "via": via, "started_at": started_at}
+    cur = {
+        "refresh_id": refresh_id,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "who": who,
+        "via": via,
+        "started_at": started_at,
+    }
     jobs.write_json(paths.current, cur)
 
     progress_file = paths.progress(refresh_id)
@@ -71,7 +80,7 @@ def supervise(
         try:
             child = subprocess.Popen(
                 refresh_command(data_dir, progress_file, refresh_id, config, full),
-                pass_fds=(lock_fd,),  # the child holds the lock too: it outlives us if we are killed
+                pass_fds=() if lock_fd is None else (lock_fd,),  # the child holds a flock too
                 start_new_session=True,  # its own process group, so a cancel reaches its children too
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -124,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m report.admin.supervisor")
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--refresh-id", required=True)
-    parser.add_argument("--lock-fd", type=int, required=True)
+    parser.add_argument("--lock-fd", type=int, help="the inherited flock descriptor (one host)")
+    parser.add_argument("--lock-token", help="the Redis lock's token (several hosts): renewed while running")
     parser.add_argument("--who", required=True)
     parser.add_argument("--via", required=True)
     parser.add_argument("--started-at", required=True)
@@ -132,17 +142,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true")
     parser.add_argument("--cancel-timeout", type=float, default=jobs.DEFAULT_CANCEL_TIMEOUT_S)
     args = parser.parse_args(argv)
-    record = supervise(
-        Path(args.data_dir),
-        args.refresh_id,
-        args.lock_fd,
-        args.who,
-        args.via,
-        args.started_at,
-        args.config,
-        args.full,
-        args.cancel_timeout,
-    )
+    keeper: contextlib.AbstractContextManager = contextlib.nullcontext()
+    if args.lock_token:
+        url = backend.redis_url()
+        if url is None:
+            parser.error("--lock-token needs REPORT_REDIS_URL")
+        keeper = backend.LockKeeper(backend.RedisLock(url), args.lock_token)
+    with keeper:
+        try:
+            record = supervise(
+                Path(args.data_dir),
+                args.refresh_id,
+                args.lock_fd,
+                args.who,
+                args.via,
+                args.started_at,
+                args.config,
+                args.full,
+                args.cancel_timeout,
+            )
+        except OSError as exc:  # the data folder refused the audit line or last.json: say so in the log
+            print(
+                f"refresh {args.refresh_id}: could not record the result: {jobs.disk_error_text(exc)}", file=sys.stderr
+            )
+            return 1
     return 0 if record["result"] == "succeeded" else 1
 
 

@@ -184,3 +184,23 @@ def test_filters_carry_the_view():
         (1,),
         date(2026, 5, 15),
     )
+
+
+def test_many_unknown_cities_fold_into_one_short_notice():
+    """5 000 unknown cities: three are named, the rest counted («и ещё 4 997»), the known one kept."""
+    query = "?" + "&".join(f"city=Nowhere{i}" for i in range(5000)) + "&city=Москва"
+    state, notices = p("/funnels", query)
+    assert state.cities == ("Москва",)
+    assert notices == [Notice("city", "Nowhere0, Nowhere1, Nowhere2 и ещё 4\u00a0997")]
+    _state, notices_en = p("/funnels", query + "&lang=en")
+    assert notices_en == [Notice("city", "Nowhere0, Nowhere1, Nowhere2 and 4,997 more")]
+
+
+def test_three_unknown_managers_are_still_listed_one_by_one_and_long_values_are_cut():
+    _state, notices = p("/funnels", "?manager=97&manager=98&manager=99&city=" + "Я" * 100)
+    assert notices == [
+        Notice("city", "Я" * 39 + "…"),
+        Notice("manager", "97"),
+        Notice("manager", "98"),
+        Notice("manager", "99"),
+    ]

@@ -114,7 +114,17 @@ def login(client, user="admin", password=ADMIN_PASSWORD):
     return client.post("/admin/login", data={"csrf": csrf, "user": user, "password": password, "next": "/funnels"})
 
 
-def dash_post(client, trigger: str, value=1):
+def csrf_of(client, page: str = "/admin/login") -> str:
+    """The session's CSRF token, as a form on ``page`` carries it."""
+    html_text = client.get(page).get_data(as_text=True)
+    return re.search(r'name="csrf" value="([^"]+)"', html_text).group(1)
+
+
+def logout(client):
+    return client.post("/admin/logout", data={"csrf": csrf_of(client, "/admin/logout")})
+
+
+def dash_post(client, trigger: str, value=1, origin="http://localhost", headers=None):
     """POST /_dash-update-component for the panel's act callback, as the browser's renderer would."""
     deps = client.get("/_dash-dependencies").json
     dep = next(d for d in deps if f"{ids.JOB}.data" in d["output"])
@@ -129,4 +139,6 @@ def dash_post(client, trigger: str, value=1):
         "changedPropIds": [f"{trigger}.n_clicks"],
         "state": [{"id": "view-state", "property": "data", "value": {"lang": "ru"}}],
     }
-    return client.post("/_dash-update-component", json=payload)
+    if headers is None:
+        headers = {"Origin": origin} if origin else {}
+    return client.post("/_dash-update-component", json=payload, headers=headers)

@@ -13,7 +13,7 @@ import re
 from urllib.parse import unquote
 
 import pytest
-from admin_fixtures import ADMIN_PASSWORD, VIEWER_KEY, clean_environ, dash_post, login, make_app
+from admin_fixtures import ADMIN_PASSWORD, VIEWER_KEY, clean_environ, dash_post, login, logout, make_app
 
 from report.admin import ids, jobs
 from report.admin.routes import _RedactKeyFilter
@@ -105,7 +105,10 @@ def test_login_then_logout(app_factory):
     # The signed cookie carries no secret.
     cookie = client.get_cookie("session").value
     assert ADMIN_PASSWORD not in cookie and VIEWER_KEY not in cookie
-    client.post("/admin/logout")
+    refused = client.post("/admin/logout")  # no CSRF token: a link or another site cannot sign out
+    assert refused.status_code == 403 and refused.json["error"] == "csrf_failed"
+    assert client.get("/admin/refresh/status").status_code == 200
+    assert logout(client).status_code == 303
     assert client.get("/admin/refresh/status").status_code == 401
 
 
@@ -231,7 +234,8 @@ def test_the_panel_follows_the_language_switch(app_factory):
         "changedPropIds": ["lang-switch.value"],
         "state": [],
     }
-    resp = client.post("/_dash-update-component", json=payload).json["response"]
+    headers = {"Origin": "http://localhost"}
+    resp = client.post("/_dash-update-component", json=payload, headers=headers).json["response"]
     assert resp[ids.REFRESH]["children"] == "Refresh data"
     assert resp[ids.USER]["children"] == "Admin: admin"
     assert resp[ids.LOGIN_LINK]["href"] == "/admin/login?lang=en"

@@ -53,7 +53,7 @@ def poll_dash(client, state):
         "changedPropIds": [f"{ids.INTERVAL}.n_intervals"],
         "state": [{"id": "view-state", "property": "data", "value": state}],
     }
-    resp = client.post("/_dash-update-component", json=payload)
+    resp = client.post("/_dash-update-component", json=payload, headers={"Origin": "http://localhost"})
     assert resp.status_code == 200
     return json.dumps(resp.json, ensure_ascii=False)
 
