@@ -9,12 +9,11 @@ from datetime import UTC, datetime
 import polars as pl
 
 from etl.snapshot.store import Snapshot
-from report.metrics.access import calls_in, completions_in, deals, tasks_created_in, touches_in
+from report.metrics.access import calls_in, completions_in, deals, tasks_created_in
 from report.metrics.filters import Filters
 from report.metrics.periods import with_bucket
 from report.metrics.registry import metric
 from report.metrics.shaping import (
-    CALL_KINDS,
     aggregate,
     check_by,
     duration_stats,
@@ -179,7 +178,9 @@ def office_load(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> p
 
     Choices: managers = distinct responsible users of the city's deals created in the period;
     calls and tasks are those on the city's deals (by the deal's city); per-manager values are
-    empty when the city has no such manager. Always one row per city.
+    empty when the city has no such manager. Always one row per city. A manager filter keeps,
+    as the common rules say, the deals the manager is responsible for but the calls and tasks
+    the manager made or holds (the call's or task's user), on whoever's deal.
     """
     check_by(by, ("city",), "office.load")
     by = ("city",)
@@ -189,13 +190,13 @@ def office_load(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> p
         .agg(pl.len().cast(pl.Int64).alias("deals"), pl.col("manager").n_unique().cast(pl.Int64).alias("managers"))
     )
     calls = (
-        touches_in(snap, filters, manager="deal_user_id")
-        .filter(pl.col("kind").is_in(CALL_KINDS) & pl.col("deal_id").is_not_null())
+        calls_in(snap, filters)
+        .filter(pl.col("deal_id").is_not_null())
         .group_by("city")
         .agg(pl.len().cast(pl.Int64).alias("calls"))
     )
     tasks = (
-        tasks_created_in(snap, filters, manager="deal_user_id")
+        tasks_created_in(snap, filters)
         .filter(pl.col("deal_id").is_not_null())
         .group_by("city")
         .agg(pl.len().cast(pl.Int64).alias("tasks"))

@@ -15,7 +15,7 @@ from report.metrics.access import (
     first_losses_in,
     period_end,
     stage_entries,
-    stages_of_deals_at,
+    status_entries,
     touches_of_deals,
     touches_with_previous,
 )
@@ -154,40 +154,40 @@ def no_show_to_lost(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) 
 @metric(
     id="touches.negative_status",
     columns=["stage", "deals", "mean_touches", "mean_answered_s"],
-    breakdowns=DEAL_GROUPS,
+    breakdowns=("city", "manager", "channel"),
     title_ru="Касания в негативных статусах",
     title_en="Touches in negative statuses",
-    definition_ru="Сделки периода, которые к концу периода стоят в «Не записался» или «Не отвечает»: число, касаний на "
-    "сделку и средняя длительность отвеченных звонков.",
-    definition_en="Deals of the period that sit in not-booked or no-answer at the period's end: count, touches per deal and "
-    "mean answered call duration.",
+    definition_ru="Сделки, которые к концу периода стоят в «Не записался» или «Не отвечает», когда бы они ни были "
+    "созданы: число, касаний на сделку и средняя длительность отвеченных звонков до конца периода.",
+    definition_en="Deals that sit in not-booked or no-answer at the period's end, whenever they were created: count, "
+    "touches per deal and mean answered call duration up to the period's end.",
 )
 def negative_status(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
-    """Deals created in the period whose status at the end of the period has stage not_booked or
-    no_answer (each apart): count, mean touches per deal and mean duration of answered calls, both
-    up to the end of the period.
+    """Deals whose status at the end of the period has stage not_booked or no_answer (each apart),
+    whenever they were created (a deal created last year and still not_booked counts; one that
+    left not_booked before the period's end does not): count, mean touches per deal and mean
+    duration of their answered calls, both over the deal's whole life up to the period's end.
 
-    Choice: the deals are those created in the period (else years-old stuck deals would swamp
-    every period); the answered-call mean is over calls, not over deals.
+    Choices: the period's start plays no part, only its end (the status at one instant); so there
+    is no ``bucket`` breakdown (one instant has no buckets, and a creation bucket would reach
+    back years outside the period); ``manager`` is the deal's responsible user (a deal metric);
+    the answered-call mean is over calls, not over deals; a deal without touches counts with 0.
     """
-    by = check_by(by, DEAL_GROUPS, "touches.negative_status")
-    tz = snap.timezone
+    by = check_by(by, ("city", "manager", "channel"), "touches.negative_status")
     end = period_end(snap, filters)
     keys = list(by)
-    cohort = deals(snap, filters, []).collect()
-    ends = stages_of_deals_at(snap, cohort["deal_id"], end, NEGATIVE_STAGES)
-    ent = ends.select("deal_id", pl.col("stage").alias("end_stage"))
-    cohort = cohort.lazy().join(ent, on="deal_id", how="inner").collect()
-    t = touches_of_deals(
-        snap, cohort["deal_id"], ["kind", "at", "duration_s", "answered"], oldest=cohort["created_at"].min()
-    ).filter(pl.col("at") < end)
-    cohort = with_bucket(cohort.lazy(), by, "created_at", filters, tz)
+    at_end = status_entries(snap, filters, end, ["stage"]).filter(pl.col("stage").is_in(NEGATIVE_STAGES))
+    cohort = at_end.select("deal_id", *keys, pl.col("stage").alias("end_stage")).collect()
+    t = touches_of_deals(snap, cohort["deal_id"], ["kind", "at", "duration_s", "answered"]).filter(pl.col("at") < end)
+    answered = pl.col("answered") & pl.col("kind").is_in(CALL_KINDS)
     per = t.group_by("deal_id").agg(
         pl.len().alias("touches"),
-        pl.col("duration_s").filter(pl.col("answered") & pl.col("kind").is_in(CALL_KINDS)).sum().alias("ans_s"),
-        (pl.col("answered") & pl.col("kind").is_in(CALL_KINDS)).sum().alias("ans_n"),
+        pl.col("duration_s").filter(answered).sum().alias("ans_s"),
+        answered.sum().alias("ans_n"),
     )
-    per = cohort.join(per, on="deal_id", how="left").with_columns(pl.col("touches", "ans_s", "ans_n").fill_null(0))
+    per = (
+        cohort.lazy().join(per, on="deal_id", how="left").with_columns(pl.col("touches", "ans_s", "ans_n").fill_null(0))
+    )
     agg = per.group_by([*keys, "end_stage"]).agg(
         pl.len().cast(pl.Int64).alias("deals"),
         pl.col("touches").mean().cast(pl.Float64).alias("mean_touches"),

@@ -113,6 +113,28 @@ def test_office_load(touch_account):
     ]  # fmt: skip
 
 
+def test_office_load_manager_filter_counts_the_callers_calls(make_snapshot):
+    """Deal #1 is Anna's, #2 Boris's.  Boris calls on both deals and holds the task on #1; Anna
+    holds the task on #2.  Filtered to Boris: his deal #2 (so one manager), his two calls (also the
+    one on Anna's deal) and his task on #1 (not Anna's task on his deal)."""
+    snap = make_snapshot(
+        [D(1, "2026-03-02 10:00", user=1), D(2, "2026-03-02 10:00", user=2)],
+        [T(1, "2026-03-02 11:00", deal=1, duration=10, user=2), T(2, "2026-03-02 12:00", deal=2, user=2)],
+        [K(1, "2026-03-02 10:00", user=2, deal=1), K(2, "2026-03-02 10:00", user=1, deal=2)],
+        [U(1, "Анна Петрова"), U(2, "Борис Иванов")],
+    )
+    boris = office_load(snap, MARCH_F.with_(managers=(2,)))
+    assert boris.select("city", "deals", "calls", "tasks", "managers", "calls_per_manager").to_dicts() == [
+        {"city": "Москва", "deals": 1, "calls": 2, "tasks": 1, "managers": 1, "calls_per_manager": 2.0}
+    ]
+    anna = office_load(snap, MARCH_F.with_(managers=(1,)))
+    assert anna.select("deals", "calls", "tasks").to_dicts() == [{"deals": 1, "calls": 0, "tasks": 1}]
+    everyone = office_load(snap, MARCH_F)
+    assert everyone.select("deals", "calls", "tasks", "managers").to_dicts() == [
+        {"deals": 2, "calls": 2, "tasks": 2, "managers": 2}
+    ]
+
+
 def test_channel_filter_on_touch_metrics(make_snapshot):
     """One office deal and one contact-centre deal, each with one call: the office tab sees one call."""
     snap = make_snapshot(

@@ -12,6 +12,7 @@ from datetime import date
 
 import polars as pl
 import pytest
+from metric_snapshots import D, T, U
 
 from report.metrics.filters import Filters
 from report.metrics.times import to_first_touch
@@ -78,6 +79,45 @@ def test_negative_status(touch_account):
     # at the end of 03-07 #25 was still a fresh lead: nothing in not_booked
     early = negative_status(touch_account, Filters(date(2026, 3, 1), date(2026, 3, 7)))
     assert early["deals"].to_list() == [0, 1]
+
+
+def test_negative_status_counts_deals_whenever_created(make_snapshot):
+    """#31 was created in June 2025 and has been not_booked ever since: it counts in March 2026 with
+    its two touches before April (the 100 s call of 2025 and an SMS; the April call is after the
+    end).  #32 was not_booked from December but booked on 03-15: it left before the end, so it does
+    not count in March, though it does at the end of January.  #33 (created in March, no_answer
+    from 03-06, lost only in April) counts in no_answer with its 30 s call.  #34 is created in
+    April: not there yet."""
+    snap = make_snapshot(
+        [
+            D(31, "2025-06-01 10:00", [("2025-06-02 10:00", "phone"), ("2025-06-03 10:00", "not_booked")]),
+            D(32, "2025-12-01 10:00", [("2025-12-02 10:00", "not_booked"), ("2026-03-15 10:00", "booked")], user=2),
+            D(33, "2026-03-05 10:00", [("2026-03-06 10:00", "no_answer"), ("2026-04-03 10:00", "lost")]),
+            D(34, "2026-04-02 10:00", status="not_booked"),
+        ],
+        [
+            T(1, "2025-06-02 09:00", "call_out", deal=31, duration=100),
+            T(2, "2026-03-10 10:00", "sms_out", deal=31),
+            T(3, "2026-04-02 10:00", "call_out", deal=31, duration=50),
+            T(4, "2026-03-06 11:00", "call_out", deal=33, duration=30),
+        ],
+        users=[U(1, "Анна Петрова"), U(2, "Борис Иванов")],
+    )
+    assert negative_status(snap, MARCH_F).to_dicts() == [
+        {"stage": "not_booked", "deals": 1, "mean_touches": 2.0, "mean_answered_s": 100.0},
+        {"stage": "no_answer", "deals": 1, "mean_touches": 1.0, "mean_answered_s": 30.0},
+    ]
+    # at the end of January: #31 (one touch by then) and #32 (none) are not_booked, #33 does not exist
+    january = negative_status(snap, Filters(date(2026, 1, 1), date(2026, 1, 31)))
+    assert january.to_dicts() == [
+        {"stage": "not_booked", "deals": 2, "mean_touches": 0.5, "mean_answered_s": 100.0},
+        {"stage": "no_answer", "deals": 0, "mean_touches": None, "mean_answered_s": None},
+    ]
+    # the manager is the deal's responsible user: Boris's #32 only
+    boris = negative_status(snap, Filters(date(2026, 1, 1), date(2026, 1, 31), managers=(2,)), ("manager",))
+    assert boris.filter(pl.col("deals") > 0).select("manager", "stage", "deals").to_dicts() == [
+        {"manager": "Борис Иванов", "stage": "not_booked", "deals": 1}
+    ]
 
 
 def test_interval(touch_account):
