@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import polars as pl
 
@@ -240,15 +241,7 @@ def deal_page(
     return _details(snap, items), total
 
 
-def deal_list(
-    snap: Snapshot,
-    filters: Filters,
-    metric_id: str,
-    *,
-    column: str | None = None,
-    stage: str | None = None,
-    status: str | None = None,
-    group: Mapping[str, object] | None = None,
-) -> pl.DataFrame:
-    """Every deal behind the number (see the module's docstring)."""
-    return deal_page(snap, filters, metric_id, column=column, stage=stage, status=status, group=group)[0]
+def deal_list(snap: Snapshot, filters: Filters, metric_id: str, **choices: Any) -> pl.DataFrame:
+    """Every deal behind the number: :func:`deal_page`'s ``column``, ``stage``, ``status`` and
+    ``group``, without a cap."""
+    return deal_page(snap, filters, metric_id, **choices)[0]
