@@ -1,6 +1,11 @@
 """``python -m report export METRIC_ID …``: a metric's table without the browser (METRICS.md,
 "Export contract"), as JSON records or CSV on stdout.
 
+``--compare previous|year`` adds the ``<column>_prev`` columns (report.metrics.compare).
+``python -m report export deals.list --metric METRIC_ID [--column C] [--stage S] [--status S]
+[--group KEY=VALUE]…`` lists the deals behind one number (report.metrics.drill); ``--by`` and
+``--compare`` do not apply to it.
+
 Bad input (unknown metric, city or manager, a bad date, an unusable snapshot or raw export) gives
 one clear line on stderr and exit code 2, never a traceback.
 """
@@ -19,11 +24,14 @@ import polars as pl
 
 from etl.config import ConfigError, load_config, normalize_name
 from etl.snapshot.store import CURRENT, Snapshot, SnapshotError, open_current
+from report.metrics.compare import MODES, compare
+from report.metrics.drill import GROUP_KEYS, deal_list
 from report.metrics.filters import CHANNEL_FILTERS, GRAINS, Filters
 from report.metrics.registry import Metric, all_metrics
 from report.metrics.shaping import MetricInputError
 
 BY_CHOICES = ("city", "manager", "channel", "bucket", "package")
+DEALS_LIST = "deals.list"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -50,6 +58,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--grain", default="month", choices=GRAINS)
     p.add_argument("--as-of", dest="as_of", metavar="YYYY-MM-DD")
     p.add_argument("--format", default="json", choices=("json", "csv"))
+    p.add_argument("--compare", choices=MODES, help="add <column>_prev from the previous period or a year earlier")
+    drill = p.add_argument_group("deals.list (the deals behind a number)")
+    drill.add_argument("--metric", dest="drill_metric", metavar="METRIC_ID", help="the metric whose number is drilled")
+    drill.add_argument("--column", help="the count column (default: the metric's main count)")
+    drill.add_argument("--stage")
+    drill.add_argument("--status", help="deals.status_as_of: the status name")
+    drill.add_argument("--group", action="append", default=[], metavar="KEY=VALUE", help="a breakdown value clicked")
     return p
 
 
@@ -120,21 +135,65 @@ def _build_from_raw(raw: Path, config_path: str | None, data_dir: Path) -> Snaps
 
 
 def render(df: pl.DataFrame, fmt: str) -> str:
-    """JSON: a list of records; CSV with a header. Dates as YYYY-MM-DD, nulls as null / empty."""
-    df = df.with_columns(pl.col(pl.Date).dt.strftime("%Y-%m-%d"))
+    """JSON: a list of records; CSV with a header. Dates as YYYY-MM-DD, times (UTC) as
+    YYYY-MM-DDTHH:MM:SSZ, nulls as null / empty."""
+    df = df.with_columns(
+        pl.col(pl.Date).dt.strftime("%Y-%m-%d"),
+        pl.col(pl.Datetime).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
     if fmt == "csv":
         return df.write_csv()
     return json.dumps(df.to_dicts(), ensure_ascii=False, indent=1) + "\n"
 
 
-def run(args: argparse.Namespace) -> str:
+def _groups(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in GROUP_KEYS:
+            raise ExportError(f"--group {pair!r}: expected KEY=VALUE with KEY one of {', '.join(GROUP_KEYS)}")
+        out[key] = value
+    return out
+
+
+def _table(args: argparse.Namespace, snap: Snapshot, filters: Filters) -> pl.DataFrame:
+    """The metric's table (with ``_prev`` columns on ``--compare``), or the deals behind a number."""
+    if args.metric == DEALS_LIST:
+        return deal_list(
+            snap,
+            filters,
+            args.drill_metric,
+            column=args.column,
+            stage=args.stage,
+            status=args.status,
+            group=_groups(args.group),
+        )
     metric = _metric(args.metric)
+    if args.compare:
+        return compare(metric.fn, snap, filters, tuple(args.by), args.compare)
+    return metric.fn(snap, filters, tuple(args.by))
+
+
+def _check_drill(args: argparse.Namespace) -> None:
+    if args.metric != DEALS_LIST:
+        if args.drill_metric or args.column or args.stage or args.status or args.group:
+            raise ExportError("--metric, --column, --stage, --status and --group are for deals.list only")
+        return
+    if not args.drill_metric:
+        raise ExportError("deals.list needs --metric METRIC_ID (the metric whose number is drilled)")
+    if args.by or args.compare:
+        raise ExportError("deals.list takes --group KEY=VALUE, not --by or --compare")
+
+
+def run(args: argparse.Namespace) -> str:
+    _check_drill(args)
+    metric = _metric(args.metric) if args.metric != DEALS_LIST else None
     date_from, date_to = _date(args.date_from, "--from"), _date(args.date_to, "--to")
     as_of = _date(args.as_of, "--as-of") if args.as_of else None
     if date_from > date_to:
         raise ExportError(f"--from {date_from} is after --to {date_to}")
-    bad = [b for b in args.by if b not in metric.breakdowns]
-    if bad:
+    bad = [b for b in args.by if metric and b not in metric.breakdowns]
+    if metric and bad:
         raise ExportError(
             f"--by {', '.join(bad)}: {metric.id} cannot be broken down so; supported: {', '.join(metric.breakdowns) or 'nothing'}"
         )
@@ -159,7 +218,7 @@ def run(args: argparse.Namespace) -> str:
             as_of=as_of,
         )
         try:
-            df = metric.fn(snap, filters, tuple(args.by))
+            df = _table(args, snap, filters)
         except MetricInputError as exc:
             raise ExportError(str(exc)) from exc
         return render(df, args.format)

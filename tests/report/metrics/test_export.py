@@ -133,3 +133,41 @@ def test_bad_raw_export_exits_2(tmp_path):
     assert out.returncode == 2 and "cannot build a snapshot" in out.stderr and "Traceback" not in out.stderr
     out = export("funnel.flow", "--raw", str(tmp_path / "nope"), "--from", "2026-03-01", "--to", "2026-03-31")
     assert out.returncode == 2 and "no such folder" in out.stderr
+
+
+def test_deals_list_export_lists_the_deals_behind_a_number(march):
+    out = export("deals.list", "--metric", "bookings.count", "--group", "manager=Борис Иванов",
+                 "--snapshot", str(march.path), "--from", "2026-03-01", "--to", "2026-03-31", "--format", "csv")  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    # #2 booked 03-03 11:00 and again 03-10 12:00 Moscow: listed twice, in the order counted
+    assert [(r["deal_id"], r["counted_at"]) for r in rows] == [
+        ("2", "2026-03-03T08:00:00Z"),
+        ("2", "2026-03-10T09:00:00Z"),
+    ]
+    assert rows[0]["manager"] == "Борис Иванов" and rows[0]["stage"] == "lost"
+    assert rows[0]["url"] == "https://test.amocrm.ru/leads/detail/2"
+
+
+def test_deals_list_export_needs_its_metric_and_no_by(march):
+    base = ["--snapshot", str(march.path), "--from", "2026-03-01", "--to", "2026-03-31"]
+    out = export("deals.list", *base)
+    assert out.returncode == 2 and "needs --metric" in out.stderr
+    out = export("deals.list", "--metric", "funnel.flow", "--stage", "lead", "--by", "city", *base)
+    assert out.returncode == 2 and "not --by" in out.stderr
+    out = export("deals.list", "--metric", "funnel.flow", *base)
+    assert out.returncode == 2 and "needs a stage" in out.stderr and "Traceback" not in out.stderr
+    out = export("deals.created", "--stage", "lead", *base)
+    assert out.returncode == 2 and "for deals.list only" in out.stderr
+
+
+def test_compare_adds_prev_columns(march):
+    out = export("deals.created", "--snapshot", str(march.path), "--from", "2026-03-01", "--to", "2026-03-31",
+                 "--compare", "previous", "--by", "city")  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    # March: Москва #1 #2 #3 #4 #9, Екатеринбург #10, Новосибирск #7; February: Москва #6
+    assert json.loads(out.stdout) == [
+        {"city": "Екатеринбург", "deals": 1, "deals_prev": None},
+        {"city": "Москва", "deals": 5, "deals_prev": 1},
+        {"city": "Новосибирск", "deals": 1, "deals_prev": None},
+    ]
