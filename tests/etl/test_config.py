@@ -174,6 +174,6 @@ def test_working_hours_mistakes_are_refused_at_their_line(tmp_path):
     assert (
         "line 11: working_hours.cities.Омск: with working_hours.default: end 21:00 is not after start 22:00" in message
     )
-    message = problems(tmp_path, MINIMAL + "working_hours:\n  calendar: XX\n  days_off: [2026-13-01]\n")
+    message = problems(tmp_path, MINIMAL + "working_hours:\n  calendar: XX\n  days_off: ['2026-13-01']\n")
     assert "line 9: working_hours.calendar: expected a country code" in message
     assert "line 10: working_hours.days_off[0]: expected a date YYYY-MM-DD" in message
