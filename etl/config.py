@@ -20,7 +20,16 @@ from typing import Any
 import pydantic
 import yaml
 
-from etl.config_schema import FUNNEL_STAGES, SIDE_STAGES, AmoCrmConfig, ConfigFile, normalize_name
+from etl.config_schema import (
+    FUNNEL_STAGES,
+    SIDE_STAGES,
+    WEEKDAYS,
+    AmoCrmConfig,
+    ConfigFile,
+    Schedule,
+    WorkingHours,
+    normalize_name,
+)
 
 __all__ = [
     "ALL_STAGES",
@@ -40,6 +49,7 @@ __all__ = [
     "data_dir",
     "load_config",
     "normalize_name",
+    "working_hours_settings",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -112,6 +122,7 @@ class Config:
     city_field: str
     package_field: str
     working_hours: tuple[str, str]
+    schedules: WorkingHours
     cities: dict[str, str]
     users: dict[str, str]
     attribution_grace_minutes: int
@@ -140,7 +151,7 @@ class Config:
         hours reaches it through the snapshot it reads, never by loading config.yaml."""
         return {
             "stuck_after_days": dict(self.stuck_after_days),
-            "working_hours": {"start": self.working_hours[0], "end": self.working_hours[1]},
+            "working_hours": working_hours_settings(self.schedules),
         }
 
     def channel_of(self, pipeline_id: int | None, pipeline_name: str | None) -> str:
@@ -183,6 +194,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         parsed = ConfigFile.model_validate(data)
     except pydantic.ValidationError as exc:
         problems += [_describe(node, error) for error in exc.errors()]
+    else:
+        problems += _city_schedule_problems(node, parsed)
     if problems:
         raise _problems(path, problems)
     return _build(parsed, raw_bytes, path)
@@ -199,7 +212,8 @@ def _build(parsed: ConfigFile, raw_bytes: bytes, path: Path) -> Config:
         contact_center=NameOrIdMatcher.of(parsed.pipelines.contact_center),
         city_field=parsed.fields.city,
         package_field=parsed.fields.package,
-        working_hours=(parsed.working_hours.start, parsed.working_hours.end),
+        working_hours=(parsed.working_hours.default.start, parsed.working_hours.default.end),
+        schedules=parsed.working_hours,
         cities={city: zone or parsed.timezone for city, zone in parsed.cities.items()},
         users={str(user): city for user, city in parsed.users.items()},
         attribution_grace_minutes=parsed.attribution_grace_minutes,
@@ -212,6 +226,72 @@ def _build(parsed: ConfigFile, raw_bytes: bytes, path: Path) -> Config:
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
         path=str(path),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Working hours as the snapshot records them
+# ---------------------------------------------------------------------------------------------
+
+#: Years whose public holidays the build resolves into the manifest.  A fixed span, so that the
+#: same config always gives the same settings (a build does not depend on today's date); a
+#: duration outside it counts weekends and ``days_off`` only.  ``holidays`` knows the fixed
+#: holidays of any year, but the government's transfers only for years it has been told of.
+HOLIDAY_YEARS: tuple[int, int] = (2015, 2035)
+
+
+def _schedule_settings(schedule: Schedule) -> dict[str, Any]:
+    # days in Monday-first order, each once: the settings do not depend on how the file lists them
+    days = [day for day in WEEKDAYS if day in schedule.days]
+    return {"days": days, "start": schedule.start, "end": schedule.end, "observe_days_off": schedule.observe_days_off}
+
+
+def working_hours_settings(hours: WorkingHours) -> dict[str, Any]:
+    """``working_hours`` as the metrics read it from a snapshot's manifest: every schedule spelled
+    out (a city's merged with the default) and the calendar resolved into dates, so the report
+    needs neither config.yaml nor the ``holidays`` package at query time.
+
+    ``days_off`` = the calendar's public holidays and the days off it moves (``holidays`` lists
+    substituted days such as 2026-01-09) plus the file's ``days_off``; ``work_days`` = the
+    weekend days the calendar makes working (``holidays``' ``weekend_workdays``, e.g. Saturday
+    2025-11-01) plus the file's ``work_days``.  A date the file lists wins over the calendar.
+    ``start``/``end`` repeat the default schedule's, for readers of the older two-key shape.
+    """
+    days_off, work_days = set(hours.days_off), set(hours.work_days)
+    if hours.calendar is not None:
+        import holidays  # read only here, at build time
+
+        first, last = HOLIDAY_YEARS
+        public = holidays.country_holidays(hours.calendar, years=range(first, last + 1))
+        days_off |= set(public) - set(hours.work_days)
+        work_days |= set(public.weekend_workdays) - set(hours.days_off)
+    return {
+        "start": hours.default.start,
+        "end": hours.default.end,
+        "default": _schedule_settings(hours.default),
+        "cities": {city: _schedule_settings(over.over(hours.default)) for city, over in hours.cities.items()},
+        "contact_center": _schedule_settings(hours.contact_center),
+        "calendar": hours.calendar,
+        "calendar_years": list(HOLIDAY_YEARS) if hours.calendar is not None else None,
+        "days_off": sorted(day.isoformat() for day in days_off),
+        "work_days": sorted(day.isoformat() for day in work_days),
+    }
+
+
+def _city_schedule_problems(node: yaml.Node | None, parsed: ConfigFile) -> list[Problem]:
+    """A city's working hours must name a city of ``cities:`` and, merged with the default,
+    still end after they start; both are said at the city's line."""
+    problems: list[Problem] = []
+    listed = {normalize_name(city) for city in parsed.cities}
+    for city, override in parsed.working_hours.cities.items():
+        line, dotted = _walk(node, ("working_hours", "cities", city))
+        if normalize_name(city) not in listed:
+            problems.append((line, dotted, "not a city of cities: (add it there with its time zone)"))
+            continue
+        try:
+            override.over(parsed.working_hours.default)
+        except ValueError as exc:
+            problems.append((line, dotted, f"with working_hours.default: {exc}"))
+    return problems
 
 
 # ---------------------------------------------------------------------------------------------

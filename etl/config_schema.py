@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -171,9 +172,98 @@ class Fields(Section):
     package: OptionalText = ""
 
 
-class WorkingHours(Section):
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def _end_clock(value: Any) -> str:
+    # 24:00 closes a schedule at midnight (a contact centre open round the clock: 00:00–24:00).
+    return value if value == "24:00" else _clock(value)
+
+
+def _iso_date(value: Any) -> date:
+    """A date as YAML writes it (2026-12-31, read as a date) or quoted ("2026-12-31")."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"expected a date YYYY-MM-DD such as 2026-12-31, got {value!r}")
+
+
+def _holiday_calendar(value: Any) -> str | None:
+    """A country code of the ``holidays`` package (RU), or null for weekends only."""
+    if value is None:
+        return None
+    import holidays  # only when a config is read: the report never needs it at query time
+
+    if not isinstance(value, str) or value not in holidays.list_supported_countries():
+        raise ValueError(f"expected a country code of the holidays package such as RU (or null), got {value!r}")
+    return value
+
+
+EndClock = Annotated[str, PlainValidator(_end_clock)]
+IsoDate = Annotated[date, PlainValidator(_iso_date)]
+
+
+def _start_before_end(schedule: BaseModel) -> BaseModel:
+    start, end = getattr(schedule, "start", None), getattr(schedule, "end", None)
+    if start is not None and end is not None and end <= start:
+        raise ValueError(f"end {end} is not after start {start} (a shift past midnight is not supported)")
+    return schedule
+
+
+class Schedule(Section):
+    """Working days and hours of one office (or the contact centre), in its own local time."""
+
+    days: Annotated[list[Weekday], Field(min_length=1)] = ["mon", "tue", "wed", "thu", "fri"]
     start: Clock = "09:00"
-    end: Clock = "21:00"
+    end: EndClock = "21:00"
+    #: False: public holidays and ``days_off`` do not close it (a contact centre open every day).
+    observe_days_off: bool = True
+
+    _check = _model_validator(mode="after")(_start_before_end)
+
+
+class ScheduleOverride(Section):
+    """A city's schedule: only the keys it gives differ from ``working_hours.default``."""
+
+    days: Annotated[list[Weekday], Field(min_length=1)] | None = None
+    start: Clock | None = None
+    end: EndClock | None = None
+    observe_days_off: bool | None = None
+
+    def over(self, default: Schedule) -> Schedule:
+        """This override applied to ``default``; ValueError when the merged hours end before they
+        start (``etl.config`` checks each city's, with its line, and that the city is listed)."""
+        given = {key: value for key, value in self if value is not None}
+        merged = default.model_copy(update=given)
+        _start_before_end(merged)
+        return merged
+
+
+#: The contact centre's default: every day 08:00–22:00 (report time zone), holidays included.
+CONTACT_CENTER_SCHEDULE = Schedule(days=list(WEEKDAYS), start="08:00", end="22:00", observe_days_off=False)
+
+
+class WorkingHours(Section):
+    """``working_hours:``: the schedules business-time durations count (METRICS.md "--hours")."""
+
+    default: Schedule = Schedule()
+    cities: Annotated[dict[Text, ScheduleOverride], _empty_if_null(dict)] = {}
+    contact_center: Schedule = CONTACT_CENTER_SCHEDULE
+    calendar: Annotated[str | None, PlainValidator(_holiday_calendar)] = "RU"
+    days_off: Annotated[list[IsoDate], _empty_if_null(list)] = []
+    work_days: Annotated[list[IsoDate], _empty_if_null(list)] = []
+
+    @_model_validator(mode="after")
+    def _consistent(self) -> WorkingHours:
+        both = sorted(set(self.days_off) & set(self.work_days))
+        if both:
+            raise ValueError(f"{', '.join(map(str, both))} listed both in days_off and in work_days")
+        return self
 
 
 def _open_stages_only(days: dict[str, float]) -> dict[str, float]:

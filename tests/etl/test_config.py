@@ -77,8 +77,8 @@ def test_a_wrong_type_is_refused_with_what_was_found(tmp_path):
     assert "line 9: amocrm.page_size: Input should be a valid integer, got 'many'" in message
     message = problems(tmp_path, MINIMAL.replace("[142, Успешно", "[true, Успешно"))
     assert "line 4: stages.won[0]: expected a name or a numeric id, got True" in message
-    message = problems(tmp_path, MINIMAL + "working_hours:\n  start: 9:00\n")  # YAML 1.1 reads 9:00 as 540
-    assert 'line 9: working_hours.start: write the time in quotes, e.g. "09:00"' in message
+    message = problems(tmp_path, MINIMAL + "working_hours:\n  default:\n    start: 9:00\n")  # YAML 1.1: 540
+    assert 'line 10: working_hours.default.start: write the time in quotes, e.g. "09:00"' in message
 
 
 def test_a_number_out_of_range_is_refused(tmp_path):
@@ -151,3 +151,29 @@ def test_the_build_cli_prints_the_problems_without_a_traceback(tmp_path):
     assert proc.returncode != 0
     assert "line 7: cities.Омск: unknown time zone 'Asia/Omks'" in proc.stderr
     assert "Traceback" not in proc.stderr and not (tmp_path / "data").exists()
+
+
+def test_working_hours_resolve_the_russian_calendar_into_the_settings(tmp_path):
+    """RU (holidays 0.109): New Year 2026-01-01…08 and the moved day off 01-09 are days off, 9 May
+    (Saturday) moves to Monday 11 May; Saturday 2025-11-01 was a working day.  The file's own dates
+    are added; a Новосибирск override keeps the default's days and start."""
+    text = MINIMAL + (
+        "working_hours:\n  cities:\n    Омск: {end: '18:00'}\n  days_off: [2026-12-30]\n  work_days: ['2026-12-26']\n"
+    )
+    hours = load_config(write(tmp_path, text)).metric_settings()["working_hours"]
+    assert {f"2026-01-0{day}" for day in range(1, 10)} | {"2026-05-11", "2026-12-30"} <= set(hours["days_off"])
+    assert "2026-05-08" not in hours["days_off"] and {"2025-11-01", "2026-12-26"} <= set(hours["work_days"])
+    assert hours["cities"]["Омск"] == {**hours["default"], "end": "18:00"}
+    assert hours["contact_center"]["days"] == ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def test_working_hours_mistakes_are_refused_at_their_line(tmp_path):
+    text = MINIMAL + "working_hours:\n  cities:\n    Тверь: {end: '18:00'}\n    Омск: {start: '22:00'}\n"
+    message = problems(tmp_path, text)
+    assert "line 10: working_hours.cities.Тверь: not a city of cities:" in message
+    assert (
+        "line 11: working_hours.cities.Омск: with working_hours.default: end 21:00 is not after start 22:00" in message
+    )
+    message = problems(tmp_path, MINIMAL + "working_hours:\n  calendar: XX\n  days_off: ['2026-13-01']\n")
+    assert "line 9: working_hours.calendar: expected a country code" in message
+    assert "line 10: working_hours.days_off[0]: expected a date YYYY-MM-DD" in message
