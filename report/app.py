@@ -197,6 +197,7 @@ _CONTROL_OUTPUTS = [
     Output(ids.CHANNEL, "value"),
     Output(ids.FUNNEL, "value"),
     Output(ids.AS_OF, "date"),
+    Output(ids.HOURS, "value"),
     Output(ids.LANG_SWITCH, "value"),
 ]
 _CONTROL_INPUTS = [
@@ -210,6 +211,7 @@ _CONTROL_INPUTS = [
     Input(ids.CHANNEL, "value"),
     Input(ids.FUNNEL, "value"),
     Input(ids.AS_OF, "date"),
+    Input(ids.HOURS, "value"),
     Input(ids.LANG_SWITCH, "value"),
 ]
 
@@ -231,7 +233,7 @@ def _register_url_sync(app: dash.Dash, source: SnapshotSource, default_lang: str
         Input(ids.URL, "search"),
         *_CONTROL_INPUTS,
     )
-    def sync(pathname, search, tab, period, start, end, grain, cities, managers, channel, funnel, as_of, lang):
+    def sync(pathname, search, tab, period, start, end, grain, cities, managers, channel, funnel, as_of, hours, lang):
         info = source.get()
         today = info.today if info else datetime.now(UTC).date()
         trigger = ctx.triggered_id
@@ -255,6 +257,7 @@ def _register_url_sync(app: dash.Dash, source: SnapshotSource, default_lang: str
                 state.channel,
                 state.funnel,
                 state.as_of.isoformat() if state.as_of else None,
+                state.hours,
                 state.lang,
             )
             return (no_update, no_update, state.to_store(), frame.notices_block(notices, state.lang), *controls)
@@ -284,6 +287,7 @@ def _register_url_sync(app: dash.Dash, source: SnapshotSource, default_lang: str
             channel=channel or "all",
             funnel=funnel or "cohort",
             as_of=_dates_of(as_of),
+            hours=hours or "calendar",
         )
         shown, _ = urlstate.parse(
             pathname,
@@ -318,6 +322,7 @@ def _register_labels(app: dash.Dash) -> None:
         Output(ids.GRAIN, "options"),
         Output(ids.CHANNEL, "options"),
         Output(ids.FUNNEL, "options"),
+        Output(ids.HOURS, "options"),
         Output(ids.CITIES, "placeholder"),
         Output(ids.MANAGERS, "placeholder"),
         Output(ids.DATE_RANGE, "display_format"),
@@ -336,6 +341,7 @@ def _register_labels(app: dash.Dash) -> None:
             frame.grain_options(lang),
             frame.channel_options(lang),
             frame.funnel_options(lang),
+            frame.hours_options(lang),
             t("all_cities", lang),
             t("all_managers", lang),
             date_fmt,
@@ -370,6 +376,7 @@ def _register_page(app: dash.Dash, source: SnapshotSource, config: Config) -> No
         Output(ids.CHANNEL_WRAP, "style"),
         Output(ids.FUNNEL_WRAP, "style"),
         Output(ids.AS_OF_WRAP, "style"),
+        Output(ids.HOURS_WRAP, "style"),
         Input(ids.STATE, "data"),
         prevent_initial_call=True,
     )
@@ -389,7 +396,8 @@ def _register_page(app: dash.Dash, source: SnapshotSource, config: Config) -> No
         hide = {"display": "none"}
         funnel_style = None if state.tab == "funnels" else hide
         channel_style = hide if state.tab == "touches_office" else None
+        hours_style = None if state.tab == "time" else hide  # the durations tab only
         if info is None:
-            return [], as_of_line, channel_style, funnel_style, funnel_style
+            return [], as_of_line, channel_style, funnel_style, funnel_style, hours_style
         body = render_tab(state, info.snap, info.today, config)
-        return body, as_of_line, channel_style, funnel_style, funnel_style
+        return body, as_of_line, channel_style, funnel_style, funnel_style, hours_style

@@ -23,7 +23,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "grain": ("Шаг", "Grain"),
     "cities": ("Города", "Cities"),
     "managers": ("Менеджеры", "Managers"),
-    "channel": ("Воронки", "Pipelines"),
+    # «Канал», not «Воронки»: the first tab is called «Воронки» (issue 11).
+    "channel": ("Канал", "Channel"),
+    "hours": ("Часы", "Hours"),
     "funnel": ("Тип воронки", "Funnel type"),
     "as_of": ("Статус на дату", "Status as of"),
     "all_cities": ("Все города", "All cities"),
@@ -53,6 +55,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "c_all": ("Все", "All"),
     "c_office": ("Офис", "Office"),
     "c_contact_center": ("Контакт-центр", "Contact centre"),
+    # the channel filter's own options: «Канал: офисы / КЦ / все»
+    "ch_all": ("Все", "All"),
+    "ch_office": ("Офисы", "Offices"),
+    "ch_contact_center": ("КЦ", "Contact centre"),
+    "h_calendar": ("Календарные", "Calendar"),
+    "h_business": ("Рабочие", "Business"),
     "f_cohort": ("Когорта", "Cohort"),
     "f_flow": ("Поток", "Flow"),
     # notices (a dropped part of the URL)
@@ -67,6 +75,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "n_grain": ("Шаг «{v}» не распознан.", "Unknown grain “{v}”."),
     "n_channel": ("Тип воронок «{v}» не распознан.", "Unknown pipeline class “{v}”."),
     "n_funnel": ("Тип воронки «{v}» не распознан.", "Unknown funnel type “{v}”."),
+    "n_hours": ("Часы «{v}» не распознаны, взяты календарные.", "Hours “{v}” not recognised; calendar hours used."),
     "n_asof": ("Дата «{v}» не распознана.", "Date “{v}” is not a date."),
     "n_lang": ("Язык «{v}» не поддерживается.", "Language “{v}” is not supported."),
     # panels

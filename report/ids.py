@@ -32,6 +32,8 @@ FUNNEL = "f-funnel"
 FUNNEL_WRAP = "f-funnel-wrap"
 AS_OF = "f-as-of"
 AS_OF_WRAP = "f-as-of-wrap"
+HOURS = "f-hours"
+HOURS_WRAP = "f-hours-wrap"
 RESET = "f-reset"
 
 # Tab content

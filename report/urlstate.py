@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from urllib.parse import parse_qsl, quote, urlencode
 
-from report.metrics.filters import CHANNEL_FILTERS, GRAINS, Filters
+from report.metrics.filters import CHANNEL_FILTERS, GRAINS, HOURS, Filters
 
 #: Tab id → URL path. ``/`` opens the first.
 TAB_PATHS: dict[str, str] = {
@@ -71,6 +71,8 @@ class ViewState:
     channel: str = "all"
     funnel: str = "cohort"
     as_of: date | None = None
+    #: How durations count time («Часы: календарные / рабочие»), passed through to the metrics.
+    hours: str = "calendar"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cities", tuple(sorted(set(self.cities))))
@@ -96,6 +98,7 @@ class ViewState:
             managers=self.managers,
             channel=channel,
             as_of=self.as_of,
+            hours=self.hours,
         )
 
     def to_store(self) -> dict[str, object]:
@@ -120,29 +123,38 @@ class ViewState:
 
 
 def preset_dates(preset: str, today: date) -> tuple[date, date]:
-    """First and last day of a period preset; weeks start on Monday, quarters on Jan/Apr/Jul/Oct."""
+    """First and last day of a period preset; weeks start on Monday, quarters on Jan/Apr/Jul/Oct.
+
+    ``today`` is the data's date (the snapshot's "data as of"), and a "this …" preset ends there,
+    as people mean it: "this year" on 4 December is 1 January – 4 December, not – 31 December
+    (a range into the future would show empty buckets and as-of figures at a date with no data).
+    "Last …" presets are whole periods."""
     if preset == "today":
         return today, today
     if preset == "last_7_days":
         return today - timedelta(days=6), today
     if preset in ("this_week", "last_week"):
         monday = today - timedelta(days=today.weekday())
-        if preset == "last_week":
-            monday -= timedelta(days=7)
+        if preset == "this_week":
+            return monday, today
+        monday -= timedelta(days=7)
         return monday, monday + timedelta(days=6)
     if preset in ("this_month", "last_month"):
         first = today.replace(day=1)
-        if preset == "last_month":
-            first = (first - timedelta(days=1)).replace(day=1)
+        if preset == "this_month":
+            return first, today
+        first = (first - timedelta(days=1)).replace(day=1)
         return first, _month_end(first)
     if preset in ("this_quarter", "last_quarter"):
         first = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
-        if preset == "last_quarter":
-            first = date(first.year - 1, 10, 1) if first.month == 1 else date(first.year, first.month - 3, 1)
+        if preset == "this_quarter":
+            return first, today
+        first = date(first.year - 1, 10, 1) if first.month == 1 else date(first.year, first.month - 3, 1)
         return first, _month_end(first.replace(month=first.month + 2))
     if preset in ("this_year", "last_year"):
-        year = today.year - (preset == "last_year")
-        return date(year, 1, 1), date(year, 12, 31)
+        if preset == "this_year":
+            return date(today.year, 1, 1), today
+        return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
     raise ValueError(f"unknown period preset {preset!r}")
 
 
@@ -220,6 +232,7 @@ def parse(
     channel = one("channel", CHANNEL_FILTERS, "all")
     funnel = one("funnel", FUNNEL_TYPES, "cohort")
     period = one("period", PRESETS, DEFAULT_PERIOD)
+    hours = one("hours", HOURS, "calendar")
 
     date_from = date_to = None
     raw_from, raw_to = _values(q, "from"), _values(q, "to")
@@ -281,6 +294,7 @@ def parse(
         channel=channel,
         funnel=funnel,
         as_of=as_of,
+        hours=hours,
     )
     return state, notices
 
@@ -328,6 +342,8 @@ def encode(state: ViewState, *, default_lang: str = "ru") -> tuple[str, str]:
         pairs.append(("funnel", state.funnel))
     if state.as_of:
         pairs.append(("asof", state.as_of.isoformat()))
+    if state.hours != "calendar":
+        pairs.append(("hours", state.hours))
     if state.lang != default_lang:
         pairs.append(("lang", state.lang))
     search = ("?" + urlencode(pairs, quote_via=quote)) if pairs else ""

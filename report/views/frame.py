@@ -15,7 +15,7 @@ from dash import dcc, html
 from report import ids
 from report.formatting import fmt_datetime, fmt_duration, fmt_number
 from report.i18n import t
-from report.metrics.filters import CHANNEL_FILTERS, GRAINS
+from report.metrics.filters import CHANNEL_FILTERS, GRAINS, HOURS
 from report.urlstate import FUNNEL_TYPES, PRESETS, TAB_PATHS, Notice
 
 TEXT = "t"  # pattern-matching id type of a translatable label
@@ -39,7 +39,11 @@ def grain_options(lang: str) -> list[dict[str, str]]:
 
 
 def channel_options(lang: str) -> list[dict[str, str]]:
-    return options("c", CHANNEL_FILTERS, lang)
+    return options("ch", CHANNEL_FILTERS, lang)
+
+
+def hours_options(lang: str) -> list[dict[str, str]]:
+    return options("h", HOURS, lang)
 
 
 def funnel_options(lang: str) -> list[dict[str, str]]:
@@ -230,6 +234,15 @@ def filter_bar(lang: str, cities: list[str], managers: list[dict], today: date) 
                                 lang,
                                 {"xs": 6, "md": 3, "xl": 2},
                                 wrap_id=ids.AS_OF_WRAP,
+                            ),
+                            _field(
+                                "hours",
+                                dbc.RadioItems(
+                                    id=ids.HOURS, options=hours_options(lang), value="calendar", inline=True
+                                ),
+                                lang,
+                                {"xs": 12, "md": 4, "xl": 3},
+                                wrap_id=ids.HOURS_WRAP,
                             ),
                         ],
                         className="g-2",

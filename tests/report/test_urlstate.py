@@ -148,18 +148,28 @@ TODAY = date(2026, 6, 30)
     [
         ("today", (date(2026, 6, 30), date(2026, 6, 30))),
         ("last_7_days", (date(2026, 6, 24), date(2026, 6, 30))),
-        ("this_week", (date(2026, 6, 29), date(2026, 7, 5))),
+        ("this_week", (date(2026, 6, 29), date(2026, 6, 30))),
         ("last_week", (date(2026, 6, 22), date(2026, 6, 28))),
         ("this_month", (date(2026, 6, 1), date(2026, 6, 30))),
         ("last_month", (date(2026, 5, 1), date(2026, 5, 31))),
         ("this_quarter", (date(2026, 4, 1), date(2026, 6, 30))),
         ("last_quarter", (date(2026, 1, 1), date(2026, 3, 31))),
-        ("this_year", (date(2026, 1, 1), date(2026, 12, 31))),
+        ("this_year", (date(2026, 1, 1), date(2026, 6, 30))),
         ("last_year", (date(2025, 1, 1), date(2025, 12, 31))),
     ],
 )
 def test_preset_dates(preset, expected):
     assert preset_dates(preset, TODAY) == expected
+
+
+def test_this_periods_end_at_the_data_date_not_the_calendar_end():
+    # Data as of 04.12.2026 (a Friday): "this year" is 1 January to 4 December, not to 31 December.
+    data_date = date(2026, 12, 4)
+    assert preset_dates("this_year", data_date) == (date(2026, 1, 1), data_date)
+    assert preset_dates("this_quarter", data_date) == (date(2026, 10, 1), data_date)
+    assert preset_dates("this_month", data_date) == (date(2026, 12, 1), data_date)
+    assert preset_dates("this_week", data_date) == (date(2026, 11, 30), data_date)
+    assert preset_dates("last_month", data_date) == (date(2026, 11, 1), date(2026, 11, 30))
 
 
 def test_last_quarter_and_month_cross_the_year():
@@ -204,3 +214,17 @@ def test_three_unknown_managers_are_still_listed_one_by_one_and_long_values_are_
         Notice("manager", "98"),
         Notice("manager", "99"),
     ]
+
+
+def test_hours_switch_round_trips_and_reaches_the_filters():
+    state = ViewState(tab="time", hours="business")
+    path, search = encode(state)
+    assert (path, search) == ("/time-between-statuses", "?hours=business")
+    again, notices = p(path, search)
+    assert again == state and notices == []
+    assert again.filters(TODAY).hours == "business"
+    assert ViewState.from_store(state.to_store()) == state
+    # calendar hours are the default: not written; an unknown value is dropped with a notice
+    assert encode(ViewState(tab="time"))[1] == ""
+    dropped, notices = p("/time-between-statuses", "?hours=night")
+    assert dropped.hours == "calendar" and [n.key for n in notices] == ["hours"]
