@@ -109,7 +109,7 @@ def test_csv_download_returns_the_rows_shown(dash_duo, report_app, tmp_path):
     dash_duo.wait_for_text_to_equal("#kpi-leads", "4", timeout=WAIT)
     shown = table_rows(dash_duo, "funnel-cohort")
     click(dash_duo, button_selector("funnel-cohort", "csv"))
-    target = tmp_path / "funnel_cohort_2026-01-01_2026-12-31.csv"
+    target = tmp_path / "funnel_cohort_2026-01-01_2026-06-30.csv"
     deadline = time.monotonic() + WAIT
     while not target.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -121,7 +121,7 @@ def test_csv_download_returns_the_rows_shown(dash_duo, report_app, tmp_path):
 
     # XLSX: the same rows (a header + 11), a sheet with the filters, Russian number formats.
     click(dash_duo, button_selector("funnel-cohort", "xlsx"))
-    book = tmp_path / "funnel_cohort_2026-01-01_2026-12-31.xlsx"
+    book = tmp_path / "funnel_cohort_2026-01-01_2026-06-30.xlsx"
     deadline = time.monotonic() + WAIT
     while not book.exists() and time.monotonic() < deadline:
         time.sleep(0.2)

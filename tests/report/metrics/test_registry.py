@@ -22,10 +22,11 @@ SPEC_IDS = {
     "touches.time_to_first", "touches.per_deal", "touches.before_contract", "touches.before_lost",
     "touches.no_show_to_lost", "touches.negative_status", "touches.interval", "calls.by_manager",
     "tasks.by_manager", "tasks.day_gaps", "managers.leaderboard", "quality.panel",
+    "touches.to_next_stage",
 }  # fmt: skip
 EXTRA_IDS = {
     "office.load", "bookings.before_contract.distribution", "funnel.flow_from_lead",
-    "kpi.funnels", "kpi.time", "kpi.touches",
+    "kpi.funnels", "kpi.time", "kpi.touches", "funnel.reconciliation",
 }  # fmt: skip
 
 
