@@ -184,21 +184,25 @@ class AmoClient:
         raise _refused(resp, url)
 
     def iter_offset_pages(
-        self, path: str, params: list[tuple[str, Any]], embedded_key: str, limit: int
+        self, path: str, params: list[tuple[str, Any]], embedded_key: str, limit: int, first_page: int = 1
     ) -> Iterator[list[dict[str, Any]]]:
         """Walk ``page=1,2,…``; stop on 204, empty ``_embedded``, a short page, or no ``next`` link."""
-        page = 1
+        page = first_page
         while True:
-            body = self.get(path, [*params, ("limit", limit), ("page", page)])
-            if body is None:
-                return
-            rows = (body.get("_embedded") or {}).get(embedded_key) or []
+            body, rows = self._page(path, [*params, ("limit", limit), ("page", page)], embedded_key)
             if not rows:
                 return
             yield rows
             if _last_page(body, rows, limit):
                 return
             page += 1
+
+    def _page(
+        self, path: str, query: list[tuple[str, Any]], embedded_key: str
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """One page: the body (empty on 204) and its ``_embedded`` rows."""
+        body = self.get(path, query) or {}
+        return body, (body.get("_embedded") or {}).get(embedded_key) or []
 
     def iter_keyset_pages(
         self, path: str, params: list[tuple[str, Any]], embedded_key: str, limit: int, field: str, start: int | None
@@ -216,10 +220,7 @@ class AmoClient:
             if cursor is not None:
                 query.append((f"filter[{field}][from]", cursor))
             query += [(f"order[{field}]", "asc"), ("limit", limit), ("page", page)]
-            body = self.get(path, query)
-            if body is None:
-                return
-            rows = (body.get("_embedded") or {}).get(embedded_key) or []
+            body, rows = self._page(path, query, embedded_key)
             if not rows:
                 return
             yield rows
@@ -240,15 +241,7 @@ class AmoClient:
         self, query: list[tuple[str, Any]], page: int, path: str, key: str, limit: int
     ) -> Iterator[list[dict[str, Any]]]:
         base = [(k, v) for k, v in query if k not in ("page", "limit")]
-        while True:
-            body = self.get(path, [*base, ("limit", limit), ("page", page)])
-            rows = ((body or {}).get("_embedded") or {}).get(key) or []
-            if not rows:
-                return
-            yield rows
-            if len(rows) < limit or not (((body or {}).get("_links") or {}).get("next") or {}).get("href"):
-                return
-            page += 1
+        yield from self.iter_offset_pages(path, base, key, limit, first_page=page)
 
 
 @dataclass(frozen=True)
