@@ -160,6 +160,21 @@ def status_entries(snap: Snapshot, filters: Filters, end: datetime, columns: Seq
     return ent.filter((pl.col("at") < end) & (pl.col("next_at").is_null() | (pl.col("next_at") >= end)))
 
 
+def stages_at(snap: Snapshot, filters: Filters, at: datetime) -> pl.LazyFrame:
+    """Each filtered deal that exists at ``at``: ``deal_id``, ``city``, ``channel``, ``manager``,
+    the ``stage`` of its status at ``at`` and ``stage_entered_at`` = its last stage entry before
+    ``at`` (the entry into that stage: a move within the stage is not an entry, METRICS.md)."""
+    status = status_entries(snap, filters, at, ["stage"]).select("deal_id", "city", "channel", "manager", "stage")
+    since = (
+        snap.scan("entries")
+        .select("deal_id", "at", "is_stage_entry")
+        .filter(pl.col("is_stage_entry") & (pl.col("at") < at))
+        .group_by("deal_id")
+        .agg(pl.col("at").max().alias("stage_entered_at"))
+    )
+    return status.join(since, on="deal_id", how="left")
+
+
 def stages_of_deals_at(snap: Snapshot, deal_ids: pl.Series, end: datetime, stages: Sequence[str]) -> pl.LazyFrame:
     """``deal_id``, ``stage`` of these deals whose status at ``end`` has one of ``stages``. The
     deals passed the filters already, so only four columns are read."""

@@ -19,6 +19,7 @@ MODULE_TITLES = {
     "times": "Time between statuses (`report/metrics/times.py`)",
     "touches": "Touches (`report/metrics/touches.py`)",
     "calls": "Calls, tasks and managers (`report/metrics/calls.py`)",
+    "stuck": "Open deals and stuck deals (`report/metrics/stuck.py`)",
     "kpis": "KPI cards (`report/metrics/kpis.py`)",
 }
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"

@@ -376,11 +376,14 @@ def write_snapshot(
     snapshot_id: str = "20260401T000000Z-00000001",
     data_as_of: str = "2026-04-01T00:00:00Z",
     quality: dict | None = None,
+    settings: dict | None = None,
 ) -> Snapshot:
     """The tables as the build writes them: the one snapshot builder (tests.builders.snapshot)
     adds the facts, fills schema defaults and validates."""
     tables = build_tables(list(deals), list(touches), list(tasks), list(users))
     manifest = {"data_as_of": data_as_of, "quality": quality or {}}
+    if settings is not None:  # the manifest's ``settings`` (Config.metric_settings())
+        manifest["settings"] = settings
     return snapshot_from_tables(folder / snapshot_id, tables, manifest)
 
 
