@@ -26,9 +26,11 @@ from datetime import datetime
 
 import polars as pl
 
-from etl.snapshot.store import Snapshot
+from etl.snapshot.store import Snapshot, rebuild_command
+from report.metrics.business_hours import Clock
 from report.metrics.filters import Filters
 from report.metrics.periods import in_period, period_utc
+from report.metrics.shaping import MetricInputError
 
 REMEMBERED_MAX = 8
 _REMEMBERED: OrderedDict[tuple, pl.DataFrame] = OrderedDict()
@@ -291,6 +293,22 @@ def status_names(snap: Snapshot) -> pl.LazyFrame:
 def manager_names(snap: Snapshot) -> pl.DataFrame:
     """``manager`` (user id), ``_name``."""
     return snap.scan("users").select(pl.col("user_id").alias("manager"), pl.col("name").alias("_name")).collect()
+
+
+def clock(snap: Snapshot, filters: Filters) -> Clock | None:
+    """How duration metrics count time under these filters: None = every second (calendar); in
+    business mode the working hours the snapshot recorded (manifest ``settings.working_hours``,
+    config.yaml at build time) with its cities' time zones."""
+    if filters.hours != "business":
+        return None
+    hours = (snap.manifest.get("settings") or {}).get("working_hours") or {}
+    if "default" not in hours:
+        raise MetricInputError(
+            f"snapshot {snap.id} records no working hours: rebuild it to count business hours "
+            f"({rebuild_command(snap.path, snap.manifest)})"
+        )
+    cities = snap.scan("cities").select("city", "tz").collect()
+    return Clock.from_settings(hours, dict(cities.iter_rows()), snap.timezone)
 
 
 def period_end(snap: Snapshot, filters: Filters) -> datetime:

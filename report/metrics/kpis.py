@@ -101,6 +101,7 @@ def funnel_kpis(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> p
 
 @metric(
     id="kpi.time",
+    hours=True,
     columns=TIME_KPIS,
     breakdowns=KPI_GROUPS,
     title_ru="Показатели времени",
@@ -129,6 +130,7 @@ def time_kpis(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.
 
 @metric(
     id="kpi.touches",
+    hours=True,
     columns=TOUCH_KPIS,
     breakdowns=KPI_GROUPS,
     title_ru="Показатели касаний",
