@@ -1,6 +1,6 @@
 """Duration metrics in business hours (Filters.hours = "business"), worked by hand.
 
-The snapshot records the working hours as a build writes them (etl.config.working_hours_settings
+The account is metric_snapshots.BUSINESS_*. The snapshot records the working hours as a build writes them (etl.config.working_hours_settings
 of config.yaml's defaults: offices Monday–Friday 09:00–21:00 in their city's time zone, closed on
 the Russian production calendar's days off; the contact centre every day 08:00–22:00 Moscow time,
 open on holidays), plus one override: Калининград works every day 10:00–12:00.
@@ -24,10 +24,10 @@ from datetime import date
 
 import polars as pl
 import pytest
-from metric_snapshots import D, T
+from metric_snapshots import BUSINESS_DEALS as DEALS
+from metric_snapshots import BUSINESS_SETTINGS
+from metric_snapshots import BUSINESS_TOUCHES as TOUCHES
 
-from etl.config import working_hours_settings
-from etl.config_schema import WorkingHours
 from report.metrics.filters import Filters
 from report.metrics.registry import get
 from report.metrics.shaping import MetricInputError
@@ -37,23 +37,11 @@ from report.metrics.touches import interval
 H = 3600
 SPRING = Filters(date(2026, 3, 1), date(2026, 5, 31))
 BUSINESS = SPRING.with_(hours="business")
-EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-HOURS = working_hours_settings(
-    WorkingHours.model_validate({"cities": {"Калининград": {"days": EVERY_DAY, "start": "10:00", "end": "12:00"}}})
-)
-DEALS = [
-    D(61, "2026-03-13 16:00", [("2026-03-16 06:00", "contract")], city="Новосибирск"),
-    D(62, "2026-04-30 20:00", [("2026-05-04 10:00", "contract")], city="Москва"),
-    D(63, "2026-03-14 21:00", [("2026-03-15 09:00", "contract")], city="Екатеринбург", pipe="cc"),
-    D(64, "2026-03-14 12:30", [("2026-03-15 12:00", "contract")], city="Калининград"),
-]
-# #61: the first outgoing call Friday 21:30 local (after hours) and a call back Monday 09:30 local
-TOUCHES = [T(1, "2026-03-13 17:30", deal=61), T(2, "2026-03-16 05:30", deal=61, kind="call_in", duration=30)]
 
 
 @pytest.fixture
 def account(make_snapshot):
-    return make_snapshot(DEALS, TOUCHES, settings={"working_hours": HOURS})
+    return make_snapshot(DEALS, TOUCHES, settings=BUSINESS_SETTINGS)
 
 
 def per_city(df: pl.DataFrame) -> dict[str, float]:
@@ -109,7 +97,7 @@ def march_with_hours(make_snapshot):
     from metric_snapshots import MARCH, MARCH_USERS, TASKS, TOUCH_DEALS
     from metric_snapshots import TOUCHES as MARCH_TOUCHES
 
-    return make_snapshot(MARCH + TOUCH_DEALS, MARCH_TOUCHES, TASKS, MARCH_USERS, settings={"working_hours": HOURS})
+    return make_snapshot(MARCH + TOUCH_DEALS, MARCH_TOUCHES, TASKS, MARCH_USERS, settings=BUSINESS_SETTINGS)
 
 
 def test_the_switch_changes_exactly_the_metrics_declared_with_hours(march_with_hours):
