@@ -18,7 +18,7 @@ import polars as pl
 from etl.config import ALL_STAGES
 from etl.config_schema import DEFAULT_STUCK_AFTER_DAYS
 from etl.snapshot.store import Snapshot
-from report.metrics.access import stages_at
+from report.metrics.access import remembered, stages_at
 from report.metrics.filters import Filters
 from report.metrics.periods import as_of_end_utc
 from report.metrics.registry import metric
@@ -60,8 +60,15 @@ def open_deal_ages(snap: Snapshot, filters: Filters) -> pl.LazyFrame:
     """Every filtered deal open at the reference instant: ``deal_id``, ``city``, ``channel``,
     ``manager``, ``stage``, ``stage_entered_at`` and ``days`` in that stage."""
     at = reference_instant(snap, filters)
-    deals = stages_at(snap, filters, at).filter(~pl.col("stage").is_in(CLOSED))
-    return deals.with_columns(days=(pl.lit(at) - pl.col("stage_entered_at")).dt.total_microseconds() / DAY_US)
+
+    def compute() -> pl.DataFrame:
+        deals = stages_at(snap, filters, at).filter(~pl.col("stage").is_in(CLOSED))
+        days = (pl.lit(at) - pl.col("stage_entered_at")).dt.total_microseconds() / DAY_US
+        return deals.with_columns(days=days).collect()
+
+    # read once for the card, the age chart and the city table of one view
+    key = ("open_deal_ages", filters.cities, filters.managers, filters.channel, at)
+    return remembered(snap, key, compute).lazy()
 
 
 def stuck_deals(snap: Snapshot, filters: Filters) -> pl.LazyFrame:
