@@ -2,6 +2,9 @@
 "Export contract"), as JSON records or CSV on stdout.
 
 ``--compare previous|year`` adds the ``<column>_prev`` columns (report.metrics.compare).
+``--hours business`` counts the durations of a duration metric (one declared ``hours=True``) in
+working time (docs/metrics.md, "Business hours"); other metrics refuse it rather than give
+numbers that look switched but are not.
 ``python -m report export deals.list --metric METRIC_ID [--column C] [--stage S] [--status S]
 [--group KEY=VALUE]…`` lists the deals behind one number (report.metrics.drill); ``--by`` and
 ``--compare`` do not apply to it.
@@ -26,7 +29,7 @@ from etl.config import ConfigError, load_config, normalize_name
 from etl.snapshot.store import CURRENT, Snapshot, SnapshotError, open_current
 from report.metrics.compare import MODES, compare
 from report.metrics.drill import GROUP_KEYS, deal_list
-from report.metrics.filters import CHANNEL_FILTERS, GRAINS, Filters
+from report.metrics.filters import CHANNEL_FILTERS, GRAINS, HOURS, Filters
 from report.metrics.registry import Metric, all_metrics
 from report.metrics.shaping import MetricInputError
 
@@ -58,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--grain", default="month", choices=GRAINS)
     p.add_argument("--as-of", dest="as_of", metavar="YYYY-MM-DD")
     p.add_argument("--format", default="json", choices=("json", "csv"))
+    p.add_argument(
+        "--hours", default="calendar", choices=HOURS, help="duration metrics: every second, or working time only"
+    )
     p.add_argument("--compare", choices=MODES, help="add <column>_prev from the previous period or a year earlier")
     drill = p.add_argument_group("deals.list (the deals behind a number)")
     drill.add_argument("--metric", dest="drill_metric", metavar="METRIC_ID", help="the metric whose number is drilled")
@@ -197,6 +203,9 @@ def run(args: argparse.Namespace) -> str:
         raise ExportError(
             f"--by {', '.join(bad)}: {metric.id} cannot be broken down so; supported: {', '.join(metric.breakdowns) or 'nothing'}"
         )
+    if args.hours != "calendar" and not (metric and metric.hours):
+        durations = ", ".join(sorted(m.id for m in all_metrics().values() if m.hours))
+        raise ExportError(f"--hours {args.hours}: {args.metric} counts no durations; duration metrics: {durations}")
     if args.config and not args.raw:
         raise ExportError("--config is only used with --raw")
 
@@ -216,6 +225,7 @@ def run(args: argparse.Namespace) -> str:
             managers=_managers(snap, args.manager),
             channel=args.channel,
             as_of=as_of,
+            hours=args.hours,
         )
         try:
             df = _table(args, snap, filters)

@@ -8,6 +8,7 @@ layout, units), ``funnels``, ``bars``, ``durations``, ``heatmaps``, ``timeseries
 
 from report.figures.bars import bars, histogram_bars, rate_bars
 from report.figures.base import (
+    AGE_COLORS,
     KIND_COLORS,
     SERIES_COLORS,
     STAGE_COLORS,
@@ -22,6 +23,7 @@ from report.figures.heatmaps import heatmap
 from report.figures.timeseries import attendance_over_time, lines_over_time, stacked_over_time
 
 __all__ = [
+    "AGE_COLORS",
     "KIND_COLORS",
     "SERIES_COLORS",
     "STAGE_COLORS",

@@ -63,15 +63,18 @@ def bars(
     duration: bool = False,
     money: bool = False,
     limit: int = 25,
+    keep_order: bool = False,
+    title: str | None = None,
 ) -> go.Figure:
-    """Horizontal bars per group (one or several value columns), largest first; the value axis
-    starts at zero and is titled with its unit (``money``: ₽; durations: minutes, hours, days)."""
+    """Horizontal bars per group (one or several value columns), largest first (``keep_order``:
+    in the rows' own order, top to bottom, e.g. funnel stages); the value axis starts at zero and
+    is titled with its unit (``money``: ₽; durations: minutes, hours, days) or ``title``."""
     if df.is_empty():
         return empty_figure(lang)
     if not stacked and len(value_cols) > 1:
         limit = min(limit, 15)  # grouped bars get tall fast
     shown = row_limit(limit)
-    ranked = df.sort(value_cols[0], descending=True, nulls_last=True)
+    ranked = df if keep_order else df.sort(value_cols[0], descending=True, nulls_last=True)
     rows = (ranked if shown is None else ranked.head(shown)).reverse()
     labels = [group_label(g, lang, group_col) for g in rows[group_col].to_list()]
     per_row = 22 if stacked or len(value_cols) == 1 else 8 + 10 * len(value_cols)
@@ -92,7 +95,8 @@ def bars(
             marker_color=(colors[i] if colors else SERIES_COLORS[i % len(SERIES_COLORS)]),
         )
     fig.update_layout(barmode="stack" if stacked else "group")
-    title = unit_title(unit, lang) if duration else value_title(value_cols, lang, money)
+    if title is None:
+        title = unit_title(unit, lang) if duration else value_title(value_cols, lang, money)
     fig.update_xaxes(title_text=title, rangemode="tozero")
     return mark_rows(fig, group_col, rows[group_col].to_list()[::-1], df.height)
 

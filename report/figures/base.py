@@ -42,6 +42,8 @@ SERIES_COLORS: tuple[str, ...] = (
     "#ff9da6",
     "#bab0ac",
 )
+#: Days in stage, young → old (deals.open_age's buckets): blues, then ever darker oranges.
+AGE_COLORS: tuple[str, ...] = ("#c6dbef", "#9ecae1", "#6baed6", "#fdd0a2", "#fd8d3c", "#e6550d", "#a63603")
 KIND_COLORS = {"calls": "#4c78a8", "sms": "#f58518", "touches": "#54a24b"}
 MEDIAN_COLOR = "#4c78a8"
 P90_COLOR = "#e45756"

@@ -26,9 +26,11 @@ from datetime import datetime
 
 import polars as pl
 
-from etl.snapshot.store import Snapshot
+from etl.snapshot.store import Snapshot, rebuild_command
+from report.metrics.business_hours import Clock
 from report.metrics.filters import Filters
 from report.metrics.periods import in_period, period_utc
+from report.metrics.shaping import MetricInputError
 
 REMEMBERED_MAX = 8
 _REMEMBERED: OrderedDict[tuple, pl.DataFrame] = OrderedDict()
@@ -160,6 +162,21 @@ def status_entries(snap: Snapshot, filters: Filters, end: datetime, columns: Seq
     return ent.filter((pl.col("at") < end) & (pl.col("next_at").is_null() | (pl.col("next_at") >= end)))
 
 
+def stages_at(snap: Snapshot, filters: Filters, at: datetime) -> pl.LazyFrame:
+    """Each filtered deal that exists at ``at``: ``deal_id``, ``city``, ``channel``, ``manager``,
+    the ``stage`` of its status at ``at`` and ``stage_entered_at`` = its last stage entry before
+    ``at`` (the entry into that stage: a move within the stage is not an entry, METRICS.md)."""
+    status = status_entries(snap, filters, at, ["stage"]).select("deal_id", "city", "channel", "manager", "stage")
+    since = (
+        snap.scan("entries")
+        .select("deal_id", "at", "is_stage_entry")
+        .filter(pl.col("is_stage_entry") & (pl.col("at") < at))
+        .group_by("deal_id")
+        .agg(pl.col("at").max().alias("stage_entered_at"))
+    )
+    return status.join(since, on="deal_id", how="left")
+
+
 def stages_of_deals_at(snap: Snapshot, deal_ids: pl.Series, end: datetime, stages: Sequence[str]) -> pl.LazyFrame:
     """``deal_id``, ``stage`` of these deals whose status at ``end`` has one of ``stages``. The
     deals passed the filters already, so only four columns are read."""
@@ -276,6 +293,22 @@ def status_names(snap: Snapshot) -> pl.LazyFrame:
 def manager_names(snap: Snapshot) -> pl.DataFrame:
     """``manager`` (user id), ``_name``."""
     return snap.scan("users").select(pl.col("user_id").alias("manager"), pl.col("name").alias("_name")).collect()
+
+
+def clock(snap: Snapshot, filters: Filters) -> Clock | None:
+    """How duration metrics count time under these filters: None = every second (calendar); in
+    business mode the working hours the snapshot recorded (manifest ``settings.working_hours``,
+    config.yaml at build time) with its cities' time zones."""
+    if filters.hours != "business":
+        return None
+    hours = (snap.manifest.get("settings") or {}).get("working_hours") or {}
+    if "default" not in hours:
+        raise MetricInputError(
+            f"snapshot {snap.id} records no working hours: rebuild it to count business hours "
+            f"({rebuild_command(snap.path, snap.manifest)})"
+        )
+    cities = snap.scan("cities").select("city", "tz").collect()
+    return Clock.from_settings(hours, dict(cities.iter_rows()), snap.timezone)
 
 
 def period_end(snap: Snapshot, filters: Filters) -> datetime:

@@ -109,3 +109,56 @@ def business_seconds(
         out[rows] = (worked(ends[rows]) - worked(starts[rows])) / US
     out[valid & (ends < starts)] = np.nan
     return pl.Series("d", out).fill_nan(None)
+
+
+#: Schedule keys besides the cities: contact-centre deals, and deals without a city.
+CONTACT_CENTER = "<contact_center>"
+DEFAULT = "<default>"
+
+
+@dataclass(frozen=True)
+class Clock:
+    """How a snapshot counts business time: a schedule per key (:func:`schedule_key`) and the
+    calendar of days off and extra working days."""
+
+    schedules: Mapping[str, Schedule]
+    calendar: Calendar
+
+    @classmethod
+    def from_settings(cls, hours: Mapping[str, object], city_tz: Mapping[str, str], report_tz: str) -> Clock:
+        """From a manifest's ``settings.working_hours`` (etl.config.working_hours_settings) and
+        the snapshot's cities (city → time zone): each city's own schedule (its override, else
+        the default) in its time zone; the default schedule in the report time zone for deals
+        without a city; the contact centre's schedule in the report time zone (config.yaml)."""
+        default = hours["default"]
+        overrides: Mapping[str, Mapping[str, object]] = hours.get("cities") or {}  # type: ignore[assignment]
+        schedules = {
+            DEFAULT: Schedule.from_settings(default, report_tz),  # type: ignore[arg-type]
+            CONTACT_CENTER: Schedule.from_settings(hours["contact_center"], report_tz),  # type: ignore[arg-type]
+        }
+        for city, tz in city_tz.items():
+            schedules[city] = Schedule.from_settings(overrides.get(city, default), tz)  # type: ignore[arg-type]
+
+        def dates(key: str) -> frozenset[date]:
+            return frozenset(date.fromisoformat(str(d)) for d in hours.get(key) or ())  # type: ignore[attr-defined]
+
+        return cls(schedules, Calendar(days_off=dates("days_off"), work_days=dates("work_days")))
+
+
+def schedule_key() -> pl.Expr:
+    """Whose working hours a deal's durations count: the contact centre's for a deal of a
+    contact-centre pipeline, else its city's (the default schedule when it has no city)."""
+    return (
+        pl.when(pl.col("channel") == "contact_center")
+        .then(pl.lit(CONTACT_CENTER))
+        .otherwise(pl.coalesce(pl.col("city"), pl.lit(DEFAULT)))
+    )
+
+
+def business_duration(end: pl.Expr, start: pl.Expr, clock: Clock) -> pl.Expr:
+    """Working seconds from ``start`` to ``end`` of each row by its :func:`schedule_key` (the
+    rows need ``city`` and ``channel``); null where :func:`business_seconds` says so."""
+    row = pl.struct(start.alias("start"), end.alias("end"), schedule_key().alias("schedule"))
+    return row.map_batches(
+        lambda s: business_seconds(s.struct.unnest(), clock.schedules, clock.calendar), return_dtype=pl.Float64
+    )

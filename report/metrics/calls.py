@@ -9,13 +9,14 @@ from datetime import UTC, datetime
 import polars as pl
 
 from etl.snapshot.store import Snapshot
-from report.metrics.access import calls_in, completions_in, deals, tasks_created_in
+from report.metrics.access import calls_in, clock, completions_in, deals, tasks_created_in
 from report.metrics.filters import Filters
 from report.metrics.periods import with_bucket
 from report.metrics.registry import metric
 from report.metrics.shaping import (
     aggregate,
     check_by,
+    duration,
     duration_stats,
     finish,
     rate,
@@ -109,7 +110,9 @@ def day_gaps(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.D
     """Tasks completed in the period, per manager and the manager's local day (users' time zone):
     gaps between consecutive completions on the same day; n gaps, mean and median gap.
 
-    Choice: a day with one completion has no gap; the statistics are over all gaps (of all days)."""
+    Choices: a day with one completion has no gap; the statistics are over all gaps (of all days);
+    the gaps stay in calendar time under the hours switch (they lie within one working day of
+    one manager, and a task has no office schedule of its own)."""
     by = check_by(by, ("manager",), "tasks.day_gaps")
     same_day = (pl.col("manager") == pl.col("manager").shift(1)) & (pl.col("day") == pl.col("day").shift(1))
     gaps = completions_in(snap, filters).with_columns(
@@ -121,6 +124,7 @@ def day_gaps(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.D
 
 @metric(
     id="managers.leaderboard",
+    hours=True,
     columns=["deals", "contracts", "conversion", "median_first_touch_s", "touches_per_deal", "answered_minutes"],
     breakdowns=("manager",),
     title_ru="Рейтинг менеджеров",
@@ -137,12 +141,13 @@ def leaderboard(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> p
 
     Choices: always one row per manager (the manager column is always there); answered minutes are
     the minutes of answered calls the manager made or took in the period (the call's user), so a
-    manager with calls but no new deals is listed too.
+    manager with calls but no new deals is listed too; in business hours the median time to first
+    touch counts working time, as time.to_first_touch does.
     """
     check_by(by, ("manager",), "managers.leaderboard")
     by = ("manager",)
     per = deals(snap, filters, ["reach_contract", "first_out_at", "n_touches"]).rename({"n_touches": "touches"})
-    per = per.with_columns(ft=seconds("first_out_at", "created_at"))
+    per = per.with_columns(ft=duration("first_out_at", "created_at", clock(snap, filters)))
     board = per.group_by("manager").agg(
         pl.len().cast(pl.Int64).alias("deals"),
         pl.col("reach_contract").is_not_null().sum().cast(pl.Int64).alias("contracts"),

@@ -19,6 +19,7 @@ MODULE_TITLES = {
     "times": "Time between statuses (`report/metrics/times.py`)",
     "touches": "Touches (`report/metrics/touches.py`)",
     "calls": "Calls, tasks and managers (`report/metrics/calls.py`)",
+    "stuck": "Open deals and stuck deals (`report/metrics/stuck.py`)",
     "kpis": "KPI cards (`report/metrics/kpis.py`)",
 }
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
@@ -52,6 +53,23 @@ the denominator is 0; durations are seconds.
   data in the period.
 - Duration statistics: `n`, mean, median and p90 with linear interpolation; negative and missing
   durations are dropped; a skipped stage gives a real 0 (first_reach times are equal).
+
+## Business hours
+`Filters.hours` (`?hours=business` in the URL, the time tab's switch, `--hours business` in the
+export) switches every duration metric (those marked "Business hours" below) from every second
+to working seconds. One function computes every duration (`report.metrics.shaping.duration`):
+in calendar mode it is end − start; in business mode it counts, per row, the working time of the
+deal's schedule (`report.metrics.business_hours`: working intervals laid out in UTC with a
+running total, two binary searches per row). A deal's schedule is the contact centre's for a deal
+of a contact-centre pipeline (in the report time zone), else its city's override from
+`config.yaml` or the default schedule, in the city's time zone from the snapshot's `cities`
+table (deals without a city: the default schedule in the report time zone). The schedules and
+the calendar (public holidays and moved days off of the `holidays` package's production calendar,
+2015–2035, plus `days_off`/`work_days`) are read from the snapshot's manifest
+(`settings.working_hours`), written at build time; a snapshot without them answers business mode
+with "rebuild". Not switched: `tasks.day_gaps` (gaps within one working day of one manager),
+call durations (talk time), `deals.stuck`/`deals.open_age` (thresholds are calendar days), and
+`touches.to_next_stage`'s "within 7 days" share (7 calendar days).
 
 ## Where a metric lives
 Each metric is one function, declared once with `@metric(id=..., columns=..., ...)`
@@ -97,6 +115,8 @@ def render() -> str:
             out.append(f"\n{m.definition_en}\n\n{m.definition_ru}\n")
             out.append(f"\n- Columns: {', '.join(f'`{c}`' for c in m.columns)}")
             out.append(f"\n- Breakdowns: {', '.join(f'`{b}`' for b in m.breakdowns) or '—'}")
+            if m.hours:
+                out.append(f"\n- Business hours (`hours=business`): {m.business_note('en')}")
             out.append("\n" if m.cacheable else "\n- Not cached: depends on the clock.\n")
             doc = inspect.cleandoc(m.fn.__doc__ or "")
             if doc:

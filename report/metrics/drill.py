@@ -22,6 +22,9 @@ Choices (the spec is silent):
   from then to the snapshot's ``data_as_of``) describe the deal now, also for an as-of metric.
 - ``counted_at`` is the time that put the item in the number (creation, the entry, the status
   entry in force); rows are sorted by it, then by deal id.
+- ``deals.stuck`` and ``deals.open_age`` list the open deals of the stage (only the stuck ones,
+  or those of one age bucket, for those columns) with ``counted_at`` = their entry into the
+  stage: the oldest first.
 - ``touches.negative_status`` lists deals whose status at the period's end has the stage,
   whenever created (METRICS.md).
 - ``url``: ``https://<subdomain>.amocrm.ru/leads/detail/<id>`` for a real account; for the demo
@@ -44,6 +47,7 @@ from report.metrics.access import deals, entries, manager_names, period_end, sta
 from report.metrics.filters import Filters
 from report.metrics.periods import as_of_end_utc, bucket_expr
 from report.metrics.shaping import MetricInputError
+from report.metrics.stuck import AGE_COLUMNS, age_bucket, open_deal_ages, stuck_deals
 
 EMULATOR_URL = "http://127.0.0.1:8765/api/v4/leads/{id}"
 ACCOUNT_URL = "https://{subdomain}.amocrm.ru/leads/detail/{id}"
@@ -136,6 +140,16 @@ def _negative(snap: Snapshot, filters: Filters, column: str, stage: str | None, 
     return _items(last.filter(pl.col("stage") == stage), "at")
 
 
+def _stuck(snap: Snapshot, filters: Filters, column: str, stage: str | None, status: str | None) -> pl.LazyFrame:
+    rows = stuck_deals(snap, filters).filter(pl.col("stage") == stage)
+    return _items(rows.filter(pl.col("is_stuck")) if column == "stuck" else rows, "stage_entered_at")
+
+
+def _open_age(snap: Snapshot, filters: Filters, column: str, stage: str | None, status: str | None) -> pl.LazyFrame:
+    rows = open_deal_ages(snap, filters).filter(pl.col("stage") == stage)
+    return _items(rows if column == "open" else rows.filter(age_bucket(column)), "stage_entered_at")
+
+
 DRILLS: dict[str, Drill] = {
     d.metric_id: d
     for d in (
@@ -146,7 +160,8 @@ DRILLS: dict[str, Drill] = {
         Drill("bookings.count", ("bookings",), _stage_entries_of(lambda column, stage: "booked")),
         Drill("consultations.attendance", ("attended", "no_show"), _stage_entries_of(lambda column, stage: column)),
         Drill("touches.negative_status", ("deals",), _negative, needs_stage=True),
-        # Drill("deals.stuck", ("deals",), _stuck, needs_stage=True),  # when report/metrics/stuck.py lands
+        Drill("deals.stuck", ("stuck", "open"), _stuck, needs_stage=True),
+        Drill("deals.open_age", AGE_COLUMNS[1:], _open_age, needs_stage=True),
     )
 }
 

@@ -21,6 +21,7 @@ from report.metrics.filters import Filters
 from report.metrics.funnels import attendance, deals_averages, funnel_cohort
 from report.metrics.registry import metric
 from report.metrics.shaping import aggregate, check_by
+from report.metrics.stuck import stuck
 from report.metrics.times import (
     bookings_before_contract,
     creation_to_contract,
@@ -31,7 +32,7 @@ from report.metrics.times import (
 from report.metrics.touches import per_deal
 
 KPI_GROUPS = ("city", "manager", "channel")
-FUNNEL_KPIS = ("leads", "booked", "attended", "contracts", "conv_lead_contract", "show_rate", "mean_value")
+FUNNEL_KPIS = ("leads", "booked", "attended", "contracts", "conv_lead_contract", "show_rate", "mean_value", "stuck")
 TIME_KPIS = (
     "median_c2c_s",
     "median_won_s",
@@ -78,14 +79,15 @@ def _combine(parts: Sequence[pl.DataFrame], by: tuple[str, ...], counts: Sequenc
     title_ru="Показатели воронок",
     title_en="Funnel KPIs",
     definition_ru="Карточки вкладки «Воронки»: лиды, записанные, пришедшие и договоры когорты, конверсия лид→договор, "
-    "явка и средний чек договоров.",
+    "явка, средний чек договоров и застрявшие сделки на выбранную дату.",
     definition_en="The cards of the Funnels tab: the cohort's leads, booked, attended and contracts, lead→contract "
-    "conversion, show rate and mean contract value.",
+    "conversion, show rate, mean contract value and the deals stuck as of the chosen date.",
 )
 def funnel_kpis(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """leads, booked, attended, contracts = ``reached`` of funnel.cohort at lead, booked, attended,
     contract; conv_lead_contract = its ``conv_lead`` at contract; show_rate =
-    consultations.attendance ``show_rate``; mean_value = deals.averages ``price_mean``."""
+    consultations.attendance ``show_rate``; mean_value = deals.averages ``price_mean``; stuck =
+    the sum of deals.stuck ``stuck`` over its stages (as of the as-of date)."""
     by = check_by(by, KPI_GROUPS, "kpi.funnels")
     cohort = funnel_cohort(snap, filters, by)
     stages = {"lead": "leads", "booked": "booked", "attended": "attended", "contract": "contracts"}
@@ -95,12 +97,14 @@ def funnel_kpis(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> p
         aggregate(cohort.lazy(), by, cells).collect(),
         _pick(attendance(snap, filters, by), by, {"show_rate": "show_rate"}),
         _pick(deals_averages(snap, filters, by), by, {"price_mean": "mean_value"}),
+        aggregate(stuck(snap, filters, by).lazy(), by, [pl.col("stuck").sum()]).collect(),
     ]
-    return _combine(parts, by, list(stages.values()), FUNNEL_KPIS)
+    return _combine(parts, by, [*stages.values(), "stuck"], FUNNEL_KPIS)
 
 
 @metric(
     id="kpi.time",
+    hours=True,
     columns=TIME_KPIS,
     breakdowns=KPI_GROUPS,
     title_ru="Показатели времени",
@@ -129,6 +133,7 @@ def time_kpis(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.
 
 @metric(
     id="kpi.touches",
+    hours=True,
     columns=TOUCH_KPIS,
     breakdowns=KPI_GROUPS,
     title_ru="Показатели касаний",

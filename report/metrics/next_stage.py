@@ -12,11 +12,11 @@ import polars as pl
 
 from etl.config import FUNNEL_STAGES
 from etl.snapshot.store import Snapshot
-from report.metrics.access import touches_in
+from report.metrics.access import clock, touches_in
 from report.metrics.filters import Filters
 from report.metrics.periods import with_bucket
 from report.metrics.registry import metric
-from report.metrics.shaping import aggregate, check_by, finish, rate, seconds
+from report.metrics.shaping import aggregate, check_by, duration, finish, rate, seconds
 
 OUT_KINDS = ("call_out", "sms_out")
 #: The stages a touch can lead to: every funnel stage but lead (first_reach(lead) is the creation).
@@ -35,6 +35,7 @@ def deal_reach_times(snap: Snapshot) -> pl.LazyFrame:
 
 @metric(
     id="touches.to_next_stage",
+    hours=True,
     columns=COLUMNS,
     breakdowns=("city", "manager", "channel", "bucket"),
     title_ru="От касания до следующего этапа",
@@ -57,13 +58,15 @@ def to_next_stage(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) ->
     the touch is not after it; the next stage is looked for as far as the snapshot's data go
     (as for the cohort's "reached"), so touches at the end of the data have had less time, which
     lowers their share; unattributed touches have no deal and do not count; ``bucket`` is the
-    touch's bucket.
+    touch's bucket. In business hours the statistics count the working time of the deal's
+    schedule (as the time tab's durations); "within 7 days" stays 7 calendar days.
     """
     by = check_by(by, ("city", "manager", "channel", "bucket"), "touches.to_next_stage")
     touches = touches_in(snap, filters).filter(pl.col("kind").is_in(OUT_KINDS) & pl.col("deal_id").is_not_null())
     touches = touches.join(deal_reach_times(snap), on="deal_id", how="inner")
     after = [pl.when(pl.col(f"reach_{s}") > pl.col("at")).then(pl.col(f"reach_{s}")) for s in NEXT_STAGES]
-    touches = touches.with_columns(d=seconds(pl.min_horizontal(after), "at"))
+    following = pl.min_horizontal(after)
+    touches = touches.with_columns(d=duration(following, "at", clock(snap, filters)), d_cal=seconds(following, "at"))
     touches = with_bucket(touches, by, "at", filters, snap.timezone)
     agg = aggregate(
         touches,
@@ -73,7 +76,7 @@ def to_next_stage(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) ->
             pl.col("d").mean().alias("mean_s"),
             pl.col("d").median().alias("median_s"),
             pl.col("d").quantile(0.9, "linear").alias("p90_s"),
-            rate((pl.col("d") <= WITHIN_S).sum(), pl.len()).alias("share_within_7d"),
+            rate((pl.col("d_cal") <= WITHIN_S).sum(), pl.len()).alias("share_within_7d"),
         ],
     )
     return finish(agg, snap, by, list(COLUMNS))

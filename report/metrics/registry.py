@@ -17,6 +17,17 @@ from report.metrics.filters import Filters
 MetricFn = Callable[[Snapshot, Filters, tuple[str, ...]], pl.DataFrame]
 #: The modules that hold no metric (the rest are imported by :func:`all_metrics`).
 HELPER_MODULES = frozenset({"registry", "filters", "docs", "access", "periods", "shaping"})
+#: What a duration counts in business hours (``Filters.hours`` = business), said once for every
+#: metric declared with ``hours=True``: the docs and the app append it to the definition.
+BUSINESS_HOURS_RU = (
+    "В рабочих часах: считается только рабочее время офиса сделки (график города в его часовом поясе, "
+    "без выходных и праздников производственного календаря), для сделок контакт-центра — его график."
+)
+BUSINESS_HOURS_EN = (
+    "In business hours: only the working time of the deal's office counts (its city's schedule in its "
+    "time zone, less weekends and the production calendar's holidays); for contact-centre deals, the "
+    "contact centre's schedule."
+)
 
 
 @dataclass(frozen=True)
@@ -27,7 +38,7 @@ class Metric:
     ``breakdowns`` are the ``by`` values it supports (subset of city, manager, channel, bucket,
     package). ``definition_*`` is the one-or-two-sentence definition shown in the app and in
     exports. ``cacheable`` is False for metrics that depend on the wall clock (the data-quality
-    panel's age).
+    panel's age). ``hours`` is True for metrics whose durations follow ``Filters.hours``.
     """
 
     id: str
@@ -39,12 +50,20 @@ class Metric:
     definition_ru: str
     definition_en: str
     cacheable: bool = True
+    hours: bool = False
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" else self.title_ru
 
-    def definition(self, lang: str) -> str:
-        return self.definition_en if lang == "en" else self.definition_ru
+    def definition(self, lang: str, hours: str = "calendar") -> str:
+        """The definition; in business hours (``hours``) with what a duration then counts."""
+        text = self.definition_en if lang == "en" else self.definition_ru
+        if self.hours and hours == "business":
+            text = f"{text} {self.business_note(lang)}"
+        return text
+
+    def business_note(self, lang: str) -> str:
+        return BUSINESS_HOURS_EN if lang == "en" else BUSINESS_HOURS_RU
 
     @property
     def module(self) -> str:
@@ -65,6 +84,7 @@ def metric(
     definition_ru: str,
     definition_en: str,
     cacheable: bool = True,
+    hours: bool = False,
 ) -> Callable[[MetricFn], MetricFn]:
     """Register the decorated function as the metric ``id``; the function is returned unchanged
     (so one function may be registered under two ids, as the spec lists it on two tabs)."""
@@ -82,6 +102,7 @@ def metric(
             definition_ru=definition_ru,
             definition_en=definition_en,
             cacheable=cacheable,
+            hours=hours,
         )
         return fn
 

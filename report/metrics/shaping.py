@@ -10,6 +10,7 @@ import polars as pl
 
 from etl.config import ALL_STAGES, FUNNEL_STAGES
 from etl.snapshot.store import Snapshot
+from report.metrics.business_hours import Clock, business_duration
 
 CALL_KINDS = ("call_in", "call_out")
 STAGE_ORDER: dict[str, int] = {s: i for i, s in enumerate(ALL_STAGES)}
@@ -44,6 +45,18 @@ def seconds(end: str | pl.Expr, start: str | pl.Expr) -> pl.Expr:
     end = pl.col(end) if isinstance(end, str) else end
     start = pl.col(start) if isinstance(start, str) else start
     return (end - start).dt.total_microseconds() / 1_000_000
+
+
+def duration(end: str | pl.Expr, start: str | pl.Expr, clock: Clock | None) -> pl.Expr:
+    """THE duration of every duration metric, end − start in seconds: every second in calendar
+    mode (``clock`` None, :func:`report.metrics.access.clock`), or only the working seconds of
+    the deal's schedule in business mode (then the rows need ``city`` and ``channel``; an end
+    before the start gives null, which :func:`valid_durations` drops as it drops a negative)."""
+    if clock is None:
+        return seconds(end, start)
+    end = pl.col(end) if isinstance(end, str) else end
+    start = pl.col(start) if isinstance(start, str) else start
+    return business_duration(end, start, clock)
 
 
 def duration_stats(col: str = "d", p90: bool = True) -> list[pl.Expr]:

@@ -1,5 +1,10 @@
 """Time between statuses: durations, counted in the period of the
-duration's end. Every duration metric returns n, mean_s, median_s, p90_s (seconds)."""
+duration's end. Every duration metric returns n, mean_s, median_s, p90_s (seconds).
+
+With ``Filters.hours`` = business every duration here counts only working time
+(``shaping.duration``): the deal's city's schedule in the city's time zone (the default
+schedule where config.yaml gives the city none), the contact centre's schedule for a deal of a
+contact-centre pipeline, less the days off of the snapshot's calendar."""
 
 from __future__ import annotations
 
@@ -7,11 +12,11 @@ import polars as pl
 
 from etl.config import FUNNEL_STAGES
 from etl.snapshot.store import Snapshot
-from report.metrics.access import deals, stage_entries
+from report.metrics.access import clock, deals, stage_entries
 from report.metrics.filters import Filters
 from report.metrics.periods import in_period, with_bucket
 from report.metrics.registry import metric
-from report.metrics.shaping import aggregate, check_by, duration_stats, finish, seconds, valid_durations
+from report.metrics.shaping import aggregate, check_by, duration, duration_stats, finish, valid_durations
 
 GROUPS = ("city", "manager", "channel", "bucket")
 DURATION_COLUMNS = ("n", "mean_s", "median_s", "p90_s")
@@ -19,6 +24,7 @@ TRANSITIONS = tuple(zip(FUNNEL_STAGES[:-1], FUNNEL_STAGES[1:], strict=True))
 #: The time-to-first-touch metric's declaration: the spec lists it on the time and the touches tabs,
 #: under two ids (touches.py registers the second).
 FIRST_TOUCH = dict(
+    hours=True,
     columns=[*DURATION_COLUMNS, "untouched"],
     breakdowns=GROUPS,
     title_ru="Время до первого касания",
@@ -36,12 +42,14 @@ def _deal_duration(
     """Duration start → end between two deal columns, for deals whose ``end`` is in the period."""
     by = check_by(by, GROUPS, metric_id)
     lf = deals(snap, filters, [start], time_col=end)
-    lf = with_bucket(lf, by, end, filters, snap.timezone).with_columns(d=seconds(end, start)).filter(valid_durations())
+    d = duration(end, start, clock(snap, filters))
+    lf = with_bucket(lf, by, end, filters, snap.timezone).with_columns(d=d).filter(valid_durations())
     return finish(aggregate(lf, by, duration_stats()), snap, by, list(DURATION_COLUMNS))
 
 
 @metric(
     id="time.stage_to_stage",
+    hours=True,
     columns=["transition", *DURATION_COLUMNS],
     breakdowns=GROUPS,
     title_ru="Время между этапами",
@@ -61,6 +69,7 @@ def stage_to_stage(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -
     by = check_by(by, GROUPS, "time.stage_to_stage")
     tz = snap.timezone
     keys = list(by)
+    hours = clock(snap, filters)
     lf = deals(snap, filters, [f"reach_{s}" for s in FUNNEL_STAGES], time_col=None)
     # one scan, then a row per (deal, transition) whose end lies in the period
     parts = []
@@ -70,7 +79,7 @@ def stage_to_stage(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -
             *([pl.col(f"reach_{b}").alias("_end")] if "bucket" in keys else []),
             pl.lit(f"{a}→{b}").alias("transition"),
             pl.lit(FUNNEL_STAGES.index(b), dtype=pl.Int32).alias("_order"),
-            seconds(f"reach_{b}", f"reach_{a}").alias("d"),
+            duration(f"reach_{b}", f"reach_{a}", hours).alias("d"),
         )
         parts.append(part)
     long = pl.concat(parts).filter(valid_durations())
@@ -81,6 +90,7 @@ def stage_to_stage(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -
 
 @metric(
     id="time.creation_to_contract",
+    hours=True,
     columns=DURATION_COLUMNS,
     breakdowns=GROUPS,
     title_ru="От заявки до договора",
@@ -95,6 +105,7 @@ def creation_to_contract(snap: Snapshot, filters: Filters, by: tuple[str, ...] =
 
 @metric(
     id="time.phone_to_consultation",
+    hours=True,
     columns=DURATION_COLUMNS,
     breakdowns=GROUPS,
     title_ru="От номера до консультации",
@@ -109,6 +120,7 @@ def phone_to_consultation(snap: Snapshot, filters: Filters, by: tuple[str, ...] 
 
 @metric(
     id="time.request_to_won",
+    hours=True,
     columns=DURATION_COLUMNS,
     breakdowns=GROUPS,
     title_ru="От заявки до успешной реализации",
@@ -123,6 +135,7 @@ def request_to_won(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -
 
 @metric(
     id="time.rebooking",
+    hours=True,
     columns=DURATION_COLUMNS,
     breakdowns=GROUPS,
     title_ru="Время до повторной записи",
@@ -141,6 +154,7 @@ def rebooking(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.
 
 @metric(
     id="time.no_answer_to_close",
+    hours=True,
     columns=DURATION_COLUMNS,
     breakdowns=GROUPS,
     title_ru="От «Не отвечает» до закрытия",
@@ -171,7 +185,7 @@ def to_first_touch(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -
     tz = snap.timezone
     keys = list(by)
     per = with_bucket(deals(snap, filters, ["first_out_at"]), by, "created_at", filters, tz)
-    per = per.with_columns(d=seconds("first_out_at", "created_at"))
+    per = per.with_columns(d=duration("first_out_at", "created_at", clock(snap, filters)))
     agg = aggregate(
         per,
         keys,
@@ -180,7 +194,7 @@ def to_first_touch(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -
             pl.col("d").mean().alias("mean_s"),
             pl.col("d").median().alias("median_s"),
             pl.col("d").quantile(0.9, "linear").alias("p90_s"),
-            pl.col("d").is_null().sum().cast(pl.Int64).alias("untouched"),
+            pl.col("first_out_at").is_null().sum().cast(pl.Int64).alias("untouched"),
         ],
     )
     return finish(agg, snap, by, [*DURATION_COLUMNS, "untouched"])

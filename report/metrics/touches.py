@@ -11,6 +11,7 @@ import polars as pl
 from etl.snapshot.store import Snapshot
 from etl.transform.facts import CONTRACT_COLS, ENTRY_BEFORE_COLS, ENTRY_UPTO_COLS
 from report.metrics.access import (
+    clock,
     deals,
     first_losses_in,
     period_end,
@@ -26,10 +27,10 @@ from report.metrics.shaping import (
     CALL_KINDS,
     aggregate,
     check_by,
+    duration,
     duration_stats,
     finish,
     rate,
-    seconds,
     valid_durations,
     with_all_stages,
 )
@@ -201,6 +202,7 @@ def negative_status(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) 
 
 @metric(
     id="touches.interval",
+    hours=True,
     columns=DURATION_COLUMNS,
     breakdowns=DEAL_GROUPS,
     title_ru="Интервал между касаниями",
@@ -210,10 +212,12 @@ def negative_status(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) 
 )
 def interval(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Time between consecutive touches of the same deal, for pairs whose later touch is in the
-    period. Choice: ``manager`` is the deal's responsible user; touches at the same instant give 0."""
+    period. Choice: ``manager`` is the deal's responsible user; touches at the same instant give 0;
+    in business hours only the working time of the deal's schedule counts (as on the time tab)."""
     by = check_by(by, DEAL_GROUPS, "touches.interval")
     tz = snap.timezone
-    t = touches_with_previous(snap, filters).with_columns(d=seconds("at", "prev_at")).filter(valid_durations())
+    d = duration("at", "prev_at", clock(snap, filters))
+    t = touches_with_previous(snap, filters).with_columns(d=d).filter(valid_durations())
     t = with_bucket(t, by, "at", filters, tz)
     return finish(aggregate(t, by, duration_stats()), snap, by, list(DURATION_COLUMNS))
 

@@ -7,6 +7,7 @@ import polars as pl
 from etl.config import FUNNEL_STAGES
 from report import figures
 from report.i18n import column_label, stage_label, t
+from report.metrics.stuck import AGE_COLUMNS
 from report.urlstate import ViewState
 from report.views.kpis import Kpi
 from report.views.panels import Panel
@@ -35,6 +36,29 @@ def _status_by_city(df: pl.DataFrame, state: ViewState) -> object:
     return figures.status_bars(rows, "group", state.lang, limit=16)
 
 
+def _open_age(df: pl.DataFrame, state: ViewState) -> object:
+    """Open deals per stage (funnel order, top to bottom), stacked by days in the stage."""
+    rows = df.with_columns(pl.col("stage").replace_strict(_stage_names(df, state.lang)).alias("stage_label"))
+    buckets = list(AGE_COLUMNS[2:])
+    names = [column_label(c, state.lang) for c in buckets]
+    title = column_label("deals", state.lang)
+    return figures.bars(
+        rows, "stage_label", buckets, names, state.lang, stacked=True, colors=figures.AGE_COLORS,
+        keep_order=True, title=title,
+    )  # fmt: skip
+
+
+def _stuck_by_city(df: pl.DataFrame, state: ViewState) -> object:
+    """Stuck deals, city × stage (the stages that have a threshold, in funnel order)."""
+    rows = df.with_columns(pl.col("stage").replace_strict(_stage_names(df, state.lang)).alias("stage_label"))
+    order = [stage_label(s, state.lang) for s in df["stage"].unique(maintain_order=True).to_list()]
+    return figures.heatmap(rows, "city", "stage_label", "stuck", order, state.lang, duration=False, limit=20)
+
+
+def _stage_names(df: pl.DataFrame, lang: str) -> dict[str, str]:
+    return {s: stage_label(s, lang) for s in df["stage"].unique().to_list()}
+
+
 PANELS: tuple[Panel, ...] = (
     Panel("funnel-cohort", "funnel.cohort", (), lambda df, s: figures.funnel(df, "reached", s.lang)),
     Panel("funnel-flow", "funnel.flow", (), lambda df, s: figures.funnel(df, "entries", s.lang)),
@@ -56,6 +80,8 @@ PANELS: tuple[Panel, ...] = (
         subtitle=BY_CITY_CC,
         totals=False,
     ),
+    Panel("open-age", "deals.open_age", (), _open_age, width=12),
+    Panel("stuck-city", "deals.stuck", ("city",), _stuck_by_city, width=12, subtitle=BY_CITY, totals=False),
     Panel(
         "created",
         "deals.created",
@@ -125,4 +151,5 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("conv-lead-contract", "conv_lead_contract", "k_conv_lead_contract", "percent"),
     Kpi("show-rate", "show_rate", "k_show_rate", "percent"),
     Kpi("mean-value", "mean_value", "k_mean_value", "money"),
+    Kpi("stuck", "stuck", "k_stuck"),
 )

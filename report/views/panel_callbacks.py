@@ -79,7 +79,7 @@ def _register_downloads(app: dash.Dash, source: SnapshotSource, default_lang: st
         if fmt == "csv":
             return dcc.send_bytes(downloads.to_csv(df), name)
         lang = state.lang
-        title, definition = metric_texts(metric_id, lang)
+        title, definition = metric_texts(metric_id, lang, filters.hours)
         names = dict(zip(info.users["user_id"].to_list(), info.users["name"].to_list(), strict=True))
         rows = downloads.filter_rows(
             lang=lang,

@@ -60,14 +60,15 @@ def compute(snap: Snapshot, metric_id: str, filters: Filters, by: tuple[str, ...
     return compute_metric(snap, metric_id, filters, by)
 
 
-def metric_texts(metric_id: str, lang: str) -> tuple[str, str]:
-    """Title and definition from the registry (the id itself when the metric is not there yet)."""
+def metric_texts(metric_id: str, lang: str, hours: str = "calendar") -> tuple[str, str]:
+    """Title and definition from the registry (the id itself when the metric is not there yet);
+    in business ``hours`` a duration metric's definition says what it then counts."""
     from report.metrics.registry import all_metrics
 
     metric = all_metrics().get(metric_id)
     if metric is None:
         return metric_id, ""
-    return metric.title(lang), metric.definition(lang)
+    return metric.title(lang), metric.definition(lang, hours)
 
 
 def graph(fig: go.Figure, panel_id: str, lang: str) -> dcc.Graph:
@@ -164,7 +165,7 @@ def card(
 ) -> dbc.Col:
     lang = state.lang
     metric_id = panel.metric_id(state)
-    title, definition = metric_texts(metric_id, lang)
+    title, definition = metric_texts(metric_id, lang, state.hours)
     if panel.subtitle:
         title = f"{title}: {panel.subtitle[1] if lang == 'en' else panel.subtitle[0]}"
     body: list = [html.P(definition, className="small text-muted mb-2")] if definition else []

@@ -43,3 +43,14 @@ def test_value_axes_start_at_zero_and_say_their_unit():
     )
     # labels inside bars never shrink below a readable size
     assert fig.layout.uniformtext.minsize == 10
+
+
+def test_bars_can_keep_the_rows_order_and_name_their_axis():
+    """Stages stacked by age: drawn in the metric's order (lead on top), the axis says «Сделки»."""
+    df = pl.DataFrame({"stage": ["Лид", "Номер получен"], "d0_1": [1, 5], "d1_3": [2, 0]})
+    fig = figures.bars(
+        df, "stage", ["d0_1", "d1_3"], ["0–1", "1–3"], "ru", stacked=True, keep_order=True, title="Сделки"
+    )
+    assert list(fig.data[0].y) == ["Номер получен", "Лид"]  # plotly draws bottom-up: Лид is on top
+    assert fig.layout.meta["order"] == ["Лид", "Номер получен"]
+    assert fig.layout.xaxis.title.text == "Сделки" and fig.layout.barmode == "stack"

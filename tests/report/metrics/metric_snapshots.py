@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 
-from etl.config import FUNNEL_STAGES, STAGE_POSITION
+from etl.config import FUNNEL_STAGES, STAGE_POSITION, working_hours_settings
+from etl.config_schema import WorkingHours
 from etl.snapshot.store import Snapshot
 from tests.builders.snapshot import snapshot_from_tables
 
@@ -376,11 +377,14 @@ def write_snapshot(
     snapshot_id: str = "20260401T000000Z-00000001",
     data_as_of: str = "2026-04-01T00:00:00Z",
     quality: dict | None = None,
+    settings: dict | None = None,
 ) -> Snapshot:
     """The tables as the build writes them: the one snapshot builder (tests.builders.snapshot)
     adds the facts, fills schema defaults and validates."""
     tables = build_tables(list(deals), list(touches), list(tasks), list(users))
     manifest = {"data_as_of": data_as_of, "quality": quality or {}}
+    if settings is not None:  # the manifest's ``settings`` (Config.metric_settings())
+        manifest["settings"] = settings
     return snapshot_from_tables(folder / snapshot_id, tables, manifest)
 
 
@@ -555,3 +559,22 @@ TOUCH_USERS = [U(1, "Анна Петрова"), U(2, "Борис Иванов"),
 def touch_account(make_snapshot):
     """The touches account as the build writes it."""
     return make_snapshot(TOUCH_DEALS, TOUCHES, TASKS, TOUCH_USERS)
+
+
+# --- The business-hours account: worked by hand in test_metric_business_hours.py -----------------
+EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+#: The manifest settings a build writes for config.yaml's default working hours (RU calendar),
+#: with Калининград working every day 10:00–12:00.
+BUSINESS_SETTINGS = {
+    "working_hours": working_hours_settings(
+        WorkingHours.model_validate({"cities": {"Калининград": {"days": EVERY_DAY, "start": "10:00", "end": "12:00"}}})
+    )
+}
+BUSINESS_DEALS = [
+    D(61, "2026-03-13 16:00", [("2026-03-16 06:00", "contract")], city="Новосибирск"),
+    D(62, "2026-04-30 20:00", [("2026-05-04 10:00", "contract")], city="Москва"),
+    D(63, "2026-03-14 21:00", [("2026-03-15 09:00", "contract")], city="Екатеринбург", pipe="cc"),
+    D(64, "2026-03-14 12:30", [("2026-03-15 12:00", "contract")], city="Калининград"),
+]
+# #61: the first outgoing call Friday 21:30 local (after hours) and a call back Monday 09:30 local
+BUSINESS_TOUCHES = [T(1, "2026-03-13 17:30", deal=61), T(2, "2026-03-16 05:30", deal=61, kind="call_in", duration=30)]

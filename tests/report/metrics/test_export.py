@@ -171,3 +171,35 @@ def test_compare_adds_prev_columns(march):
         {"city": "Москва", "deals": 5, "deals_prev": 1},
         {"city": "Новосибирск", "deals": 1, "deals_prev": None},
     ]
+
+
+def test_hours_business_exports_working_time(make_snapshot):
+    """The business-hours account (test_metric_business_hours.py): creation → contract per city is
+    2 h, 1.5 h, 2 h, 2 h of working time against 12, 23.5, 86 and 62 calendar hours."""
+    from metric_snapshots import BUSINESS_DEALS, BUSINESS_SETTINGS
+
+    snap = make_snapshot(BUSINESS_DEALS, settings=BUSINESS_SETTINGS)
+    cli = ["time.creation_to_contract", "--snapshot", str(snap.path), "--from", "2026-03-01", "--to", "2026-05-31"]
+    business = export(*cli, "--by", "city", "--hours", "business")
+    assert business.returncode == 0, business.stderr
+    hours = {r["city"]: r["mean_s"] / 3600 for r in json.loads(business.stdout)}
+    assert hours == {"Екатеринбург": 2, "Калининград": 1.5, "Москва": 2, "Новосибирск": 2}
+    calendar = json.loads(export(*cli, "--by", "city", "--hours", "calendar").stdout)
+    assert [r["mean_s"] / 3600 for r in calendar] == [12, 23.5, 86, 62]
+
+
+def test_every_duration_metric_exports_in_business_hours(make_snapshot, capsys):
+    """In-process: each metric declared hours=True exports its contract columns with --hours
+    business; a metric that counts no durations refuses the flag."""
+    from metric_snapshots import BUSINESS_DEALS, BUSINESS_SETTINGS, BUSINESS_TOUCHES
+
+    snap = make_snapshot(BUSINESS_DEALS, BUSINESS_TOUCHES, settings=BUSINESS_SETTINGS)
+    period = ["--snapshot", str(snap.path), "--from", "2026-03-01", "--to", "2026-05-31", "--hours", "business"]
+    durations = [m for m in all_metrics().values() if m.hours]
+    assert {"time.creation_to_contract", "touches.interval", "touches.to_next_stage"} <= {m.id for m in durations}
+    for metric in durations:
+        assert main([metric.id, *period]) == 0, metric.id
+        columns = list(json.loads(capsys.readouterr().out)[0])
+        assert columns[-len(metric.columns) :] == list(metric.columns), metric.id  # the leaderboard: manager first
+    assert main(["funnel.cohort", *period]) == 2
+    assert "funnel.cohort counts no durations" in capsys.readouterr().err

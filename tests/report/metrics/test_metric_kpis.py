@@ -16,9 +16,13 @@ MARCH_F = Filters(date(2026, 3, 1), date(2026, 3, 31))
 
 def test_funnel_cards(march):
     """Cohort of March: 7 leads, 4 booked, 3 attended, 2 contracts (2/7). Entries in March: attended
-    #1 #3 #10, no_show #2 → show rate 3/4. Contracts in March: #1 100 000 and #3 150 000."""
+    #1 #3 #10, no_show #2 → show rate 3/4. Contracts in March: #1 100 000 and #3 150 000.
+    Stuck at the end of March: #6 only (29.5 days in phone, threshold 3; whenever created);
+    #1 has 25.6 of contract's 30 days, #9 9.6 of not_booked's 14, #7 half an hour as a lead."""
     df = funnel_kpis(march, MARCH_F)
-    assert df.columns == ["leads", "booked", "attended", "contracts", "conv_lead_contract", "show_rate", "mean_value"]
+    assert df.columns == [
+        "leads", "booked", "attended", "contracts", "conv_lead_contract", "show_rate", "mean_value", "stuck",
+    ]  # fmt: skip
     row = df.row(0, named=True)
     assert row == pytest.approx(
         {
@@ -29,20 +33,22 @@ def test_funnel_cards(march):
             "conv_lead_contract": 2 / 7,
             "show_rate": 0.75,
             "mean_value": 125_000.0,
+            "stuck": 1,
         }
     )
 
 
 def test_funnel_cards_per_channel(march):
     """Contact centre: #1 (contract, 100 000) and #7 (phone only); office: #2 #3 #4 #9 #10, of which
-    #3 made the contract (150 000); attended entries office #3 #10, no_show #2 → 2/3."""
+    #3 made the contract (150 000); attended entries office #3 #10, no_show #2 → 2/3. The stuck #6
+    is an office deal."""
     rows = {r["channel"]: r for r in funnel_kpis(march, MARCH_F, ("channel",)).to_dicts()}
     assert rows["contact_center"] == pytest.approx(
         {"channel": "contact_center", "leads": 2, "booked": 1, "attended": 1, "contracts": 1,
-         "conv_lead_contract": 0.5, "show_rate": 1.0, "mean_value": 100_000.0}
+         "conv_lead_contract": 0.5, "show_rate": 1.0, "mean_value": 100_000.0, "stuck": 0}
     )  # fmt: skip
     assert rows["office"]["leads"] == 5 and rows["office"]["show_rate"] == pytest.approx(2 / 3)
-    assert rows["office"]["mean_value"] == 150_000.0
+    assert rows["office"]["mean_value"] == 150_000.0 and rows["office"]["stuck"] == 1
 
 
 def test_funnel_cards_of_a_city_without_contracts(march):

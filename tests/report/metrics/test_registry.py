@@ -26,7 +26,7 @@ SPEC_IDS = {
 }  # fmt: skip
 EXTRA_IDS = {
     "office.load", "bookings.before_contract.distribution", "funnel.flow_from_lead",
-    "kpi.funnels", "kpi.time", "kpi.touches", "funnel.reconciliation",
+    "kpi.funnels", "kpi.time", "kpi.touches", "funnel.reconciliation", "deals.stuck", "deals.open_age",
 }  # fmt: skip
 
 
