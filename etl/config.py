@@ -130,6 +130,7 @@ class Config:
     snapshots_dir: str
     snapshots_keep: int
     stale_after_hours: float
+    publish_max_drop: float
     cache_dir: str
     cache_size_limit_mb: int
     sha256: str
@@ -221,6 +222,7 @@ def _build(parsed: ConfigFile, raw_bytes: bytes, path: Path) -> Config:
         snapshots_dir=parsed.snapshots.dir,
         snapshots_keep=parsed.snapshots.keep,
         stale_after_hours=parsed.snapshots.stale_after_hours,
+        publish_max_drop=parsed.publish_guard.max_drop,
         cache_dir=parsed.cache.dir,
         cache_size_limit_mb=parsed.cache.size_limit_mb,
         sha256=hashlib.sha256(raw_bytes).hexdigest(),

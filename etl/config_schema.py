@@ -297,6 +297,13 @@ class Snapshots(Section):
     stale_after_hours: Annotated[float, Field(gt=0)] = 26.0
 
 
+class PublishGuard(Section):
+    """``publish_guard:``: how much coverage a new snapshot may lose before it needs ``--force``."""
+
+    #: Largest allowed fall of mapped deals, cities or mapped stages, as a share (0.2 = 20 %).
+    max_drop: Annotated[float, Field(ge=0, le=1)] = 0.2
+
+
 class Cache(Section):
     dir: Text = "cache"
     size_limit_mb: Annotated[int, Field(ge=1)] = 512
@@ -329,4 +336,5 @@ class ConfigFile(Section):
         dict[str, Annotated[float, Field(gt=0)]], _empty_if_null(dict), AfterValidator(_open_stages_only)
     ] = Field(default_factory=lambda: dict(DEFAULT_STUCK_AFTER_DAYS))
     snapshots: Snapshots = Snapshots()
+    publish_guard: PublishGuard = PublishGuard()
     cache: Cache = Cache()
