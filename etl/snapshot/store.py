@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -52,21 +53,41 @@ def write_tables(folder: Path, tables: dict[str, pl.DataFrame], manifest: dict[s
 
 
 def publish(snapshots_dir: Path, staged: Path, snapshot_id: str, keep: int) -> Path:
-    """Move a fully written ``staged`` folder into place, point ``CURRENT`` at it, prune old ones."""
+    """Move a fully written ``staged`` folder into place, point ``CURRENT`` at it, prune old ones.
+
+    Killed at any point (even SIGKILL), ``CURRENT`` names either the previous snapshot or this one,
+    complete; what is left (``.tmp-*``, ``CURRENT.tmp``) is removed by the next :func:`prune`.
+    """
+    _pause_point("staged")
     final = snapshots_dir / snapshot_id
     if final.exists():  # same content hash and second: the old one is identical, replace it
         shutil.rmtree(final)
     os.rename(staged, final)
     _fsync_dir(snapshots_dir)
+    _pause_point("moved")
     tmp = snapshots_dir / f"{CURRENT}.tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
         fh.write(snapshot_id + "\n")
         fh.flush()
         os.fsync(fh.fileno())
+    _pause_point("pointer_written")
     os.replace(tmp, snapshots_dir / CURRENT)
     _fsync_dir(snapshots_dir)
     prune(snapshots_dir, keep)
     return final
+
+
+#: Tests only: ``ETL_TEST_PAUSE_AT=<point>`` makes :func:`publish` write the point's name into
+#: ``ETL_TEST_PAUSE_FILE`` and wait there, so that a test can SIGKILL it at a known step.
+PAUSE_POINTS = ("staged", "moved", "pointer_written")
+
+
+def _pause_point(name: str) -> None:
+    if os.environ.get("ETL_TEST_PAUSE_AT") != name:
+        return
+    Path(os.environ["ETL_TEST_PAUSE_FILE"]).write_text(name, encoding="utf-8")
+    while True:
+        time.sleep(60)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -110,6 +131,7 @@ def prune(snapshots_dir: Path, keep: int) -> list[str]:
             removed.append(sid)
     for p in snapshots_dir.glob(".tmp-*"):
         shutil.rmtree(p, ignore_errors=True)
+    (snapshots_dir / f"{CURRENT}.tmp").unlink(missing_ok=True)  # a publish killed before its switch
     return removed
 
 
