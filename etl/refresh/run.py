@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from etl.diskio import disk_message
 from etl.extract.errors import AmoError, Cancelled
 from etl.progress import Progress
 
@@ -120,6 +121,11 @@ def run(config: Any, ddir: Path, raw_dir: Path, progress: Progress, *, full: boo
     except AmoError as exc:
         progress.fail(exc.kind, exc.message)
         print(f"refresh: {exc.message}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:  # a local write refused outside pull and build (the demo account's export)
+        message = f"запись на диск не удалась / write refused: {disk_message(exc)}"
+        progress.fail("disk", message)
+        print(f"refresh: {message}", file=sys.stderr)
         return EXIT_FAILED
     except Exception as exc:  # the admin gets a sentence, not a traceback
         message = f"внутренняя ошибка: {type(exc).__name__}: {exc} / internal error"

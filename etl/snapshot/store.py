@@ -13,6 +13,7 @@ snapshot of another schema version is refused on open with the command that rebu
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -24,6 +25,7 @@ from typing import Any
 
 import polars as pl
 
+from etl.diskio import writing
 from etl.snapshot.errors import SchemaError, SnapshotError
 from etl.snapshot.schema import SCHEMA_VERSION, TABLES, validate
 
@@ -45,10 +47,17 @@ def write_tables(folder: Path, tables: dict[str, pl.DataFrame], manifest: dict[s
     validate(tables)
     folder.mkdir(parents=True, exist_ok=False)
     for name in TABLES:
-        tables[name].write_parquet(folder / f"{name}.parquet", compression="zstd", statistics=True)
+        # Encoded in memory, written by Python: polars reports a full disk as "Invalid thrift:
+        # transport error", Python as ENOSPC, which :func:`writing` names with the file.
+        encoded = io.BytesIO()
+        tables[name].write_parquet(encoded, compression="zstd", statistics=True)
+        path = folder / f"{name}.parquet"
+        with writing(path), open(path, "wb") as fh:
+            fh.write(encoded.getbuffer())
     tmp = folder / "manifest.json.tmp"
     stamped = {**manifest, "schema_version": SCHEMA_VERSION}
-    tmp.write_text(json.dumps(stamped, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    with writing(tmp):
+        tmp.write_text(json.dumps(stamped, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     os.replace(tmp, folder / "manifest.json")
 
 
@@ -56,22 +65,29 @@ def publish(snapshots_dir: Path, staged: Path, snapshot_id: str, keep: int) -> P
     """Move a fully written ``staged`` folder into place, point ``CURRENT`` at it, prune old ones.
 
     Killed at any point (even SIGKILL), ``CURRENT`` names either the previous snapshot or this one,
-    complete; what is left (``.tmp-*``, ``CURRENT.tmp``) is removed by the next :func:`prune`.
+    complete; what is left (``.tmp-*``, ``CURRENT.tmp``) is removed by the next :func:`prune`.  A
+    write refused before the switch (a full disk) removes the new folder and the pointer's temp file.
     """
     _pause_point("staged")
     final = snapshots_dir / snapshot_id
     if final.exists():  # same content hash and second: the old one is identical, replace it
         shutil.rmtree(final)
     os.rename(staged, final)
-    _fsync_dir(snapshots_dir)
-    _pause_point("moved")
     tmp = snapshots_dir / f"{CURRENT}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(snapshot_id + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    _pause_point("pointer_written")
-    os.replace(tmp, snapshots_dir / CURRENT)
+    try:
+        _fsync_dir(snapshots_dir)
+        _pause_point("moved")
+        with writing(tmp), open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(snapshot_id + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        _pause_point("pointer_written")
+        os.replace(tmp, snapshots_dir / CURRENT)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        if current_id(snapshots_dir) != snapshot_id:
+            shutil.rmtree(final, ignore_errors=True)
+        raise
     _fsync_dir(snapshots_dir)
     prune(snapshots_dir, keep)
     return final

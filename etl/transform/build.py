@@ -25,6 +25,7 @@ from typing import Any
 import polars as pl
 
 from etl.config import Config, ConfigError, data_dir, load_config
+from etl.diskio import disk_message
 from etl.extract import rawio
 from etl.extract.rawio import RawExportError, int_col
 from etl.snapshot.guard import PublishRefused, coverage
@@ -187,9 +188,9 @@ def build_snapshot(
             guard_check(snapshots_dir / cur if cur else None, manifest["coverage"], config.publish_max_drop, cur)
         except PublishRefused as exc:
             raise BuildError(str(exc), kind="guard") from exc
-    snapshots_dir.mkdir(parents=True, exist_ok=True)
     staged = snapshots_dir / f".tmp-{snapshot_id}"
     try:
+        snapshots_dir.mkdir(parents=True, exist_ok=True)
         if progress:
             progress("запись parquet")
         write_tables(staged, tables, manifest)
@@ -197,7 +198,8 @@ def build_snapshot(
     except SchemaError as exc:
         raise BuildError(f"the built tables do not match the snapshot schema, nothing published: {exc}") from exc
     except OSError as exc:
-        raise BuildError(f"cannot write snapshot into {snapshots_dir}: {exc}") from exc
+        where = None if exc.filename else snapshots_dir
+        raise BuildError(f"snapshot not published: {disk_message(exc, where)}", kind="disk") from exc
     finally:
         if staged.exists():
             shutil.rmtree(staged, ignore_errors=True)
