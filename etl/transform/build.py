@@ -105,6 +105,11 @@ def transform(
         "tasks_unknown_deals": tasks_unknown,
         "duplicate_records_dropped": dup_leads + dup_events + touch_quality.pop("duplicate_notes_dropped"),
         **touch_quality,
+        "wrong_types": [
+            {"collection": collection, "field": name, "records": n}
+            for collection, fields in raw.wrong_types.items()
+            for name, n in fields.items()
+        ],
     }
     tables = {
         "deals": deals,
