@@ -45,6 +45,7 @@ VERSIONED: tuple[str, ...] = (
     "etl/transform/**/*.py",
     "etl/snapshot/**/*.py",
     "etl/config.py",
+    "etl/config_hours.py",
 )
 
 
