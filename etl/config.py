@@ -20,13 +20,12 @@ from typing import Any
 import pydantic
 import yaml
 
+from etl.config_hours import working_hours_settings
 from etl.config_schema import (
     FUNNEL_STAGES,
     SIDE_STAGES,
-    WEEKDAYS,
     AmoCrmConfig,
     ConfigFile,
-    Schedule,
     WorkingHours,
     normalize_name,
 )
@@ -130,6 +129,8 @@ class Config:
     snapshots_dir: str
     snapshots_keep: int
     stale_after_hours: float
+    publish_max_drop: float
+    frame_ancestors: tuple[str, ...]
     cache_dir: str
     cache_size_limit_mb: int
     sha256: str
@@ -221,60 +222,13 @@ def _build(parsed: ConfigFile, raw_bytes: bytes, path: Path) -> Config:
         snapshots_dir=parsed.snapshots.dir,
         snapshots_keep=parsed.snapshots.keep,
         stale_after_hours=parsed.snapshots.stale_after_hours,
+        publish_max_drop=parsed.publish_guard.max_drop,
+        frame_ancestors=tuple(parsed.security.frame_ancestors),
         cache_dir=parsed.cache.dir,
         cache_size_limit_mb=parsed.cache.size_limit_mb,
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
         path=str(path),
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# Working hours as the snapshot records them
-# ---------------------------------------------------------------------------------------------
-
-#: Years whose public holidays the build resolves into the manifest.  A fixed span, so that the
-#: same config always gives the same settings (a build does not depend on today's date); a
-#: duration outside it counts weekends and ``days_off`` only.  ``holidays`` knows the fixed
-#: holidays of any year, but the government's transfers only for years it has been told of.
-HOLIDAY_YEARS: tuple[int, int] = (2015, 2035)
-
-
-def _schedule_settings(schedule: Schedule) -> dict[str, Any]:
-    # days in Monday-first order, each once: the settings do not depend on how the file lists them
-    days = [day for day in WEEKDAYS if day in schedule.days]
-    return {"days": days, "start": schedule.start, "end": schedule.end, "observe_days_off": schedule.observe_days_off}
-
-
-def working_hours_settings(hours: WorkingHours) -> dict[str, Any]:
-    """``working_hours`` as the metrics read it from a snapshot's manifest: every schedule spelled
-    out (a city's merged with the default) and the calendar resolved into dates, so the report
-    needs neither config.yaml nor the ``holidays`` package at query time.
-
-    ``days_off`` = the calendar's public holidays and the days off it moves (``holidays`` lists
-    substituted days such as 2026-01-09) plus the file's ``days_off``; ``work_days`` = the
-    weekend days the calendar makes working (``holidays``' ``weekend_workdays``, e.g. Saturday
-    2025-11-01) plus the file's ``work_days``.  A date the file lists wins over the calendar.
-    ``start``/``end`` repeat the default schedule's, for readers of the older two-key shape.
-    """
-    days_off, work_days = set(hours.days_off), set(hours.work_days)
-    if hours.calendar is not None:
-        import holidays  # read only here, at build time
-
-        first, last = HOLIDAY_YEARS
-        public = holidays.country_holidays(hours.calendar, years=range(first, last + 1))
-        days_off |= set(public) - set(hours.work_days)
-        work_days |= set(public.weekend_workdays) - set(hours.days_off)
-    return {
-        "start": hours.default.start,
-        "end": hours.default.end,
-        "default": _schedule_settings(hours.default),
-        "cities": {city: _schedule_settings(over.over(hours.default)) for city, over in hours.cities.items()},
-        "contact_center": _schedule_settings(hours.contact_center),
-        "calendar": hours.calendar,
-        "calendar_years": list(HOLIDAY_YEARS) if hours.calendar is not None else None,
-        "days_off": sorted(day.isoformat() for day in days_off),
-        "work_days": sorted(day.isoformat() for day in work_days),
-    }
 
 
 def _city_schedule_problems(node: yaml.Node | None, parsed: ConfigFile) -> list[Problem]:

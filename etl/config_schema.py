@@ -297,6 +297,27 @@ class Snapshots(Section):
     stale_after_hours: Annotated[float, Field(gt=0)] = 26.0
 
 
+class PublishGuard(Section):
+    """``publish_guard:``: how much coverage a new snapshot may lose before it needs ``--force``."""
+
+    #: Largest allowed fall of mapped deals, cities or mapped stages, as a share (0.2 = 20 %).
+    max_drop: Annotated[float, Field(ge=0, le=1)] = 0.2
+
+
+def _frame_origin(value: Any) -> str:
+    # Only what a CSP source may be, so that a value cannot smuggle a directive (no spaces, no ;).
+    if not isinstance(value, str) or not re.fullmatch(r"'self'|https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?", value):
+        raise ValueError(f"expected an origin such as https://portal.example (or 'self'), got {value!r}")
+    return value
+
+
+class Security(Section):
+    """``security:``: what browsers are told about embedding the report."""
+
+    #: Origins that may show the report in a frame; empty = nobody (``frame-ancestors 'none'``).
+    frame_ancestors: Annotated[list[Annotated[str, PlainValidator(_frame_origin)]], _empty_if_null(list)] = []
+
+
 class Cache(Section):
     dir: Text = "cache"
     size_limit_mb: Annotated[int, Field(ge=1)] = 512
@@ -329,4 +350,6 @@ class ConfigFile(Section):
         dict[str, Annotated[float, Field(gt=0)]], _empty_if_null(dict), AfterValidator(_open_stages_only)
     ] = Field(default_factory=lambda: dict(DEFAULT_STUCK_AFTER_DAYS))
     snapshots: Snapshots = Snapshots()
+    publish_guard: PublishGuard = PublishGuard()
+    security: Security = Security()
     cache: Cache = Cache()

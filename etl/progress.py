@@ -13,10 +13,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
+
+from etl.diskio import disk_message
 
 #: Russian names of collections for messages.
 COLLECTION_RU = {
@@ -44,8 +47,12 @@ def new_refresh_id() -> str:
 def write_atomic(path: Path, value: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def read_progress(path: Path) -> dict[str, Any] | None:
@@ -83,13 +90,22 @@ class Progress:
             "started_at": now_iso(),
             "updated_at": now_iso(),
         }
-        self._write()
+        self.write_failed = False
+        if self.path is not None:  # a progress file that cannot be written at the start is an error
+            write_atomic(self.path, self.state)
 
     # -- file ---------------------------------------------------------------------------------
     def _write(self) -> None:
         self.state["updated_at"] = now_iso()
         if self.path is not None:
-            write_atomic(self.path, self.state)
+            try:
+                write_atomic(self.path, self.state)
+            except OSError as exc:
+                # A full disk must not turn into a crash of the run it reports on: the run goes on
+                # (and fails on its own writes, with its own message); say it once on stderr.
+                if not self.write_failed:
+                    print(f"progress file not written: {disk_message(exc, self.path)}", file=sys.stderr, flush=True)
+                self.write_failed = True
 
     def _print(self, line: str) -> None:
         if self.echo is not None:

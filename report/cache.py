@@ -2,9 +2,11 @@
 
 The cache story (docs/metrics.md repeats it) — two layers, no more:
 
-1. **On disk, shared** (this module): diskcache under ``<data-dir>/<cache.dir>``, bounded by
-   ``cache.size_limit_mb`` (least recently used out). Key = (code version, snapshot id, metric id,
-   ``Filters.key()``, breakdown). Values are Arrow IPC bytes.
+1. **Shared** (this module): diskcache under ``<data-dir>/<cache.dir>``, bounded by
+   ``cache.size_limit_mb`` (least recently used out), shared by the processes of one host; or,
+   with ``REPORT_REDIS_URL`` set, Redis (``report.backend.RedisKV``, each entry kept a week), shared
+   by every host, so a table one host computed is read by the others. Key = (code version,
+   snapshot id, metric id, ``Filters.key()``, breakdown). Values are Arrow IPC bytes.
    - A new snapshot has a new id, hence new keys; old entries age out under the size limit.
    - The code version (:func:`code_version`) hashes the text of every module a metric's answer
      depends on (:data:`VERSIONED`: the metrics, the facts the build writes, the snapshot reader,
@@ -22,12 +24,14 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from etl.snapshot.store import Snapshot
+from report import backend
 from report.metrics import registry
 from report.metrics.filters import Filters
 from report.metrics.registry import Metric
@@ -41,6 +45,7 @@ VERSIONED: tuple[str, ...] = (
     "etl/transform/**/*.py",
     "etl/snapshot/**/*.py",
     "etl/config.py",
+    "etl/config_hours.py",
 )
 
 
@@ -71,7 +76,8 @@ def _from_bytes(data: bytes) -> pl.DataFrame:
 
 
 class MetricCache:
-    """A diskcache-backed memo of metric tables at a fixed path, bounded by ``size_limit_bytes``.
+    """A memo of metric tables: diskcache at a fixed path bounded by ``size_limit_bytes``, or the
+    shared ``store`` given (Redis for several hosts; then ``path`` is not used).
 
     ``resolve`` maps a metric id to its :class:`Metric` (the registry by default; tests pass their
     own to count calls).
@@ -83,12 +89,17 @@ class MetricCache:
         size_limit_bytes: int,
         resolve: Callable[[str], Metric] = registry.get,
         version: str | None = None,
+        store: backend.KVStore | None = None,
     ) -> None:
         self.path = Path(path)
         self.resolve = resolve
         self.version = version or code_version()
         self.hits = 0
         self.misses = 0
+        self._cache: Any
+        if store is not None:
+            self._cache = store
+            return
         try:
             import diskcache
 
@@ -125,20 +136,22 @@ class MetricCache:
         return df
 
     def close(self) -> None:
-        if self._cache is not None:
+        if self._cache is not None and hasattr(self._cache, "close"):
             self._cache.close()
 
 
 _CACHE: MetricCache | None = None
 
 
-def configure_cache(path: str | Path, size_limit_bytes: int) -> MetricCache:
+def configure_cache(path: str | Path, size_limit_bytes: int, environ: Mapping[str, str] | None = None) -> MetricCache:
     """Set up the process-wide cache (call once per process, e.g. in the app factory, with
-    ``<data-dir>/<config.cache_dir>`` and ``config.cache_size_limit_mb * 2**20``)."""
+    ``<data-dir>/<config.cache_dir>`` and ``config.cache_size_limit_mb * 2**20``): Redis when
+    ``REPORT_REDIS_URL`` is set in ``environ`` (default: the process's), else diskcache at ``path``."""
     global _CACHE
     if _CACHE is not None:
         _CACHE.close()
-    _CACHE = MetricCache(path, size_limit_bytes)
+    url = backend.redis_url(environ)
+    _CACHE = MetricCache(path, size_limit_bytes, store=backend.RedisKV(url, "metrics") if url else None)
     return _CACHE
 
 

@@ -100,6 +100,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "q_snapshot_age_hours": ("Возраст данных", "Data age"),
     "q_unmapped_status_deals": ("Сделок в таких статусах", "Deals in such statuses"),
     "q_issues": ("замечаний", "issues"),
+    "q_wrong_type_values": ("Значений неверного типа в выгрузке", "Raw values of the wrong type"),
+    "q_wrong_types": (
+        "Поля с неверным типом (коллекция.поле: записей)",
+        "Fields of the wrong type (collection.field: records)",
+    ),
     "filters_sheet": ("Фильтры", "Filters"),
     "definition": ("Определение", "Definition"),
     "metric": ("Показатель", "Metric"),

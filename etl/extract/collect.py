@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from etl.diskio import disk_message
 from etl.extract.amo_client import AmoClient, AmoError
 from etl.extract.specs import COLLECTIONS, DELETED, SPECS, Spec, start_from, walk
 from etl.extract.staging import Staged, check_same_account, commit, now_iso, read_export_json
@@ -70,10 +71,15 @@ def pull(
     is left as it was.
     """
     raw_dir = Path(raw_dir)
-    raw_dir.mkdir(parents=True, exist_ok=True)
-    with _exclusive(raw_dir):
-        run = _Run(raw_dir, client, full, overlap_s, page_size, progress)
-        return run.pull_all(source, collections)
+    try:
+        raw_dir.mkdir(parents=True, exist_ok=True)
+        with _exclusive(raw_dir):
+            run = _Run(raw_dir, client, full, overlap_s, page_size, progress)
+            return run.pull_all(source, collections)
+    except OSError as exc:  # the raw folder refused a write: kind "disk", the path and the cause
+        raise AmoError(
+            "disk", f"выгрузка не сохранена / pull not saved: {disk_message(exc, None if exc.filename else raw_dir)}"
+        ) from exc
 
 
 @contextlib.contextmanager

@@ -7,7 +7,7 @@ importing the HTTP client (and without an import cycle).
 from __future__ import annotations
 
 #: Error kinds the refresh UI shows (issue 6 contract).
-ERROR_KINDS = ("auth", "blocked", "unpaid", "network", "rate_limit", "data", "internal")
+ERROR_KINDS = ("auth", "blocked", "unpaid", "network", "rate_limit", "data", "guard", "disk", "internal")
 
 
 class AmoError(Exception):

@@ -137,6 +137,32 @@ KEEP: dict[str, pl.Expr] = {
 }
 
 
+#: Scalar fields the build reads as integers (ids, Unix times, prices …) and as booleans.  A value
+#: of another type (a date string for ``created_at``, "abc" for a price) is counted per collection
+#: and field in the snapshot's quality counters (:func:`wrong_types`) and read as empty; an ``id``
+#: that is no integer makes its record unusable and stops the build (:func:`check_ids`).
+INTEGERS: dict[str, tuple[str, ...]] = {
+    "users.jsonl": ("id",),
+    "pipelines.jsonl": ("id", "sort"),
+    "lead_fields.jsonl": ("id",),
+    "leads.jsonl": (
+        "id", "price", "responsible_user_id", "status_id", "pipeline_id", "created_by",
+        "created_at", "updated_at", "closed_at",
+    ),
+    "contacts.jsonl": ("id", "updated_at"),
+    "events.jsonl": ("entity_id", "created_by", "created_at"),  # event ids are strings
+    "lead_notes.jsonl": ("id", "entity_id", "created_by", "created_at", "updated_at", "responsible_user_id"),
+    "tasks.jsonl": ("id", "responsible_user_id", "entity_id", "task_type_id", "created_at", "updated_at",
+                    "complete_till"),
+}  # fmt: skip
+INTEGERS["contact_notes.jsonl"] = INTEGERS["lead_notes.jsonl"]
+BOOLEANS: dict[str, tuple[str, ...]] = {
+    "pipelines.jsonl": ("is_archive",),
+    "leads.jsonl": ("is_deleted",),
+    "tasks.jsonl": ("is_completed",),
+}
+
+
 class RawExportError(ValueError):
     """The raw export cannot be read; the message names the file (and line) and what is wrong."""
 
@@ -197,6 +223,7 @@ def read_jsonl(path: Path, schema: dict[str, pl.DataType], keep: pl.Expr | None 
     if df.height and df["id"].null_count():
         first_null = int(df.with_row_index().filter(pl.col("id").is_null())["index"][0])
         raise RawExportError(f"{path}: record {first_null + 1} has no id")
+    check_ids(path, df)
     return df
 
 
@@ -221,6 +248,58 @@ def _diagnose(path: Path, exc: Exception) -> str:
             if not isinstance(value, dict):
                 return f"{path}:{lineno}: expected a JSON object, got {type(value).__name__}"
     return f"{path}: cannot be read: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+
+
+def _given(name: str) -> pl.Expr:
+    """A value is there: not null, not empty (PHP's "" means "not set", as 0 does for times)."""
+    return pl.col(name).is_not_null() & (pl.col(name) != "")
+
+
+def _not_integer(name: str) -> pl.Expr:
+    return _given(name) & pl.col(name).cast(pl.Float64, strict=False).is_null()
+
+
+def wrong_types(file: str, df: pl.DataFrame) -> dict[str, int]:
+    """Field → how many records of ``file`` carry a value of the wrong type there (only fields > 0).
+
+    Integers: anything that does not read as a number (12, "12", 12.0 do).  Booleans: anything but
+    true/false/1/0 (any case).
+    """
+    checks = {f: _not_integer(f) for f in INTEGERS.get(file, ()) if f in df.columns}
+    truth = ["true", "false", "1", "0"]
+    checks |= {
+        f: _given(f) & ~pl.col(f).str.to_lowercase().is_in(truth) for f in BOOLEANS.get(file, ()) if f in df.columns
+    }
+    if not checks or df.height == 0:
+        return {}
+    row = df.select(**{f: expr.sum() for f, expr in checks.items()}).row(0, named=True)
+    return {f: int(n) for f, n in row.items() if n}
+
+
+def check_ids(path: Path, df: pl.DataFrame) -> None:
+    """Refuse a record whose ``id`` is no integer (it cannot be joined to anything): one line with
+    the file, the line and the value."""
+    if "id" not in INTEGERS.get(path.name, ()) or df.height == 0:
+        return
+    as_float = pl.col("id").cast(pl.Float64, strict=False)
+    if not df.select((as_float.is_null() | (as_float != as_float.floor())).any()).item():
+        return
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            value = json.loads(raw).get("id") if raw.strip() else None
+            if value is not None and not (isinstance(value, int | float | str) and _integral(value)):
+                raise RawExportError(f"{path}:{lineno}: field id: expected an integer, got {value!r}")
+    raise RawExportError(f"{path}: a record's field id is not an integer")
+
+
+def _integral(value: int | float | str) -> bool:
+    if isinstance(value, bool):
+        return False
+    try:
+        number = float(value)
+    except ValueError:
+        return False
+    return number == int(number)
 
 
 def int_col(name: str) -> pl.Expr:

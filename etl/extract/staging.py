@@ -11,10 +11,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from etl.diskio import writing
 from etl.extract.amo_client import lenient_int
 from etl.extract.errors import AmoError
 from etl.extract.specs import DELETED
@@ -42,11 +44,15 @@ def read_export_json(raw_dir: Path) -> dict[str, Any]:
 def write_json_atomic(path: Path, value: Any) -> None:
     """Write JSON via a temporary file + fsync + rename: readers see the old file or the new one."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(value, fh, ensure_ascii=False, indent=2)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with writing(tmp), open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(value, fh, ensure_ascii=False, indent=2)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk must not leave a temp file behind
+        raise
 
 
 def _latest_lines(path: Path) -> dict[str, str]:
@@ -82,13 +88,15 @@ class Staged:
         if rid in self.seen and self.seen[rid] >= version:
             return  # a page boundary re-read, or a record seen twice while data moved
         self.seen[rid] = version
-        self.fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        with writing(self.path):
+            self.fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
         self.count += 1
         if ts is not None and (self.cursor is None or ts > self.cursor):
             self.cursor = ts
 
     def close(self) -> None:
-        self.fh.close()
+        with writing(self.path):  # the last buffered lines are written here
+            self.fh.close()
 
 
 def check_same_account(raw_dir: Path, account: dict[str, Any]) -> None:
@@ -112,7 +120,7 @@ def _append(src: Path, dst: Path) -> int:
         dst.touch(exist_ok=True)
         return 0
     lines = 0
-    with src.open("rb") as fin, dst.open("ab") as fout:
+    with writing(dst), src.open("rb") as fin, dst.open("ab") as fout:
         for chunk in iter(lambda: fin.read(1 << 20), b""):
             fout.write(chunk)
             lines += chunk.count(b"\n")
@@ -137,7 +145,7 @@ def _count_lines(path: Path) -> int:
 def _changed_only(staged: Path, dst: Path, keep: Path) -> Path:
     """Write to ``keep`` the staged records that differ from their latest line in ``dst``."""
     latest = _latest_lines(dst)
-    with staged.open(encoding="utf-8") as fin, keep.open("w", encoding="utf-8") as fout:
+    with writing(keep), staged.open(encoding="utf-8") as fin, keep.open("w", encoding="utf-8") as fout:
         for line in fin:
             rec = json.loads(line)
             if latest.get(str(rec.get("id"))) != json.dumps(rec, sort_keys=True, ensure_ascii=False):
@@ -153,6 +161,21 @@ def _move_cursor(entry: dict[str, Any], cursor_key: str, overlap_key: str, st: S
         entry[overlap_key] = _tail(st.seen, entry[cursor_key] - overlap_s)
 
 
+@contextlib.contextmanager
+def _cut_back_on_error(raw_dir: Path) -> Iterator[None]:
+    sizes = {p: p.stat().st_size for p in raw_dir.glob("*.jsonl")}
+    try:
+        yield
+    except BaseException:
+        for path in raw_dir.glob("*.jsonl"):
+            with contextlib.suppress(OSError):
+                if path not in sizes:
+                    path.unlink()
+                elif path.stat().st_size != sizes[path]:
+                    os.truncate(path, sizes[path])
+        raise
+
+
 def commit(
     raw_dir: Path,
     staging: Path,
@@ -162,33 +185,38 @@ def commit(
     source: str,
     overlap_s: int,
 ) -> None:
-    """Append every staged collection, then move all cursors with one atomic export.json write."""
-    old = export.get("collections") if isinstance(export.get("collections"), dict) else {}
-    new_collections: dict[str, Any] = {k: dict(v) for k, v in old.items() if isinstance(v, dict)}
-    if account is not None:
-        write_json_atomic(raw_dir / "account.json", account)
-        new_collections["account"] = {"records": 1, "cursor": None}
-    for name, st in staged.items():
-        if name == DELETED:
-            continue
-        dst = raw_dir / f"{name}.jsonl"
-        if st.field is None:  # reference collections: append only what changed
-            _append(_changed_only(st.path, dst, staging / f"{name}.changed.jsonl"), dst)
-        else:
-            _append(st.path, dst)
-        entry = new_collections.setdefault(name, {})
-        _move_cursor(entry, "cursor", "overlap_ids", st, overlap_s)
-        if name == "leads" and DELETED in staged:
-            _append(staged[DELETED].path, dst)
-            _move_cursor(entry, "deleted_cursor", "deleted_overlap_ids", staged[DELETED], overlap_s)
-        entry["records"] = _count_lines(dst)
-    new_export = {k: v for k, v in export.items() if k not in ("source", "pulled_at", "collections")}
-    write_json_atomic(
-        raw_dir / "export.json",
-        {
-            "source": source or export.get("source") or "",
-            "pulled_at": now_iso(),
-            "collections": new_collections,
-            **new_export,
-        },
-    )
+    """Append every staged collection, then move all cursors with one atomic export.json write.
+
+    A write refused half-way (a full disk) cuts every raw file back to its old length, so the
+    export is as it was and the next pull repeats the same window.
+    """
+    with _cut_back_on_error(raw_dir):
+        old = export.get("collections") if isinstance(export.get("collections"), dict) else {}
+        new_collections: dict[str, Any] = {k: dict(v) for k, v in old.items() if isinstance(v, dict)}
+        if account is not None:
+            write_json_atomic(raw_dir / "account.json", account)
+            new_collections["account"] = {"records": 1, "cursor": None}
+        for name, st in staged.items():
+            if name == DELETED:
+                continue
+            dst = raw_dir / f"{name}.jsonl"
+            if st.field is None:  # reference collections: append only what changed
+                _append(_changed_only(st.path, dst, staging / f"{name}.changed.jsonl"), dst)
+            else:
+                _append(st.path, dst)
+            entry = new_collections.setdefault(name, {})
+            _move_cursor(entry, "cursor", "overlap_ids", st, overlap_s)
+            if name == "leads" and DELETED in staged:
+                _append(staged[DELETED].path, dst)
+                _move_cursor(entry, "deleted_cursor", "deleted_overlap_ids", staged[DELETED], overlap_s)
+            entry["records"] = _count_lines(dst)
+        new_export = {k: v for k, v in export.items() if k not in ("source", "pulled_at", "collections")}
+        write_json_atomic(
+            raw_dir / "export.json",
+            {
+                "source": source or export.get("source") or "",
+                "pulled_at": now_iso(),
+                "collections": new_collections,
+                **new_export,
+            },
+        )

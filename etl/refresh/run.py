@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from etl.diskio import disk_message
 from etl.extract.errors import AmoError, Cancelled
 from etl.progress import Progress
 
@@ -27,6 +28,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--data-dir", help="data folder (default: $REPORT_DATA_DIR or ./data)")
     parser.add_argument("--config", help="config file (default: the repository's config.yaml)")
     parser.add_argument("--full", action="store_true", help="ignore cursors and pull everything again")
+    parser.add_argument("--force", action="store_true", help="publish even if the publish guard would refuse")
     parser.add_argument("--progress-file", help="rewrite progress JSON here on every change")
     parser.add_argument("--refresh-id", help="id to report in the progress file (default: generated)")
     try:
@@ -50,10 +52,10 @@ def main(argv: list[str]) -> int:
     except OSError as exc:
         print(f"refresh: cannot write the progress file {args.progress_file}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
-    return run(config, ddir, raw_dir, progress, full=args.full)
+    return run(config, ddir, raw_dir, progress, full=args.full, force=args.force)
 
 
-def run(config: Any, ddir: Path, raw_dir: Path, progress: Progress, *, full: bool = False) -> int:
+def run(config: Any, ddir: Path, raw_dir: Path, progress: Progress, *, full: bool = False, force: bool = False) -> int:
     """The refresh itself; installs SIGTERM/SIGINT handlers (main thread only)."""
     from etl.extract.connect import connect, pull_configured
     from etl.snapshot.store import current_id
@@ -102,9 +104,10 @@ def run(config: Any, ddir: Path, raw_dir: Path, progress: Progress, *, full: boo
                 progress.say(message)
 
         try:
-            folder = build_snapshot(raw_dir, config, ddir, build_progress)
+            folder = build_snapshot(raw_dir, config, ddir, build_progress, force=force)
         except BuildError as exc:
-            raise AmoError("data", f"сборка снимка не удалась: {exc}") from exc
+            prefix = "снимок не опубликован" if exc.kind == "guard" else "сборка снимка не удалась"
+            raise AmoError(exc.kind, f"{prefix}: {exc}") from exc
         stage["name"] = "done"
         progress.finish("succeeded", "done", f"готово: снимок {folder.name}", snapshot_id=folder.name)
         print(f"refresh: опубликован снимок {folder.name}")
@@ -118,6 +121,11 @@ def run(config: Any, ddir: Path, raw_dir: Path, progress: Progress, *, full: boo
     except AmoError as exc:
         progress.fail(exc.kind, exc.message)
         print(f"refresh: {exc.message}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:  # a local write refused outside pull and build (the demo account's export)
+        message = f"запись на диск не удалась / write refused: {disk_message(exc)}"
+        progress.fail("disk", message)
+        print(f"refresh: {message}", file=sys.stderr)
         return EXIT_FAILED
     except Exception as exc:  # the admin gets a sentence, not a traceback
         message = f"внутренняя ошибка: {type(exc).__name__}: {exc} / internal error"

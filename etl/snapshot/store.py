@@ -13,9 +13,11 @@ snapshot of another schema version is refused on open with the command that rebu
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +25,7 @@ from typing import Any
 
 import polars as pl
 
+from etl.diskio import writing
 from etl.snapshot.errors import SchemaError, SnapshotError
 from etl.snapshot.schema import SCHEMA_VERSION, TABLES, validate
 
@@ -44,29 +47,63 @@ def write_tables(folder: Path, tables: dict[str, pl.DataFrame], manifest: dict[s
     validate(tables)
     folder.mkdir(parents=True, exist_ok=False)
     for name in TABLES:
-        tables[name].write_parquet(folder / f"{name}.parquet", compression="zstd", statistics=True)
+        # Encoded in memory, written by Python: polars reports a full disk as "Invalid thrift:
+        # transport error", Python as ENOSPC, which :func:`writing` names with the file.
+        encoded = io.BytesIO()
+        tables[name].write_parquet(encoded, compression="zstd", statistics=True)
+        path = folder / f"{name}.parquet"
+        with writing(path), open(path, "wb") as fh:
+            fh.write(encoded.getbuffer())
     tmp = folder / "manifest.json.tmp"
     stamped = {**manifest, "schema_version": SCHEMA_VERSION}
-    tmp.write_text(json.dumps(stamped, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    with writing(tmp):
+        tmp.write_text(json.dumps(stamped, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     os.replace(tmp, folder / "manifest.json")
 
 
 def publish(snapshots_dir: Path, staged: Path, snapshot_id: str, keep: int) -> Path:
-    """Move a fully written ``staged`` folder into place, point ``CURRENT`` at it, prune old ones."""
+    """Move a fully written ``staged`` folder into place, point ``CURRENT`` at it, prune old ones.
+
+    Killed at any point (even SIGKILL), ``CURRENT`` names either the previous snapshot or this one,
+    complete; what is left (``.tmp-*``, ``CURRENT.tmp``) is removed by the next :func:`prune`.  A
+    write refused before the switch (a full disk) removes the new folder and the pointer's temp file.
+    """
+    _pause_point("staged")
     final = snapshots_dir / snapshot_id
     if final.exists():  # same content hash and second: the old one is identical, replace it
         shutil.rmtree(final)
     os.rename(staged, final)
-    _fsync_dir(snapshots_dir)
     tmp = snapshots_dir / f"{CURRENT}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(snapshot_id + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, snapshots_dir / CURRENT)
+    try:
+        _fsync_dir(snapshots_dir)
+        _pause_point("moved")
+        with writing(tmp), open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(snapshot_id + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        _pause_point("pointer_written")
+        os.replace(tmp, snapshots_dir / CURRENT)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        if current_id(snapshots_dir) != snapshot_id:
+            shutil.rmtree(final, ignore_errors=True)
+        raise
     _fsync_dir(snapshots_dir)
     prune(snapshots_dir, keep)
     return final
+
+
+#: Tests only: ``ETL_TEST_PAUSE_AT=<point>`` makes :func:`publish` write the point's name into
+#: ``ETL_TEST_PAUSE_FILE`` and wait there, so that a test can SIGKILL it at a known step.
+PAUSE_POINTS = ("staged", "moved", "pointer_written")
+
+
+def _pause_point(name: str) -> None:
+    if os.environ.get("ETL_TEST_PAUSE_AT") != name:
+        return
+    Path(os.environ["ETL_TEST_PAUSE_FILE"]).write_text(name, encoding="utf-8")
+    while True:
+        time.sleep(60)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -110,6 +147,7 @@ def prune(snapshots_dir: Path, keep: int) -> list[str]:
             removed.append(sid)
     for p in snapshots_dir.glob(".tmp-*"):
         shutil.rmtree(p, ignore_errors=True)
+    (snapshots_dir / f"{CURRENT}.tmp").unlink(missing_ok=True)  # a publish killed before its switch
     return removed
 
 

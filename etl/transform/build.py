@@ -25,10 +25,13 @@ from typing import Any
 import polars as pl
 
 from etl.config import Config, ConfigError, data_dir, load_config
+from etl.diskio import disk_message
 from etl.extract import rawio
 from etl.extract.rawio import RawExportError, int_col
+from etl.snapshot.guard import PublishRefused, coverage
+from etl.snapshot.guard import check as guard_check
 from etl.snapshot.schema import DEALS, ENTRIES
-from etl.snapshot.store import SCHEMA_VERSION, TABLES, SchemaError, publish, write_tables
+from etl.snapshot.store import SCHEMA_VERSION, TABLES, SchemaError, current_id, publish, write_tables
 from etl.transform.activity import cities_table, tasks_table, touches_table, users_table
 from etl.transform.deals import (
     add_unknown_statuses,
@@ -48,7 +51,15 @@ __all__ = ["BuildError", "Progress", "RawFrames", "build_snapshot", "latest_by_i
 
 
 class BuildError(RuntimeError):
-    """The build could not produce a snapshot; the message says what was wrong and where."""
+    """The build could not produce a snapshot; the message says what was wrong and where.
+
+    ``kind`` is the refresh's error kind: ``data`` (the export or config), ``guard`` (the publish
+    guard held the snapshot back), ``disk`` (the data folder refused a write).
+    """
+
+    def __init__(self, message: str, kind: str = "data") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def transform(
@@ -94,6 +105,11 @@ def transform(
         "tasks_unknown_deals": tasks_unknown,
         "duplicate_records_dropped": dup_leads + dup_events + touch_quality.pop("duplicate_notes_dropped"),
         **touch_quality,
+        "wrong_types": [
+            {"collection": collection, "field": name, "records": n}
+            for collection, fields in raw.wrong_types.items()
+            for name, n in fields.items()
+        ],
     }
     tables = {
         "deals": deals,
@@ -126,11 +142,15 @@ def _data_as_of(raw: RawFrames, tables: dict[str, pl.DataFrame]) -> datetime:
     return max(c for c in candidates if c is not None)
 
 
-def build_snapshot(raw_dir: Path, config: Config, data_dir: Path, progress: Progress | None = None) -> Path:
+def build_snapshot(
+    raw_dir: Path, config: Config, data_dir: Path, progress: Progress | None = None, *, force: bool = False
+) -> Path:
     """Read ``raw_dir``, build every table, publish atomically under ``data_dir``; return the folder.
 
     Raises :class:`BuildError` with a message naming the file/line or the problem; on any error
-    nothing is published and the current snapshot stays.
+    nothing is published and the current snapshot stays.  Unless ``force``, a snapshot that loses
+    more than ``publish_guard.max_drop`` of the current one's coverage is refused before anything is
+    written (:mod:`etl.snapshot.guard`).
     """
     raw_dir = Path(raw_dir)
     snapshots_dir = Path(data_dir) / config.snapshots_dir
@@ -164,11 +184,18 @@ def build_snapshot(raw_dir: Path, config: Config, data_dir: Path, progress: Prog
         "config_sha256": config.sha256,
         "settings": config.metric_settings(),
         "row_counts": {name: tables[name].height for name in TABLES},
+        "coverage": coverage(tables["deals"]),
         "quality": quality,
     }
-    snapshots_dir.mkdir(parents=True, exist_ok=True)
+    if not force:
+        cur = current_id(snapshots_dir)
+        try:
+            guard_check(snapshots_dir / cur if cur else None, manifest["coverage"], config.publish_max_drop, cur)
+        except PublishRefused as exc:
+            raise BuildError(str(exc), kind="guard") from exc
     staged = snapshots_dir / f".tmp-{snapshot_id}"
     try:
+        snapshots_dir.mkdir(parents=True, exist_ok=True)
         if progress:
             progress("запись parquet")
         write_tables(staged, tables, manifest)
@@ -176,7 +203,8 @@ def build_snapshot(raw_dir: Path, config: Config, data_dir: Path, progress: Prog
     except SchemaError as exc:
         raise BuildError(f"the built tables do not match the snapshot schema, nothing published: {exc}") from exc
     except OSError as exc:
-        raise BuildError(f"cannot write snapshot into {snapshots_dir}: {exc}") from exc
+        where = None if exc.filename else snapshots_dir
+        raise BuildError(f"snapshot not published: {disk_message(exc, where)}", kind="disk") from exc
     finally:
         if staged.exists():
             shutil.rmtree(staged, ignore_errors=True)
@@ -189,6 +217,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--raw", required=True, help="raw export folder (DATA.md §1)")
     parser.add_argument("--config", default=None, help="config file (default: the repository's config.yaml)")
     parser.add_argument("--data-dir", default=None, help="data folder (default: $REPORT_DATA_DIR or ./data)")
+    parser.add_argument("--force", action="store_true", help="publish even if the publish guard would refuse")
     args = parser.parse_args(argv)
     started = time.monotonic()
 
@@ -197,7 +226,7 @@ def main(argv: list[str]) -> int:
 
     try:
         config = load_config(args.config)
-        folder = build_snapshot(Path(args.raw), config, data_dir(args.data_dir), progress)
+        folder = build_snapshot(Path(args.raw), config, data_dir(args.data_dir), progress, force=args.force)
     except (BuildError, ConfigError) as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1

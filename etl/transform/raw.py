@@ -7,7 +7,7 @@ one dedupe rule every collection shares (:func:`latest_by_id`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +34,26 @@ class RawFrames:
     tasks: pl.DataFrame
     account: dict[str, Any]
     export: dict[str, Any]
+    #: collection → field → records whose value there has the wrong type (rawio.wrong_types)
+    wrong_types: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def read_raw(raw_dir: Path, progress: Progress | None = None) -> RawFrames:
     rawio.check_files(raw_dir)
     frames: dict[str, pl.DataFrame] = {}
+    wrong: dict[str, dict[str, int]] = {}
     for name, schema in rawio.SCHEMAS.items():
         if progress:
             progress(f"чтение {name}")
-        frames[name.removesuffix(".jsonl")] = rawio.read_jsonl(raw_dir / name, schema, rawio.KEEP.get(name))
+        collection = name.removesuffix(".jsonl")
+        frames[collection] = rawio.read_jsonl(raw_dir / name, schema, rawio.KEEP.get(name))
+        if found := rawio.wrong_types(name, frames[collection]):
+            wrong[collection] = found
     return RawFrames(
         **frames,
         account=rawio.read_json_object(raw_dir / "account.json"),
         export=rawio.read_json_object(raw_dir / "export.json"),
+        wrong_types=wrong,
     )
 
 

@@ -49,7 +49,9 @@ def install(app: dash.Dash, config: Config, data_dir: Path, *, environ: Mapping[
         throttle=backend.failure_limiter(env),
     )
     routes.register(app.server, actx)  # the viewer gate first: no key, no word about payloads
-    security.install(app.server, app, env, origin_checked=lambda output: "admin-" in output)
+    security.install(
+        app.server, app, env, origin_checked=lambda output: "admin-" in output, frame_origins=config.frame_ancestors
+    )
     panel.register_callbacks(app, actx)
 
 

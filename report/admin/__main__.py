@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     ref.add_argument("--data-dir", help="data folder (default: $REPORT_DATA_DIR or ./data)")
     ref.add_argument("--config", help="config file (default: the repository's config.yaml)")
     ref.add_argument("--full", action="store_true", help="ignore cursors and pull everything again")
+    ref.add_argument("--force", action="store_true", help="publish even if the publish guard would refuse")
     ref.add_argument("--no-wait", action="store_true", help="start and return at once")
     for name, help_ in (("status", "print the refresh status as JSON"), ("cancel", "cancel the running refresh")):
         p = sub.add_parser(name, help=help_)
@@ -54,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cancelling {rid}" if rid else "no refresh is running")
         return 0 if rid else 1
     try:
-        started = jobs.start_or_join(data, who="cli", via="cli", config_path=args.config, full=args.full)
+        started = jobs.start_or_join(
+            data, who="cli", via="cli", config_path=args.config, full=args.full, force=args.force
+        )
     except jobs.RefreshError as exc:
         print(f"refresh: {exc}", file=sys.stderr)
         return 1

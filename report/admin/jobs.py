@@ -249,12 +249,14 @@ def start_or_join(
     full: bool = False,
     cancel_timeout_s: float = DEFAULT_CANCEL_TIMEOUT_S,
     join_wait_s: float = 5.0,
+    force: bool = False,
 ) -> StartResult:
     """Start a refresh, or join the one already running (on this host, or on any with Redis).
 
     A data folder that refuses writes (full disk, read-only, permissions) raises
     :class:`RefreshError` with the reason in words and its ``errno``; the attempt is written to the
-    audit log when the log itself can still be written, else said on stderr.
+    audit log when the log itself can still be written, else said on stderr.  ``force`` publishes
+    even what the publish guard would hold back (a joined refresh keeps its own setting).
     """
     paths = RefreshPaths.of(Path(data_dir).resolve())  # the children run in the repository folder
     config_path = str(Path(config_path).resolve()) if config_path else None
@@ -269,7 +271,7 @@ def start_or_join(
             raise _start_failed(paths, who, via, exc) from exc
         if handle is not None:
             try:
-                return _start_locked(paths, lock, handle, who, via, config_path, env, full, cancel_timeout_s)
+                return _start_locked(paths, lock, handle, who, via, config_path, env, full, cancel_timeout_s, force)
             except (OSError, RefreshError) as exc:
                 if isinstance(lock, backend.RedisLock):  # no supervisor took the token over
                     lock.release_token(handle)
@@ -313,6 +315,7 @@ def _start_locked(
     environ: Mapping[str, str] | None,
     full: bool,
     cancel_timeout_s: float,
+    force: bool = False,
 ) -> StartResult:
     _reap_stale(paths)
     rid = new_refresh_id()
@@ -337,6 +340,8 @@ def _start_locked(
         cmd += ["--config", str(config_path)]
     if full:
         cmd.append("--full")
+    if force:
+        cmd.append("--force")
     try:
         with open(paths.log(rid), "ab") as log:
             proc = subprocess.Popen(

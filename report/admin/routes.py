@@ -225,7 +225,7 @@ def refresh_status(ctx: AdminContext) -> dict[str, Any]:
     return _redacted(ctx, jobs.status(ctx.data_dir, ctx.snapshots_dir, ctx.environ))
 
 
-def start_refresh(ctx: AdminContext, user: str, via: str, full: bool = False) -> jobs.StartResult:
+def start_refresh(ctx: AdminContext, user: str, via: str, full: bool = False, force: bool = False) -> jobs.StartResult:
     return jobs.start_or_join(
         ctx.data_dir,
         who=user,
@@ -234,6 +234,7 @@ def start_refresh(ctx: AdminContext, user: str, via: str, full: bool = False) ->
         environ=ctx.environ,
         full=full,
         cancel_timeout_s=ctx.cancel_timeout_s,
+        force=force,
     )
 
 
@@ -372,10 +373,10 @@ def register(server: flask.Flask, ctx: AdminContext) -> None:
         user, denied = _api_admin(ctx, state_changing=True)
         if denied is not None:
             return denied
-        full = request.args.get("full", "").lower() in ("1", "true", "yes")
+        full, force = (request.args.get(key, "").lower() in ("1", "true", "yes") for key in ("full", "force"))
         via = "http" if request.authorization else "ui"
         try:
-            started = start_refresh(ctx, user or "?", via, full)
+            started = start_refresh(ctx, user or "?", via, full, force)
         except jobs.RefreshError as exc:
             return _refresh_failed(exc)
         resp = jsonify(started.as_dict())

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -75,9 +75,11 @@ def trusted_proxies(environ: Mapping[str, str]) -> int:
     return int(raw)
 
 
-def frame_ancestors(environ: Mapping[str, str]) -> str:
-    """``'none'`` by default; else the space-separated origins that may embed the report."""
-    raw = environ.get(ENV_FRAME_ANCESTORS, "").replace(",", " ").split()
+def frame_ancestors(environ: Mapping[str, str], configured: Sequence[str] = ()) -> str:
+    """The origins that may embed the report: ``REPORT_FRAME_ANCESTORS`` when set (space- or
+    comma-separated), else config.yaml's ``security.frame_ancestors``; ``'none'`` when neither
+    names any."""
+    raw = environ.get(ENV_FRAME_ANCESTORS, "").replace(",", " ").split() or list(configured)
     return " ".join(raw) if raw else "'none'"
 
 
@@ -199,7 +201,11 @@ def dash_payload_error(payload: Any, callback_map: Mapping[str, Mapping[str, Any
 
 
 def install(
-    server: flask.Flask, dash_app: Any, environ: Mapping[str, str], origin_checked: Callable[[str], bool]
+    server: flask.Flask,
+    dash_app: Any,
+    environ: Mapping[str, str],
+    origin_checked: Callable[[str], bool],
+    frame_origins: Sequence[str] = (),
 ) -> None:
     """Cookie flags, ProxyFix, the cross-site and payload checks and the headers on ``server``.
 
@@ -213,7 +219,7 @@ def install(
     proxies = trusted_proxies(environ)
     if proxies:
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
-    ancestors = frame_ancestors(environ)
+    ancestors = frame_ancestors(environ, frame_origins)
     csp: dict[str, str] = {}
 
     @server.before_request

@@ -27,13 +27,17 @@ def _env_secrets() -> tuple[str, ...]:
     return tuple(v for k, v in os.environ.items() if k.startswith("AMOCRM_") and ("TOKEN" in k or "SECRET" in k))
 
 
-def refresh_command(data_dir: Path, progress_file: Path, refresh_id: str, config: str | None, full: bool) -> list[str]:
+def refresh_command(
+    data_dir: Path, progress_file: Path, refresh_id: str, config: str | None, full: bool, force: bool = False
+) -> list[str]:
     cmd = [sys.executable, "-m", "etl", "refresh", "--data-dir", str(data_dir)]
     cmd += ["--progress-file", str(progress_file), "--refresh-id", refresh_id]
     if config:
         cmd += ["--config", config]
     if full:
         cmd.append("--full")
+    if force:
+        cmd.append("--force")
     return cmd
 
 
@@ -52,6 +56,7 @@ def supervise(
     config: str | None,
     full: bool,
     cancel_timeout_s: float,
+    force: bool = False,
 ) -> dict:
     """Run the refresh to its end (or cancel it), then write the audit line, last.json, and tidy up."""
     paths = jobs.RefreshPaths.of(data_dir)
@@ -79,7 +84,7 @@ def supervise(
     with open(paths.log(refresh_id), "ab") as log:
         try:
             child = subprocess.Popen(
-                refresh_command(data_dir, progress_file, refresh_id, config, full),
+                refresh_command(data_dir, progress_file, refresh_id, config, full, force),
                 pass_fds=() if lock_fd is None else (lock_fd,),  # the child holds a flock too
                 start_new_session=True,  # its own process group, so a cancel reaches its children too
                 stdin=subprocess.DEVNULL,
@@ -140,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--started-at", required=True)
     parser.add_argument("--config")
     parser.add_argument("--full", action="store_true")
+    parser.add_argument("--force", action="store_true")
     parser.add_argument("--cancel-timeout", type=float, default=jobs.DEFAULT_CANCEL_TIMEOUT_S)
     args = parser.parse_args(argv)
     keeper: contextlib.AbstractContextManager = contextlib.nullcontext()
@@ -160,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.config,
                 args.full,
                 args.cancel_timeout,
+                args.force,
             )
         except OSError as exc:  # the data folder refused the audit line or last.json: say so in the log
             print(

@@ -62,6 +62,10 @@ ERROR_KINDS: dict[str, tuple[str, str]] = {
     "rate_limit": ("amoCRM ограничил частоту запросов (429)", "amoCRM throttled the requests (429)"),
     "data": ("данные не удалось собрать в снимок", "the data could not be built into a snapshot"),
     "internal": ("внутренняя ошибка обновления", "an internal error in the refresh"),
+    "guard": (
+        "новый снимок потерял бы слишком много данных, он не опубликован (обновите с --force, если так и задумано)",
+        "the new snapshot would lose too much data and was not published (refresh with --force if intended)",
+    ),
     "disk": (
         "папка данных не принимает запись (нет места, только чтение или нет прав)",
         "the data folder refuses writes (disk full, read-only or no permission)",

@@ -231,6 +231,7 @@ QUALITY_CHECKS = (
     "notes_unknown_deals",
     "tasks_unknown_deals",
     "duplicate_records_dropped",
+    "wrong_type_values",
     "snapshot_age_hours",
 )
 
@@ -242,9 +243,9 @@ QUALITY_CHECKS = (
     title_ru="Качество данных",
     title_en="Data quality",
     definition_ru="Качество данных выгрузки: сделки без города, несопоставленные статусы, касания без сделки, события по "
-    "неизвестным сделкам, возраст данных.",
+    "неизвестным сделкам, значения неверного типа, возраст данных.",
     definition_en="Data quality of the snapshot: deals without a city, unmapped statuses, unattributed touches, events for "
-    "unknown deals, data age.",
+    "unknown deals, values of the wrong type, data age.",
     cacheable=False,
 )
 def quality_panel(
@@ -252,7 +253,9 @@ def quality_panel(
 ) -> pl.DataFrame:
     """Data quality of the snapshot (filters do not apply): deals without a city or with a city
     missing from the config, deleted deals, unmapped statuses (and their deals), unattributed
-    touches, events/notes/tasks for unknown deals, duplicates dropped, and the data's age in hours.
+    touches, events/notes/tasks for unknown deals, duplicates dropped, raw values of the wrong type
+    (a string ``created_at``, a price "abc": records summed over collections and fields, the
+    breakdown is in the manifest's ``wrong_types``), and the data's age in hours.
 
     Choice: one row per check (``check``, ``value``); the age is measured from the snapshot's
     ``data_as_of`` to now, so this metric is not cached.
@@ -265,6 +268,7 @@ def quality_panel(
         **{k: q.get(k) for k in QUALITY_CHECKS},
         "unmapped_statuses": len(unmapped),
         "unmapped_status_deals": sum(int(u.get("deals", 0) or 0) for u in unmapped),
+        "wrong_type_values": sum(int(w.get("records", 0) or 0) for w in q.get("wrong_types") or []),
         "snapshot_age_hours": round((now - snap.data_as_of).total_seconds() / 3600, 2),
     }
     return pl.DataFrame(

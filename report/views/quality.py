@@ -40,20 +40,20 @@ def panel(df: pl.DataFrame | None, snap: Snapshot, lang: str, error: str | None 
             )
         body.append(dbc.Table(html.Tbody(rows), size="sm", className="small mb-2"))
     unmapped = snap.quality.get("unmapped_statuses") or []
-    if unmapped:
-        body.append(html.Div(t("q_unmapped_statuses", lang), className="small fw-semibold"))
-        body.append(
-            html.Ul(
-                [
-                    html.Li(
-                        f"{u.get('pipeline')} / {u.get('status')} (#{u.get('status_id')}): "
-                        f"{fmt_number(u.get('deals'), lang)}"
-                    )
-                    for u in unmapped
-                ],
-                className="small",
-            )
-        )
+    lists = {
+        "q_unmapped_statuses": [
+            f"{u.get('pipeline')} / {u.get('status')} (#{u.get('status_id')}): {fmt_number(u.get('deals'), lang)}"
+            for u in unmapped
+        ],
+        "q_wrong_types": [
+            f"{w.get('collection')}.{w.get('field')}: {fmt_number(w.get('records'), lang)}"
+            for w in snap.quality.get("wrong_types") or []
+        ],
+    }
+    for key, items in lists.items():
+        if items:
+            body.append(html.Div(t(key, lang), className="small fw-semibold"))
+            body.append(html.Ul([html.Li(item) for item in items], className="small"))
     title = f"{t('quality', lang)} · {t('q_issues', lang)}: {fmt_number(issues, lang)}"
     return dbc.Accordion(
         [dbc.AccordionItem(body, title=title, item_id="quality")],

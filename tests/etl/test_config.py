@@ -55,6 +55,7 @@ def test_the_shipped_config_loads_as_documented():
     assert (config.city_field, config.package_field, config.working_hours) == ("Город", "Пакет", ("09:00", "21:00"))
     assert (config.snapshots_dir, config.snapshots_keep, config.stale_after_hours) == ("snapshots", 3, 26.0)
     assert (config.cache_dir, config.cache_size_limit_mb, config.attribution_grace_minutes) == ("cache", 512, 10)
+    assert config.publish_max_drop == 0.2 and config.frame_ancestors == ()
 
 
 def test_a_minimal_config_gets_the_documented_defaults(tmp_path):
@@ -177,3 +178,14 @@ def test_working_hours_mistakes_are_refused_at_their_line(tmp_path):
     message = problems(tmp_path, MINIMAL + "working_hours:\n  calendar: XX\n  days_off: ['2026-13-01']\n")
     assert "line 9: working_hours.calendar: expected a country code" in message
     assert "line 10: working_hours.days_off[0]: expected a date YYYY-MM-DD" in message
+
+
+def test_publish_guard_and_frame_ancestors_are_read_and_checked(tmp_path):
+    extra = "publish_guard:\n  max_drop: 0.5\nsecurity:\n  frame_ancestors: [https://portal.example, 'https://*.corp.example:8443']\n"
+    config = load_config(write(tmp_path, MINIMAL + extra))  # lines 8-11
+    assert config.publish_max_drop == 0.5
+    assert config.frame_ancestors == ("https://portal.example", "https://*.corp.example:8443")
+    bad = 'publish_guard:\n  max_drop: 1.5\nsecurity:\n  frame_ancestors: ["https://a.example; script-src *"]\n'
+    msg = problems(tmp_path, MINIMAL + bad)
+    assert "line 9: publish_guard.max_drop: Input should be less than or equal to 1, got 1.5" in msg
+    assert "line 11: security.frame_ancestors[0]: expected an origin such as https://portal.example" in msg

@@ -7,17 +7,25 @@ its own limiter and lock objects) stand for two hosts sharing the data folder an
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
+from etl.config import REPO_ROOT, load_config
+from etl.transform.build import build_snapshot
 from report import backend
+from report import cache as report_cache
 from report.admin import jobs
+from tests.builders import raw_export as rx
 from tests.report.admin.admin_fixtures import (  # noqa: F401  (fixtures)
     ADMIN_PASSWORD,
     admin_config,
@@ -52,8 +60,6 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
     )
     url = f"redis://127.0.0.1:{port}/0"
     try:
-        import redis
-
         client = redis.Redis.from_url(url)
         deadline = time.monotonic() + 10
         while True:
@@ -112,8 +118,6 @@ def test_two_hosts_share_one_cache_entry(tmp_path, redis_url):
     assert host_b.get("snap1/funnel/abc") is None
     host_a.set("snap1/funnel/abc", b"\x00arrow-bytes")
     assert host_b.get("snap1/funnel/abc") == b"\x00arrow-bytes"
-    import redis
-
     ttl = redis.Redis.from_url(redis_url).ttl("report:kv:metrics:snap1/funnel/abc")
     assert 0 < ttl <= backend.DEFAULT_KV_TTL_S  # bounded: every entry expires
 
@@ -132,3 +136,46 @@ def test_a_lapsed_redis_lock_frees_the_next_refresh(redis_url):
     assert token and lock.try_acquire() is None
     time.sleep(0.5)
     assert not lock.held() and lock.try_acquire() is not None
+
+
+#: One host: the report app over its own data folder, one metric through the app's cache; prints
+#: what the cache did.  Run twice, as two processes with different folders, for two hosts.
+HOST_SCRIPT = """
+import json, sys
+from datetime import date
+from pathlib import Path
+from etl.config import load_config
+from etl.snapshot.store import open_current
+from report import cache
+from report.app import create_app
+from report.metrics.filters import Filters
+data, config = Path(sys.argv[1]), load_config()
+create_app(config, data)
+df = cache.compute_metric(open_current(data / "snapshots"), "deals.created", Filters(date(2026, 3, 1), date(2026, 3, 31)))
+print(json.dumps({"hits": cache._CACHE.hits, "misses": cache._CACHE.misses, "deals": df["deals"].to_list()}))
+"""
+
+
+def test_two_hosts_share_the_metric_cache(tmp_path, redis_url):
+    build_snapshot(rx.write(tmp_path / "raw"), load_config(), tmp_path / "a")
+    shutil.copytree(tmp_path / "a", tmp_path / "b")  # the same snapshot on the second host's disk
+    env = {**os.environ, "REPORT_REDIS_URL": redis_url}
+
+    def host(folder: str) -> dict:
+        cmd = [sys.executable, "-c", HOST_SCRIPT, str(tmp_path / folder)]
+        out = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    # Deals created in March 2026: #1-#9 of the hand export but the deleted #4.
+    assert host("a") == {"hits": 0, "misses": 1, "deals": [8]}  # computed, stored in Redis
+    assert host("b") == {"hits": 1, "misses": 0, "deals": [8]}  # read, not computed
+    keys = redis.Redis.from_url(redis_url).keys("report:kv:metrics:*")
+    assert len(keys) == 1  # one entry for both hosts
+    assert not (tmp_path / "b" / "cache").exists()  # not from a local diskcache
+
+
+def test_without_redis_the_metric_cache_is_a_local_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(report_cache, "_CACHE", None)  # restored after the test
+    local = report_cache.configure_cache(tmp_path / "cache", 2**20, environ={})
+    assert (tmp_path / "cache").is_dir() and not isinstance(local._cache, backend.RedisKV)
+    local.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -266,3 +267,15 @@ def test_sign_in_limits_count_per_client_address_behind_a_trusted_proxy(app_fact
         assert resp.status_code == 401
     assert client.get("/admin/refresh/status", auth=("admin", ADMIN_PASSWORD), headers=guesser).status_code == 429
     assert client.get("/admin/refresh/status", auth=("admin", ADMIN_PASSWORD), headers=colleague).status_code == 200
+
+
+def test_frame_ancestors_from_config_and_the_environment_over_it(admin_config, data_dir):  # noqa: F811
+    config = replace(admin_config, frame_ancestors=("https://portal.example",))
+    env = clean_environ(REPORT_ADMIN_PASSWORD=ADMIN_PASSWORD)
+    resp = make_app(config, data_dir, env).server.test_client().get("/funnels")
+    assert resp.headers["Content-Security-Policy"].endswith("; frame-ancestors https://portal.example")
+    assert "X-Frame-Options" not in resp.headers
+    env["REPORT_FRAME_ANCESTORS"] = "'none'"  # the variable wins: framing off again on this host
+    resp = make_app(config, data_dir, env).server.test_client().get("/funnels")
+    assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+    assert resp.headers["X-Frame-Options"] == "DENY"

@@ -5,8 +5,10 @@ A small demo account (300 deals a year) keeps every run to a few seconds at the 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +22,7 @@ import yaml
 from etl.config import REPO_ROOT
 from etl.simulated.emulator import start_emulator
 from etl.simulated.synth import generate_account, write_raw_export
+from tests.builders.disk import refusing, small_disk
 
 DEALS = 300
 
@@ -170,3 +173,51 @@ def test_usage_errors_exit_2(tmp_path):
     bad.write_text("amocrm: {rate_limit_per_s: 500}\n", encoding="utf-8")
     r = run_etl("refresh", "--config", str(bad), "--data-dir", str(tmp_path))
     assert r.returncode == 2 and "rate_limit_per_s" in r.stderr
+
+
+def test_a_refresh_that_would_unmap_most_deals_is_held_back_unless_forced(tmp_path, account_and_export):
+    # A CRM admin renames every funnel status: only won (142) and lost (143) still match, so most
+    # open deals would fall to "other", and of the six stages the demo's live deals are in (most of
+    # a year's deals are closed) only those two would be left.
+    cfg = yaml.safe_load((REPO_ROOT / "config.yaml").read_text(encoding="utf-8"))
+    cfg["stages"] = {"won": [142], "lost": [143]}
+    renamed = tmp_path / "renamed.yaml"
+    renamed.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    progress = tmp_path / "p.json"
+    with start_emulator(account_and_export, clock=account_and_export.end + timedelta(days=1)) as emu:
+        env = {"AMOCRM_BASE_URL": emu.url, "AMOCRM_ACCESS_TOKEN": emu.token}
+        assert run_etl("refresh", "--data-dir", str(tmp_path), env=env).returncode == 0
+        snapshot = current(tmp_path)
+        args = ("refresh", "--data-dir", str(tmp_path), "--config", str(renamed), "--progress-file", str(progress))
+        r = run_etl(*args, env=env)
+        assert r.returncode == 1 and "Traceback" not in r.stderr
+        p = json.loads(progress.read_text())
+        assert p["state"] == "failed" and p["error"]["kind"] == "guard"
+        assert "снимок не опубликован: publish refused: stages 6 → 2 (−67 %)" in p["error"]["message"]
+        assert "stages 6 → 2 (−67 %)" in r.stderr
+        assert current(tmp_path) == snapshot and not list((tmp_path / "snapshots").glob(".tmp-*"))
+        forced = run_etl(*args, "--force", env=env)
+        assert forced.returncode == 0, forced.stderr
+        assert current(tmp_path) != snapshot
+
+
+def test_a_full_data_folder_during_the_pull_fails_with_kind_disk(tmp_path, account_and_export):
+    # The data folder is a small tmpfs (as root; tests/builders/disk.py) that is full by the
+    # second refresh; the progress file lives elsewhere, as the admin's does not have to.
+    data, progress = tmp_path / "data", tmp_path / "p.json"
+    with small_disk(data, "16m") as disk:
+        shutil.copytree(tmp_path / "raw", data / "raw")  # the demo export, pulled before
+        with start_emulator(account_and_export, clock=account_and_export.end + timedelta(days=1)) as emu:
+            env = {"AMOCRM_BASE_URL": emu.url, "AMOCRM_ACCESS_TOKEN": emu.token}
+            assert run_etl("refresh", "--data-dir", str(data), env=env).returncode == 0
+            snapshot, export = current(data), (data / "raw" / "export.json").read_bytes()
+            emu.advance(86400)
+            with refusing(disk, errno.ENOSPC) as words:
+                r = run_etl("refresh", "--data-dir", str(data), "--progress-file", str(progress), env=env)
+                assert r.returncode == 1 and "Traceback" not in r.stderr
+                p = json.loads(progress.read_text())
+                assert p["state"] == "failed" and p["error"]["kind"] == "disk"
+                assert f"{words} while writing {data / 'raw'}/.pull-" in p["error"]["message"]
+                assert f"{words} while writing {data / 'raw'}/.pull-" in r.stderr
+                assert current(data) == snapshot and (data / "raw" / "export.json").read_bytes() == export
+                assert not list((data / "raw").glob(".pull-*")) and not list((data / "raw").glob(".*.tmp"))

@@ -21,20 +21,10 @@ from admin_fixtures import ADMIN_PASSWORD, clean_environ, make_app
 
 from report.admin import jobs
 from report.admin.__main__ import main as admin_cli
+from tests.builders.disk import fill
 
 OLD_AUDIT_LINE = '{"refresh_id": "20261101T000000Z-000000", "result": "succeeded"}\n'
 AS_ROOT = os.geteuid() == 0
-
-
-def _fill(folder: Path) -> None:
-    """Write a filler file until the tmpfs has no page left."""
-    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        with contextlib.suppress(OSError):
-            while True:
-                os.write(fd, b"\0" * 4096)
-    finally:
-        os.close(fd)
 
 
 @contextlib.contextmanager
@@ -59,7 +49,7 @@ def refused_writes(refresh_dir: Path, kind: int, monkeypatch: pytest.MonkeyPatch
         (refresh_dir / "audit.jsonl").write_text(OLD_AUDIT_LINE, encoding="utf-8")
         (refresh_dir / "lock").touch()
         if kind == errno.ENOSPC:
-            _fill(refresh_dir)
+            fill(refresh_dir)
         else:
             subprocess.run(["mount", "-o", "remount,ro", str(refresh_dir)], check=True)
         yield

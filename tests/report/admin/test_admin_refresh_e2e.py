@@ -292,3 +292,34 @@ def test_the_web_joins_a_refresh_started_by_another_process(admin_config, admin_
     assert resp.status_code == 200 and resp.json == {"refresh_id": cli_id, "state": "running", "joined": True}
     assert wait_until_finished(data_dir)["last"]["result"] == "succeeded"
     assert [r["who"] for r in jobs.read_audit(jobs.RefreshPaths.of(data_dir))] == ["cli"]
+
+
+def test_the_publish_guard_reaches_the_admin_and_force_passes_through(admin_config, admin_template, data_dir, emulator):
+    """``python -m report.admin refresh`` under a config that unmaps the funnel statuses: refused
+    with kind ``guard`` in the audit; ``--force`` goes through the supervisor to the refresh."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from etl.config import REPO_ROOT
+
+    cfg = yaml.safe_load(admin_template["config"].read_text(encoding="utf-8"))
+    cfg["stages"] = {"won": [142], "lost": [143]}  # every other status renamed in amoCRM
+    renamed = data_dir.parent / "renamed.yaml"
+    renamed.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    old_id = current_id(snapshots(admin_config, data_dir))
+    env = emulator_env(emulator, PYTHONPATH=str(REPO_ROOT))
+    cmd = [sys.executable, "-m", "report.admin", "refresh", "--data-dir", str(data_dir), "--config", str(renamed)]
+    refused = subprocess.run(cmd, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1 and "Traceback" not in refused.stdout + refused.stderr
+    assert "новый снимок потерял бы слишком много данных" in refused.stdout
+    (rec,) = jobs.read_audit(jobs.RefreshPaths.of(data_dir))
+    assert (
+        rec["result"] == "failed" and rec["error"]["kind"] == "guard" and "publish refused" in rec["error"]["message"]
+    )
+    assert current_id(snapshots(admin_config, data_dir)) == old_id
+
+    forced = subprocess.run([*cmd, "--force"], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    assert current_id(snapshots(admin_config, data_dir)) != old_id
