@@ -21,7 +21,7 @@ _UNITS = {
 
 
 #: Columns that are fractions (shown as %) and money (₽), by metric column name.
-RATE_COLUMNS = frozenset({"conv_prev", "conv_lead", "rate", "show_rate", "conversion"})
+RATE_COLUMNS = frozenset({"conv_prev", "conv_lead", "rate", "show_rate", "conversion", "share_within_7d"})
 MONEY_COLUMNS = frozenset({"price_sum", "price_mean"})
 
 

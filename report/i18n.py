@@ -131,6 +131,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     "distribution": ("распределение", "distribution"),
     "mean_bookings": ("Записей в среднем", "Mean bookings"),
     "bookings_axis": ("Записей до договора", "Bookings before contract"),
+    "note_reconciliation": (
+        "Поток = первые входы в этап сделок, созданных в периоде + первые входы более старых сделок + "
+        "повторные входы. Когорта = сделки периода, впервые вошедшие в сам этап в периоде + вошедшие после "
+        "него + прошедшие этап перескоком (этап засчитан по более позднему)."
+        " Первые входы старых сделок, повторы, входы после периода и перескоки объясняют разницу двух воронок.",
+        "Flow = first entries into the stage by deals created in the period + first entries by older deals + "
+        "re-entries. Cohort = the period's deals that first entered the stage itself in the period + after it + "
+        "those that skipped it (the stage counted from a later one)."
+        " Older deals, re-entries, entries after the period and skips are why the two funnels differ.",
+    ),
 }
 
 
@@ -233,6 +243,15 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "tasks_per_manager": ("Задач на менеджера", "Tasks per manager"),
     "check": ("Проверка", "Check"),
     "value": ("Значение", "Value"),
+    "flow": ("Поток", "Flow"),
+    "first_by_cohort": ("первый вход, сделки периода", "first entry, deals of the period"),
+    "first_by_older": ("первый вход, более старые сделки", "first entry, older deals"),
+    "repeat": ("повторные входы", "re-entries"),
+    "cohort": ("Когорта", "Cohort"),
+    "cohort_in_period": ("вход в этап в периоде", "entered the stage in the period"),
+    "cohort_after": ("вход в этап после периода", "entered the stage after the period"),
+    "implied": ("перескок этапа", "stage skipped"),
+    "share_within_7d": ("Доля за 7 дней", "Share within 7 days"),
 }
 
 

@@ -16,7 +16,7 @@ from report.figures.base import (
     top_groups,
 )
 from report.formatting import fmt_number, fmt_percent
-from report.i18n import stage_label
+from report.i18n import column_label, stage_label
 
 
 def funnel(df: pl.DataFrame, value_col: str, lang: str) -> go.Figure:
@@ -93,3 +93,34 @@ def status_bars(df: pl.DataFrame, group_col: str, lang: str, *, limit: int = 15)
         )
     fig.update_yaxes(categoryorder="array", categoryarray=order)
     return mark_rows(fig, group_col, groups, df[group_col].n_unique())
+
+
+#: The parts of funnel.reconciliation, per side (the metric's column names), and their colours.
+RECONCILIATION_PARTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "flow": (("first_by_cohort", "#3182bd"), ("first_by_older", "#9ecae1"), ("repeat", "#fd8d3c")),
+    "cohort": (("cohort_in_period", "#31a354"), ("cohort_after", "#a1d99b"), ("implied", "#bdbdbd")),
+}
+
+
+def reconciliation_bars(df: pl.DataFrame, lang: str) -> go.Figure:
+    """Per funnel stage two stacked bars side by side: the flow's entries and the cohort's reached
+    deals, each split into the parts funnel.reconciliation returns (they add up to the totals by
+    the metric's identities; nothing is added here, plotly stacks the parts)."""
+    rows = df.filter(pl.col("stage").is_in(FUNNEL_STAGES))
+    if rows.is_empty() or not (rows["flow"].fill_null(0) + rows["cohort"].fill_null(0) > 0).any():
+        return empty_figure(lang)
+    stages = [stage_label(s, lang) for s in rows["stage"].to_list()]
+    fig = go.Figure(layout=base_layout(lang, 340, barmode="stack"))
+    for side, parts in RECONCILIATION_PARTS.items():
+        side_label = column_label(side, lang)
+        for col, color in parts:
+            name = f"{side_label}: {column_label(col, lang)}"
+            fig.add_bar(
+                x=[stages, [side_label] * len(stages)],
+                y=rows[col].to_list(),
+                name=name,
+                marker_color=color,
+                hovertemplate="%{x}: %{y}<extra>" + name + "</extra>",
+            )
+    fig.update_yaxes(title_text=column_label("deals", lang), rangemode="tozero")
+    return fig

@@ -39,6 +39,14 @@ PANELS: tuple[Panel, ...] = (
     Panel("funnel-cohort", "funnel.cohort", (), lambda df, s: figures.funnel(df, "reached", s.lang)),
     Panel("funnel-flow", "funnel.flow", (), lambda df, s: figures.funnel(df, "entries", s.lang)),
     Panel(
+        "reconciliation",
+        "funnel.reconciliation",
+        (),
+        lambda df, s: figures.reconciliation_bars(df, s.lang),
+        width=12,
+        note="note_reconciliation",
+    ),
+    Panel(
         "funnel-city",
         lambda s: f"funnel.{s.funnel}",
         ("city",),

@@ -45,6 +45,8 @@ class Panel:
     #: A footer of totals from the same metric's by=() call (one row). False where that call is
     #: not one row (a funnel by city: stages) or a total means nothing (a leaderboard).
     totals: bool = True
+    #: An i18n key of a short text under the definition (what a table's parts mean), or None.
+    note: str | None = None
 
     def metric_id(self, state: ViewState) -> str:
         return self.metric(state) if callable(self.metric) else self.metric
@@ -168,6 +170,8 @@ def card(
     if panel.subtitle:
         title = f"{title}: {panel.subtitle[1] if lang == 'en' else panel.subtitle[0]}"
     body: list = [html.P(definition, className="small text-muted mb-2")] if definition else []
+    if panel.note:
+        body.append(html.P(t(panel.note, lang), className="small text-muted mb-2 panel-note"))
     if error is not None:
         body.append(dbc.Alert(error, color="danger", className="small"))
     elif df is not None:
