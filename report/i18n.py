@@ -61,6 +61,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ch_contact_center": ("КЦ", "Contact centre"),
     "h_calendar": ("Календарные", "Calendar"),
     "h_business": ("Рабочие", "Business"),
+    "compare": ("Сравнить", "Compare"),
+    "cmp_none": ("нет", "no"),
+    "cmp_previous": ("с прошлым периодом", "with the previous period"),
+    "cmp_year": ("с прошлым годом", "with a year earlier"),
+    "prev_header": ("было", "previous"),
     "f_cohort": ("Когорта", "Cohort"),
     "f_flow": ("Поток", "Flow"),
     # notices (a dropped part of the URL)
@@ -76,6 +81,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "n_channel": ("Тип воронок «{v}» не распознан.", "Unknown pipeline class “{v}”."),
     "n_funnel": ("Тип воронки «{v}» не распознан.", "Unknown funnel type “{v}”."),
     "n_hours": ("Часы «{v}» не распознаны, взяты календарные.", "Hours “{v}” not recognised; calendar hours used."),
+    "n_compare": ("Сравнение «{v}» не распознано, выключено.", "Comparison “{v}” not recognised; off."),
     "n_asof": ("Дата «{v}» не распознана.", "Date “{v}” is not a date."),
     "n_lang": ("Язык «{v}» не поддерживается.", "Language “{v}” is not supported."),
     # panels
@@ -131,6 +137,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "distribution": ("распределение", "distribution"),
     "mean_bookings": ("Записей в среднем", "Mean bookings"),
     "bookings_axis": ("Записей до договора", "Bookings before contract"),
+    "drill_count": ("сделок: {n}", "deals: {n}"),
+    "drill_previous": ("период сравнения", "compared period"),
+    "drill_cut": ("Показаны первые {n}; в CSV — все.", "Showing the first {n}; the CSV has them all."),
     "note_reconciliation": (
         "Поток = первые входы в этап сделок, созданных в периоде + первые входы более старых сделок + "
         "повторные входы. Когорта = сделки периода, впервые вошедшие в сам этап в периоде + вошедшие после "
@@ -244,6 +253,10 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "check": ("Проверка", "Check"),
     "value": ("Значение", "Value"),
     "flow": ("Поток", "Flow"),
+    "deal_id": ("Сделка", "Deal"),
+    "created_at": ("Создана", "Created"),
+    "stage_entered_at": ("На этапе с", "In stage since"),
+    "days_in_stage": ("Дней на этапе", "Days in stage"),
     "first_by_cohort": ("первый вход, сделки периода", "first entry, deals of the period"),
     "first_by_older": ("первый вход, более старые сделки", "first entry, older deals"),
     "repeat": ("повторные входы", "re-entries"),
@@ -256,6 +269,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
 
 
 def column_label(col: str, lang: str) -> str:
+    """A column's header; a compared period's column (``<col>_prev``) is «<header>, было»."""
+    if col not in COLUMNS and col.endswith("_prev") and col.removesuffix("_prev") in COLUMNS:
+        return f"{column_label(col.removesuffix('_prev'), lang)}, {t('prev_header', lang)}"
     ru, en = COLUMNS.get(col, (col, col))
     return en if lang == "en" else ru
 

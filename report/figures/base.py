@@ -151,6 +151,22 @@ def mark_rows(fig: go.Figure, group_col: str, order: Sequence[object], total: in
     return fig
 
 
+def add_previous(
+    fig: go.Figure, x: Sequence[object], y: Sequence[object], name: str, color: str, lang: str, **trace: object
+) -> None:
+    """The compared period's series (a ``<column>_prev`` the metric layer joined by bucket
+    position) as a faint dashed line under the same colour, named «<name>, было»."""
+    fig.add_scatter(
+        x=list(x),
+        y=list(y),
+        name=f"{name}, {t('prev_header', lang)}",
+        mode="lines",
+        line={"color": color, "dash": "dash", "width": 1.5},
+        opacity=0.55,
+        **trace,
+    )
+
+
 def group_label(value: object, lang: str, col: str = "city") -> str:
     if value is None:
         return t("unknown_city", lang) if col == "city" else "—"

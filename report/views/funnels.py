@@ -125,6 +125,7 @@ def panels(state: ViewState) -> tuple[Panel, ...]:
 
 
 KPI_METRIC = "kpi.funnels"
+#: Every funnel card is good news when it rises.
 KPIS: tuple[Kpi, ...] = (
     Kpi("leads", "leads", "k_leads"),
     Kpi("booked", "booked", "stage:booked"),
