@@ -66,6 +66,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cmp_previous": ("с прошлым периодом", "with the previous period"),
     "cmp_year": ("с прошлым годом", "with a year earlier"),
     "prev_header": ("было", "previous"),
+    "prev_period": ("пунктир — период сравнения", "dashed — compared period"),
     "f_cohort": ("Когорта", "Cohort"),
     "f_flow": ("Поток", "Flow"),
     # notices (a dropped part of the URL)
@@ -257,13 +258,13 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "created_at": ("Создана", "Created"),
     "stage_entered_at": ("На этапе с", "In stage since"),
     "days_in_stage": ("Дней на этапе", "Days in stage"),
-    "first_by_cohort": ("первый вход, сделки периода", "first entry, deals of the period"),
-    "first_by_older": ("первый вход, более старые сделки", "first entry, older deals"),
-    "repeat": ("повторные входы", "re-entries"),
+    "first_by_cohort": ("Первый вход, сделки периода", "First entry, deals of the period"),
+    "first_by_older": ("Первый вход, более старые сделки", "First entry, older deals"),
+    "repeat": ("Повторные входы", "Re-entries"),
     "cohort": ("Когорта", "Cohort"),
-    "cohort_in_period": ("вход в этап в периоде", "entered the stage in the period"),
-    "cohort_after": ("вход в этап после периода", "entered the stage after the period"),
-    "implied": ("перескок этапа", "stage skipped"),
+    "cohort_in_period": ("Вход в этап в периоде", "Entered the stage in the period"),
+    "cohort_after": ("Вход в этап после периода", "Entered the stage after the period"),
+    "implied": ("Перескок этапа", "Stage skipped"),
     "share_within_7d": ("Доля за 7 дней", "Share within 7 days"),
 }
 

@@ -114,7 +114,8 @@ def reconciliation_bars(df: pl.DataFrame, lang: str) -> go.Figure:
     for side, parts in RECONCILIATION_PARTS.items():
         side_label = column_label(side, lang)
         for col, color in parts:
-            name = f"{side_label}: {column_label(col, lang)}"
+            part = column_label(col, lang)
+            name = f"{side_label}: {part[:1].lower()}{part[1:]}"
             fig.add_bar(
                 x=[stages, [side_label] * len(stages)],
                 y=rows[col].to_list(),

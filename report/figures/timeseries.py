@@ -14,6 +14,7 @@ from report.figures.base import (
     empty_figure,
     group_label,
     mark_rows,
+    previous_key,
     row_limit,
     rows_of,
     top_groups,
@@ -52,6 +53,8 @@ def stacked_over_time(df: pl.DataFrame, value_col: str, group_col: str, grain: s
                 lang,
                 legendgroup=str(g),
             )
+    if f"{value_col}_prev" in df.columns:
+        previous_key(fig, lang)
     fig.update_yaxes(title_text=value_title([value_col], lang), rangemode="tozero")
     return mark_rows(fig, group_col, top, df[group_col].n_unique())
 
@@ -133,5 +136,7 @@ def lines_over_time(df: pl.DataFrame, group_col: str, values: str | dict[str, st
             if f"{col}_prev" in part.columns:
                 before = dict(zip(part["bucket"].to_list(), part[f"{col}_prev"].to_list(), strict=True))
                 add_previous(fig, labels, [before.get(b) for b in buckets], label, color, lang, legendgroup=str(g))
+    if any(f"{c}_prev" in df.columns for c in cols):
+        previous_key(fig, lang)
     fig.update_yaxes(title_text=y_title, rangemode="tozero")
     return mark_rows(fig, group_col, top, df[group_col].n_unique())

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from zoneinfo import ZoneInfo
 
 import dash_ag_grid as dag
@@ -157,6 +158,11 @@ def from_point(
     return _request(metric_id, column, keys, by)
 
 
+def _typed(col: str, value: object) -> object:
+    """A key value as the metric has it (a bucket travels as ISO text)."""
+    return date.fromisoformat(value) if col == "bucket" and isinstance(value, str) else value
+
+
 def title(request: DrillRequest, metric_title: str, total: int, lang: str, grain: str) -> str:
     """«Воронка когорты · Дошли · Записан на консультацию · Москва — 3 сделки»."""
     parts = [metric_title, column_label(request.column, lang)]
@@ -166,7 +172,7 @@ def title(request: DrillRequest, metric_title: str, total: int, lang: str, grain
         parts.append(stage_label(request.stage, lang))
     if request.status:
         parts.append(request.status)
-    parts += [format_cell(k, v, lang, grain) for k, v in request.group.items()]
+    parts += [format_cell(k, _typed(k, v), lang, grain) for k, v in request.group.items()]
     return " · ".join(str(p) for p in parts) + f" — {t('drill_count', lang, n=fmt_number(total, lang))}"
 
 
@@ -174,7 +180,7 @@ DEAL_COLUMNS = ("deal_id", "city", "manager", "channel", "stage", "created_at", 
 
 
 def deal_records(df: pl.DataFrame, lang: str, timezone: str) -> list[dict[str, object]]:
-    """The deals as grid rows: raw values to sort by, texts to show, the id as a link."""
+    """The deals as grid rows: raw values to sort by, texts to show, the deal's URL for its link."""
     out = []
     zone = ZoneInfo(timezone)
     for row in df.iter_rows(named=True):
@@ -190,22 +196,20 @@ def deal_records(df: pl.DataFrame, lang: str, timezone: str) -> list[dict[str, o
             else:
                 record[col] = value
                 record[col + "__t"] = format_cell(col, value, lang, "day")
-        url = row["url"]
-        record["deal_link"] = f"[{row['deal_id']}]({url})" if url else str(row["deal_id"])
+        record["url"] = row["url"]
         out.append(record)
     return out
 
 
 def deal_grid(df: pl.DataFrame, lang: str, timezone: str) -> dag.AgGrid:
-    """The deal list: the id links to the deal in a new tab; every column sorts."""
+    """The deal list: the id links to the deal in a new tab; every column sorts; the columns fit
+    the window's width."""
     defs = [column_def(c, c in ("days_in_stage",), False, lang) for c in DEAL_COLUMNS]
     defs[0] = {
         "colId": "deal_id",
-        "field": "deal_link",
+        "field": "deal_id",
         "headerName": column_label("deal_id", lang),
-        "cellRenderer": "markdown",
-        "linkTarget": "_blank",
-        "comparator": {"function": "nodeA.data.deal_id - nodeB.data.deal_id"},
+        "cellRenderer": "DealLink",  # assets/dashAgGridComponentFunctions.js
         "pinned": "left",
     }
     for spec in defs[5:7]:  # times sort by their ISO value, show their local text
@@ -218,7 +222,7 @@ def deal_grid(df: pl.DataFrame, lang: str, timezone: str) -> dag.AgGrid:
         rowData=deal_records(df, lang, timezone),
         columnDefs=defs,
         defaultColDef={"sortable": True, "filter": True, "resizable": True},
-        columnSize="autoSize",
+        columnSize="responsiveSizeToFit",
         dashGridOptions=options,
         style={"height": "60vh", "width": "100%"},
         className="report-grid",
@@ -240,7 +244,7 @@ def filters_line(date_from, date_to, cities, managers, channel: str, lang: str) 
     parts.append(", ".join(cities) if cities else t("all_cities", lang))
     if managers:
         parts.append(", ".join(managers))
-    parts.append(t(f"ch_{channel}", lang))
+    parts.append(f"{t('channel', lang)}: {t(f'ch_{channel}', lang).lower()}")
     return " · ".join(parts)
 
 

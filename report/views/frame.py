@@ -257,7 +257,7 @@ def filter_bar(lang: str, cities: list[str], managers: list[dict], today: date) 
                                     searchable=False,
                                 ),
                                 lang,
-                                {"xs": 6, "md": 3, "xl": 2},
+                                {"xs": 6, "md": 3, "xl": 3},
                             ),
                         ],
                         className="g-2",

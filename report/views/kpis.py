@@ -115,8 +115,8 @@ def _delta(kpi: Kpi, df: pl.DataFrame | None, lang: str) -> html.Div | None:
     previous = FORMATS[kpi.kind](cell(df, f"{kpi.column}_prev"), lang)
     return html.Div(
         [
-            html.Span(delta_text(kpi, delta, cell(df, f"{kpi.column}_delta_pct"), lang), id=f"kpi-{kpi.key}-delta"),
-            html.Span(f" · {t('prev_header', lang)} {previous}", className="text-muted"),
+            html.Div(delta_text(kpi, delta, cell(df, f"{kpi.column}_delta_pct"), lang), id=f"kpi-{kpi.key}-delta"),
+            html.Div(f"{t('prev_header', lang)}: {previous}", className="text-muted"),
         ],
         className=f"small kpi-delta {delta_color(kpi, delta)}",
     )

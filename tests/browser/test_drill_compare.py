@@ -38,11 +38,10 @@ def test_clicking_a_funnel_count_lists_exactly_those_deals(dash_duo, report_app)
     rows = drill_rows(dash_duo)
     assert len(rows) == 3
     # In the order they entered the count (creation): #1 (02.03), #2 (05.03), #6 (25.05, contact centre).
-    assert [r[0] for r in rows] == [
-        "[1](https://fixture.amocrm.ru/leads/detail/1)",
-        "[2](https://fixture.amocrm.ru/leads/detail/2)",
-        "[6](https://fixture.amocrm.ru/leads/detail/6)",
-    ]
+    assert [r[0] for r in rows] == ["1", "2", "6"]
+    # #1 is won now; #6 came through the contact centre's operator.
+    assert rows[0][:5] == ["1", "Москва", "Иванов Иван", "Офис", "Успешно реализовано"]
+    assert rows[2][:4] == ["6", "Москва", "Оператор КЦ", "Контакт-центр"]
     link = wait_until(dash_duo, lambda d: d.find_elements("css selector", f"#{ids.DRILL_GRID} a"), "a deal link")[0]
     assert link.get_attribute("href") == "https://fixture.amocrm.ru/leads/detail/1"
     assert link.get_attribute("target") == "_blank"
