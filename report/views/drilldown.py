@@ -35,6 +35,7 @@ from report import ids
 from report.formatting import fmt_date, fmt_datetime, fmt_number
 from report.i18n import GRID_LOCALE_RU, column_label, stage_label, t
 from report.metrics.drill import DRILLS
+from report.views.frame import T
 from report.views.grid import ROW_HEIGHT, column_def, format_cell
 
 LIMIT = 1000
@@ -258,7 +259,7 @@ def modal(lang: str) -> html.Div:
                     dbc.ModalBody(id=ids.DRILL_BODY),
                     dbc.ModalFooter(
                         dbc.Button(
-                            ["⬇ ", t("download_csv", lang)],
+                            ["⬇ ", T("download_csv", lang)],
                             id=ids.DRILL_CSV,
                             size="sm",
                             color="secondary",
@@ -268,6 +269,7 @@ def modal(lang: str) -> html.Div:
                 ],
                 id=ids.DRILL_MODAL,
                 size="xl",
+                fullscreen="md-down",
                 is_open=False,
                 scrollable=True,
             ),
