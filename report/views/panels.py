@@ -24,6 +24,7 @@ from report.i18n import t
 from report.metrics.compare import compare_with
 from report.metrics.filters import Filters
 from report.urlstate import ViewState
+from report.views.drilldown import CLICKS
 from report.views.grid import grid
 
 log = logging.getLogger(__name__)
@@ -191,7 +192,8 @@ def card(
     elif df is not None:
         children, meta = draw(panel, state, df, totals)
         body.append(rows_control(panel.id, meta, lang))
-        body.append(html.Div(children, id=ids.panel_id(ids.PANEL_BODY, panel.id)))
+        drillable = "drillable" if panel.id in CLICKS else None
+        body.append(html.Div(children, id=ids.panel_id(ids.PANEL_BODY, panel.id), className=drillable))
         body.append(download_buttons(panel.id, lang))
     return dbc.Col(
         dbc.Card(
