@@ -9,6 +9,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from helpers import GRID_ROWS_JS, choose, click, panel_selector, url_contains, wait_until
+from selenium.webdriver.common.action_chains import ActionChains
 
 from report import ids
 
@@ -16,11 +17,14 @@ WAIT = 30
 MOSCOW = quote("Москва")
 
 
-def drill_rows(dash_duo) -> list[list[str]]:
-    """The rows of the open deal list, as shown (after the grid has drawn them)."""
-    return wait_until(
-        dash_duo, lambda d: d.execute_script(GRID_ROWS_JS, ids.DRILL_GRID, False), "the rows of the deal list"
-    )
+def drill_rows(dash_duo, n: int) -> list[list[str]]:
+    """The rows of the open deal list, as shown, once it has ``n`` (a previous list may linger)."""
+
+    def rows(driver):
+        shown = driver.execute_script(GRID_ROWS_JS, ids.DRILL_GRID, False)
+        return shown if shown and len(shown) == n else None
+
+    return wait_until(dash_duo, rows, f"{n} rows in the deal list")
 
 
 def test_clicking_a_funnel_count_lists_exactly_those_deals(dash_duo, report_app):
@@ -35,8 +39,7 @@ def test_clicking_a_funnel_count_lists_exactly_those_deals(dash_duo, report_app)
     title = dash_duo.find_element(f"#{ids.DRILL_TITLE}").text
     assert title == "Воронка когорты · Дошли · Записан на консультацию — сделок: 3"
     dash_duo.wait_for_contains_text(f"#{ids.DRILL_BODY}", "01.01.2026 – 30.06.2026 · Москва", timeout=WAIT)
-    rows = drill_rows(dash_duo)
-    assert len(rows) == 3
+    rows = drill_rows(dash_duo, 3)  # the row count equals the number clicked
     # In the order they entered the count (creation): #1 (02.03), #2 (05.03), #6 (25.05, contact centre).
     assert [r[0] for r in rows] == ["1", "2", "6"]
     # #1 is won now; #6 came through the contact centre's operator.
@@ -46,6 +49,17 @@ def test_clicking_a_funnel_count_lists_exactly_those_deals(dash_duo, report_app)
     assert link.get_attribute("href") == "https://fixture.amocrm.ru/leads/detail/1"
     assert link.get_attribute("target") == "_blank"
     assert link.text == "1"
+
+    # The chart drills too: close the window, click the funnel's «Лид» bar → Moscow's 4 leads.
+    click(dash_duo, f"#{ids.DRILL_MODAL} .btn-close")
+    wait_until(
+        dash_duo, lambda d: not d.find_elements("css selector", f"#{ids.DRILL_MODAL}.show"), "the window to close"
+    )
+    bars = f"{panel_selector('graph', 'funnel-cohort')} .funnellayer .point path"
+    bar = wait_until(dash_duo, lambda d: d.find_elements("css selector", bars), "the funnel's bars")[0]
+    ActionChains(dash_duo.driver).move_to_element(bar).click().perform()
+    dash_duo.wait_for_text_to_equal(f"#{ids.DRILL_TITLE}", "Воронка когорты · Дошли · Лид — сделок: 4", timeout=WAIT)
+    assert [r[0] for r in drill_rows(dash_duo, 4)] == ["1", "2", "6", "7"]
     assert dash_duo.get_logs() == []
 
 
