@@ -36,9 +36,9 @@ from report.formatting import fmt_date, fmt_datetime, fmt_number
 from report.i18n import GRID_LOCALE_RU, column_label, stage_label, t
 from report.metrics.drill import DRILLS
 from report.views.frame import T
-from report.views.grid import ROW_HEIGHT, column_def, format_cell
+from report.views.grid import ROW_HEIGHT, TEXT, format_cell
 
-LIMIT = 1000
+LIMIT = 500  # ~170 KB of rows to the browser; the CSV has them all
 #: Suffix of a compared period's column (report.metrics.compare).
 PREV = "_prev"
 
@@ -178,50 +178,54 @@ def title(request: DrillRequest, metric_title: str, total: int, lang: str, grain
 
 
 DEAL_COLUMNS = ("deal_id", "city", "manager", "channel", "stage", "created_at", "stage_entered_at", "days_in_stage")
+TEXT_COLUMNS = ("city", "manager", "channel", "stage")
+TIME_COLUMNS = ("created_at", "stage_entered_at")
 
 
 def deal_records(df: pl.DataFrame, lang: str, timezone: str) -> list[dict[str, object]]:
-    """The deals as grid rows: raw values to sort by, texts to show, the deal's URL for its link."""
+    """The deals as grid rows, lean (a list can be a thousand rows): numbers raw, names as their
+    text (which is how they sort), times as UTC ``YYYY-MM-DDTHH:MM`` to sort by and their local
+    text (``<col>__t``) to show, and the deal's URL for its link when there is one."""
     out = []
     zone = ZoneInfo(timezone)
     for row in df.iter_rows(named=True):
-        record: dict[str, object] = {}
-        for col in DEAL_COLUMNS:
+        record: dict[str, object] = {"deal_id": row["deal_id"], "days_in_stage": row["days_in_stage"]}
+        for col in TEXT_COLUMNS:
+            record[col] = format_cell(col, row[col], lang, "day")
+        for col in TIME_COLUMNS:
             value = row[col]
-            if col in ("created_at", "stage_entered_at"):
-                record[col] = value.isoformat() if value else None
-                record[col + "__t"] = fmt_datetime(value.astimezone(zone), lang) if value else "—"
-            elif col == "days_in_stage":
-                record[col] = value
-                record[col + "__t"] = fmt_number(value, lang)
-            else:
-                record[col] = value
-                record[col + "__t"] = format_cell(col, value, lang, "day")
-        record["url"] = row["url"]
+            record[col] = value.strftime("%Y-%m-%dT%H:%M") if value else None
+            record[col + TEXT] = fmt_datetime(value.astimezone(zone), lang) if value else "—"
+        if row["url"]:
+            record["url"] = row["url"]
         out.append(record)
     return out
+
+
+def _deal_column(col: str, lang: str) -> dict[str, object]:
+    label = column_label(col, lang)
+    spec: dict[str, object] = {"colId": col, "field": col, "headerName": label, "headerTooltip": label}
+    if col == "deal_id":
+        # assets/dashAgGridComponentFunctions.js: the id as a link to the deal, in a new tab
+        spec |= {"cellRenderer": "DealLink", "pinned": "left", "filter": "agNumberColumnFilter"}
+    elif col in TIME_COLUMNS:
+        text = {"function": f"params.data ? params.data['{col}{TEXT}'] : ''"}
+        spec |= {"valueFormatter": text, "filterValueGetter": text}
+    elif col == "days_in_stage":
+        spec |= {"type": "rightAligned", "filter": "agNumberColumnFilter"}
+    return spec
 
 
 def deal_grid(df: pl.DataFrame, lang: str, timezone: str) -> dag.AgGrid:
     """The deal list: the id links to the deal in a new tab; every column sorts; the columns fit
     the window's width."""
-    defs = [column_def(c, c in ("days_in_stage",), False, lang) for c in DEAL_COLUMNS]
-    defs[0] = {
-        "colId": "deal_id",
-        "field": "deal_id",
-        "headerName": column_label("deal_id", lang),
-        "cellRenderer": "DealLink",  # assets/dashAgGridComponentFunctions.js
-        "pinned": "left",
-    }
-    for spec in defs[5:7]:  # times sort by their ISO value, show their local text
-        spec |= {"field": spec["colId"], "valueFormatter": {"function": f"params.data['{spec['colId']}__t']"}}
     options: dict[str, object] = {"rowHeight": ROW_HEIGHT, "enableCellTextSelection": True}
     if lang != "en":
         options["localeText"] = GRID_LOCALE_RU
     return dag.AgGrid(
         id=ids.DRILL_GRID,
         rowData=deal_records(df, lang, timezone),
-        columnDefs=defs,
+        columnDefs=[_deal_column(c, lang) for c in DEAL_COLUMNS],
         defaultColDef={"sortable": True, "filter": True, "resizable": True},
         columnSize="responsiveSizeToFit",
         dashGridOptions=options,
