@@ -171,8 +171,8 @@ def title(request: DrillRequest, metric_title: str, total: int, lang: str, grain
         parts.append(t("drill_previous", lang))
     if request.stage:
         parts.append(stage_label(request.stage, lang))
-    if request.status:
-        parts.append(request.status)
+    if request.status and request.status != (stage_label(request.stage, lang) if request.stage else None):
+        parts.append(request.status)  # the account's status, when it says more than the stage
     parts += [format_cell(k, _typed(k, v), lang, grain) for k, v in request.group.items()]
     return " · ".join(str(p) for p in parts) + f" — {t('drill_count', lang, n=fmt_number(total, lang))}"
 

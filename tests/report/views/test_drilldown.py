@@ -84,3 +84,12 @@ def test_every_clickable_panel_is_on_a_tab_and_counts_deals():
         panel = panels[panel_id]
         for funnel in FUNNEL_TYPES:
             assert panel.metric_id(ViewState(funnel=funnel)) in DRILLS, panel_id
+
+
+def test_title_names_a_status_only_when_it_says_more_than_its_stage():
+    lost = DrillRequest("deals.status_as_of", "deals", "lost", "Закрыто и не реализовано", {"city": "Барнаул"})
+    assert title(lost, "Сделки по статусам", 64, "ru", "month") == (
+        "Сделки по статусам · Сделки · Закрыто и не реализовано · Барнаул — сделок: 64"
+    )
+    renamed = DrillRequest("deals.status_as_of", "deals", "lead", "Неразобранное")
+    assert "Лид · Неразобранное" in title(renamed, "Сделки по статусам", 1, "ru", "month")
