@@ -16,7 +16,7 @@ from report.figures.base import (
     top_groups,
 )
 from report.formatting import fmt_number, fmt_percent
-from report.i18n import column_label, stage_label
+from report.i18n import column_label, stage_label, t
 
 
 def funnel(df: pl.DataFrame, value_col: str, lang: str) -> go.Figure:
@@ -38,6 +38,10 @@ def funnel(df: pl.DataFrame, value_col: str, lang: str) -> go.Figure:
     hover = f"%{{y}}: %{{x}}<br>{prev_word}: %{{customdata[0]}}"
     if "conv_lead" in rows.columns:
         hover += f"<br>{lead_word}: %{{customdata[1]}}"
+    custom = [[fmt_percent(p, lang), fmt_percent(f, lang)] for p, f in zip(prev_rates, lead_rates, strict=True)]
+    if f"{value_col}_prev" in rows.columns:  # a comparison is on: the earlier figure in the hover
+        hover += f"<br>{t('prev_header', lang)}: %{{customdata[2]}}"
+        custom = [[*c, fmt_number(b, lang)] for c, b in zip(custom, rows[f"{value_col}_prev"].to_list(), strict=True)]
     fig = go.Figure(
         go.Funnel(
             y=[stage_label(s, lang) for s in stages],
@@ -48,9 +52,7 @@ def funnel(df: pl.DataFrame, value_col: str, lang: str) -> go.Figure:
             cliponaxis=False,
             marker={"color": [STAGE_COLORS[s] for s in stages]},
             connector={"line": {"color": "#ccc", "width": 1}},
-            customdata=[
-                [fmt_percent(p, lang), fmt_percent(f, lang)] for p, f in zip(prev_rates, lead_rates, strict=True)
-            ],
+            customdata=custom,
             hovertemplate=hover + "<extra></extra>",
         ),
         layout=base_layout(lang, 300),

@@ -130,3 +130,10 @@ def test_reconciliation_draws_each_side_stacked_from_the_metrics_parts():
     assert list(older.y) == [0, 1]
     assert list(by_name["Когорта: перескок этапа"].y) == [0, 1]
     assert set(by_name["Когорта: перескок этапа"].x[1]) == {"Когорта"}
+
+
+def test_funnel_hover_gives_the_compared_periods_figure_when_comparing():
+    fig = figures.funnel(COHORT.with_columns(reached_prev=pl.Series([1, 1, 0, 0, 0, None, None])), "reached", "ru")
+    assert "было: %{customdata[2]}" in fig.data[0].hovertemplate
+    assert [c[2] for c in fig.data[0].customdata] == ["1", "1", "0", "0", "0"]
+    assert "было" not in figures.funnel(COHORT, "reached", "ru").data[0].hovertemplate
