@@ -71,18 +71,19 @@ def _raw(value: object) -> object:
     return value.isoformat() if isinstance(value, date | datetime) else value
 
 
-def row_key(row: dict[str, object]) -> str:
-    """A row's id in the grid: its key values (the non-numeric columns, raw) as JSON. Unique per
-    row of a metric's table; a click on the row drills into them (views/drilldown.py)."""
+def row_key(row: dict[str, object], index: int) -> str:
+    """A row's id in the grid: its key values (the non-numeric columns, raw) as JSON, and its
+    position (``#``), which keeps ids unique should two rows share their keys (two managers of
+    one name). A click on the row drills into the key values (views/drilldown.py)."""
     keys = {k: v for k, v in row.items() if isinstance(v, bool) or not isinstance(v, int | float)}
-    return json.dumps(keys, ensure_ascii=False, sort_keys=True, default=_raw)
+    return json.dumps({**keys, "#": index}, ensure_ascii=False, sort_keys=True, default=_raw)
 
 
 def records(df: pl.DataFrame, lang: str, grain: str) -> list[dict[str, object]]:
     """The rows as grid records: raw value and text per column, and the row's key (its id)."""
     out = []
-    for row in df.iter_rows(named=True):
-        record: dict[str, object] = {KEY: row_key(row)}
+    for i, row in enumerate(df.iter_rows(named=True)):
+        record: dict[str, object] = {KEY: row_key(row, i)}
         for col, value in row.items():
             record[col] = _raw(value)
             record[col + TEXT] = format_cell(col, value, lang, grain)

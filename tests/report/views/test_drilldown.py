@@ -50,7 +50,13 @@ def test_the_totals_row_lists_every_deal_of_the_panel():
 
 def test_row_keys_carry_the_key_columns_only_and_dates_as_iso_text():
     row = {"city": "Москва", "bucket": date(2026, 3, 1), "deals": 2, "rate": 0.5}
-    assert row_key(row) == '{"bucket": "2026-03-01", "city": "Москва"}'
+    assert row_key(row, 4) == '{"#": 4, "bucket": "2026-03-01", "city": "Москва"}'
+    # two managers of one name still get two row ids, and drill into the same name
+    twins = pl.DataFrame({"manager": ["Анна Петрова", "Анна Петрова"], "stage": ["lead", "lead"], "reached": [1, 2]})
+    keys = [r["__key"] for r in records(twins, "ru", "month")]
+    assert keys[0] != keys[1]
+    req = from_cell("funnel.cohort", ("manager",), {"colId": "reached", "rowId": keys[1]})
+    assert req == DrillRequest("funnel.cohort", "reached", "lead", None, {"manager": "Анна Петрова"})
 
 
 def test_a_heatmap_cell_reads_city_and_stage_from_its_labels():
