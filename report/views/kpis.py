@@ -51,20 +51,26 @@ def _signed(value: float, text: str) -> str:
     return f"{'+' if value > 0 else '−' if value < 0 else '±'}{text}"
 
 
-def delta_text(kpi: Kpi, delta: object, share: object, lang: str) -> str:
-    """«+7 (+700,0 %)»: the change since the compared period and the change as a share of it
-    (both from ``report.metrics.compare.deltas``); a rate's change is in percentage points."""
+def delta_parts(kpi: Kpi, delta: object, share: object, lang: str) -> list[str]:
+    """``["+7", "(+700,0 %)"]``: the change since the compared period and the change as a share
+    of it (both from ``report.metrics.compare.deltas``); a rate's change is in percentage points.
+    Two parts so a narrow card wraps between them, never inside one."""
     if delta is None:
-        return "—"
+        return ["—"]
     size = abs(float(delta))  # type: ignore[arg-type]
     if kpi.kind == "percent":
         text = f"{fmt_number(size * 100, lang, 1)} {'pp' if lang == 'en' else 'п.п.'}"
     else:
         text = FORMATS[kpi.kind](size, lang)
-    out = _signed(float(delta), text)  # type: ignore[arg-type]
+    parts = [_signed(float(delta), text)]  # type: ignore[arg-type]
     if share is not None:
-        out += f" ({_signed(float(share), fmt_percent(abs(float(share)), lang))})"  # type: ignore[arg-type]
-    return out
+        parts.append(f"({_signed(float(share), fmt_percent(abs(float(share)), lang))})")  # type: ignore[arg-type]
+    return parts
+
+
+def delta_text(kpi: Kpi, delta: object, share: object, lang: str) -> str:
+    """«+7 (+700,0 %)»: :func:`delta_parts` as one line."""
+    return " ".join(delta_parts(kpi, delta, share, lang))
 
 
 def delta_color(kpi: Kpi, delta: object) -> str:
@@ -107,6 +113,15 @@ def kpi_cards(kpis: tuple[Kpi, ...], df: pl.DataFrame | None, lang: str) -> list
     return [kpi_card(k.key, k.text(lang), FORMATS[k.kind](cell(df, k.column), lang), _delta(k, df, lang)) for k in kpis]
 
 
+def _spaced(parts: list[str]) -> list:
+    """Each part unbreakable, a plain space between them."""
+    out: list = []
+    for i, part in enumerate(parts):
+        out += [" "] if i else []
+        out.append(html.Span(part, className="text-nowrap"))
+    return out
+
+
 def _delta(kpi: Kpi, df: pl.DataFrame | None, lang: str) -> html.Div | None:
     """The change line under a card, when the row has the compare columns."""
     if df is None or f"{kpi.column}_delta" not in df.columns:
@@ -115,7 +130,10 @@ def _delta(kpi: Kpi, df: pl.DataFrame | None, lang: str) -> html.Div | None:
     previous = FORMATS[kpi.kind](cell(df, f"{kpi.column}_prev"), lang)
     return html.Div(
         [
-            html.Div(delta_text(kpi, delta, cell(df, f"{kpi.column}_delta_pct"), lang), id=f"kpi-{kpi.key}-delta"),
+            html.Div(
+                _spaced(delta_parts(kpi, delta, cell(df, f"{kpi.column}_delta_pct"), lang)),
+                id=f"kpi-{kpi.key}-delta",
+            ),
             html.Div(f"{t('prev_header', lang)}: {previous}", className="text-muted"),
         ],
         className=f"small kpi-delta {delta_color(kpi, delta)}",

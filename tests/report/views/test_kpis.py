@@ -33,4 +33,7 @@ def test_cards_show_the_change_only_when_comparing():
     plain = kpi_cards((LEADS,), row.select("leads"), "ru")
     assert "kpi-leads-delta" not in str(plain)
     cards = str(kpi_cards((LEADS,), deltas(row, ["leads"]), "ru"))
-    assert "kpi-leads-delta" in cards and "+7 (+700,0 %)" in cards and "было: 1" in cards
+    assert "kpi-leads-delta" in cards and "было: 1" in cards
+    # the change and its share each unbreakable, so a narrow card wraps between them
+    assert "Span(children='+7', className='text-nowrap')" in cards
+    assert "Span(children='(+700,0 %)', className='text-nowrap')" in cards
