@@ -24,7 +24,7 @@ from etl.snapshot.store import Snapshot, SnapshotError, open_current
 from report import ids, urlstate
 from report.i18n import t
 from report.urlstate import ViewState
-from report.views import frame, panel_callbacks
+from report.views import drilldown, frame, panel_callbacks
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -147,6 +147,7 @@ def create_app(
                 dcc.Location(id=ids.URL, refresh=False),
                 dcc.Store(id=ids.STATE),
                 dcc.Download(id=ids.DOWNLOAD),
+                drilldown.modal(lang),
                 head,
                 dbc.Container(
                     [
@@ -198,6 +199,7 @@ _CONTROL_OUTPUTS = [
     Output(ids.FUNNEL, "value"),
     Output(ids.AS_OF, "date"),
     Output(ids.HOURS, "value"),
+    Output(ids.COMPARE, "value"),
     Output(ids.LANG_SWITCH, "value"),
 ]
 _CONTROL_INPUTS = [
@@ -212,6 +214,7 @@ _CONTROL_INPUTS = [
     Input(ids.FUNNEL, "value"),
     Input(ids.AS_OF, "date"),
     Input(ids.HOURS, "value"),
+    Input(ids.COMPARE, "value"),
     Input(ids.LANG_SWITCH, "value"),
 ]
 
@@ -233,7 +236,9 @@ def _register_url_sync(app: dash.Dash, source: SnapshotSource, default_lang: str
         Input(ids.URL, "search"),
         *_CONTROL_INPUTS,
     )
-    def sync(pathname, search, tab, period, start, end, grain, cities, managers, channel, funnel, as_of, hours, lang):
+    def sync(
+        pathname, search, tab, period, start, end, grain, cities, managers, channel, funnel, as_of, hours, compare, lang
+    ):
         info = source.get()
         today = info.today if info else datetime.now(UTC).date()
         trigger = ctx.triggered_id
@@ -258,6 +263,7 @@ def _register_url_sync(app: dash.Dash, source: SnapshotSource, default_lang: str
                 state.funnel,
                 state.as_of.isoformat() if state.as_of else None,
                 state.hours,
+                state.compare,
                 state.lang,
             )
             return (no_update, no_update, state.to_store(), frame.notices_block(notices, state.lang), *controls)
@@ -288,6 +294,7 @@ def _register_url_sync(app: dash.Dash, source: SnapshotSource, default_lang: str
             funnel=funnel or "cohort",
             as_of=_dates_of(as_of),
             hours=hours or "calendar",
+            compare=compare if compare in urlstate.COMPARES else "none",
         )
         shown, _ = urlstate.parse(
             pathname,
@@ -323,6 +330,7 @@ def _register_labels(app: dash.Dash) -> None:
         Output(ids.CHANNEL, "options"),
         Output(ids.FUNNEL, "options"),
         Output(ids.HOURS, "options"),
+        Output(ids.COMPARE, "options"),
         Output(ids.CITIES, "placeholder"),
         Output(ids.MANAGERS, "placeholder"),
         Output(ids.DATE_RANGE, "display_format"),
@@ -342,6 +350,7 @@ def _register_labels(app: dash.Dash) -> None:
             frame.channel_options(lang),
             frame.funnel_options(lang),
             frame.hours_options(lang),
+            frame.compare_options(lang),
             t("all_cities", lang),
             t("all_managers", lang),
             date_fmt,

@@ -15,7 +15,7 @@ from datetime import date, datetime
 import polars as pl
 import xlsxwriter
 
-from report.formatting import MONEY_COLUMNS, RATE_COLUMNS
+from report.formatting import MONEY_COLUMNS, RATE_COLUMNS, base_column
 from report.i18n import column_label, stage_label, t
 
 
@@ -29,6 +29,7 @@ def filename(metric_id: str, date_from: date, date_to: date, ext: str) -> str:
 
 
 def _kind(col: str, dtype: pl.DataType) -> str:
+    col = base_column(col)
     if col in RATE_COLUMNS:
         return "rate"
     if col in MONEY_COLUMNS:

@@ -21,8 +21,18 @@ _UNITS = {
 
 
 #: Columns that are fractions (shown as %) and money (₽), by metric column name.
-RATE_COLUMNS = frozenset({"conv_prev", "conv_lead", "rate", "show_rate", "conversion", "share_stuck"})
+RATE_COLUMNS = frozenset(
+    {"conv_prev", "conv_lead", "rate", "show_rate", "conversion", "share_stuck", "share_within_7d"}
+)
 MONEY_COLUMNS = frozenset({"price_sum", "price_mean"})
+#: Suffix of a compared period's column (``report.metrics.compare.with_previous``).
+PREV = "_prev"
+
+
+def base_column(col: str) -> str:
+    """The column a compared period's column repeats (``reached_prev`` → ``reached``): it reads
+    like it. ``conv_prev`` is a column of its own (conversion from the previous stage)."""
+    return col.removesuffix(PREV) if col.endswith(PREV) and col not in RATE_COLUMNS else col
 
 
 def _missing(value: object) -> bool:

@@ -61,6 +61,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ch_contact_center": ("КЦ", "Contact centre"),
     "h_calendar": ("Календарные", "Calendar"),
     "h_business": ("Рабочие", "Business"),
+    "compare": ("Сравнить", "Compare"),
+    "cmp_none": ("нет", "no"),
+    "cmp_previous": ("с прошлым периодом", "with the previous period"),
+    "cmp_year": ("с прошлым годом", "with a year earlier"),
+    "prev_header": ("было", "previous"),
+    "prev_period": ("пунктир — период сравнения", "dashed — compared period"),
     "f_cohort": ("Когорта", "Cohort"),
     "f_flow": ("Поток", "Flow"),
     # notices (a dropped part of the URL)
@@ -76,6 +82,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "n_channel": ("Тип воронок «{v}» не распознан.", "Unknown pipeline class “{v}”."),
     "n_funnel": ("Тип воронки «{v}» не распознан.", "Unknown funnel type “{v}”."),
     "n_hours": ("Часы «{v}» не распознаны, взяты календарные.", "Hours “{v}” not recognised; calendar hours used."),
+    "n_compare": ("Сравнение «{v}» не распознано, выключено.", "Comparison “{v}” not recognised; off."),
     "n_asof": ("Дата «{v}» не распознана.", "Date “{v}” is not a date."),
     "n_lang": ("Язык «{v}» не поддерживается.", "Language “{v}” is not supported."),
     # panels
@@ -137,6 +144,19 @@ TEXTS: dict[str, tuple[str, str]] = {
     "distribution": ("распределение", "distribution"),
     "mean_bookings": ("Записей в среднем", "Mean bookings"),
     "bookings_axis": ("Записей до договора", "Bookings before contract"),
+    "drill_count": ("сделок: {n}", "deals: {n}"),
+    "drill_previous": ("период сравнения", "compared period"),
+    "drill_cut": ("Показаны первые {n}; в CSV — все.", "Showing the first {n}; the CSV has them all."),
+    "note_reconciliation": (
+        "Поток = первые входы в этап сделок, созданных в периоде + первые входы более старых сделок + "
+        "повторные входы. Когорта = сделки периода, впервые вошедшие в сам этап в периоде + вошедшие после "
+        "него + прошедшие этап перескоком (этап засчитан по более позднему)."
+        " Первые входы старых сделок, повторы, входы после периода и перескоки объясняют разницу двух воронок.",
+        "Flow = first entries into the stage by deals created in the period + first entries by older deals + "
+        "re-entries. Cohort = the period's deals that first entered the stage itself in the period + after it + "
+        "those that skipped it (the stage counted from a later one)."
+        " Older deals, re-entries, entries after the period and skips are why the two funnels differ.",
+    ),
 }
 
 
@@ -251,10 +271,26 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "d90_plus": ("90+ дн.", "90+ d"),
     "check": ("Проверка", "Check"),
     "value": ("Значение", "Value"),
+    "flow": ("Поток", "Flow"),
+    "deal_id": ("Сделка", "Deal"),
+    "created_at": ("Создана", "Created"),
+    "stage_entered_at": ("На этапе с", "In stage since"),
+    "days_in_stage": ("Дней на этапе", "Days in stage"),
+    "first_by_cohort": ("Первый вход, сделки периода", "First entry, deals of the period"),
+    "first_by_older": ("Первый вход, более старые сделки", "First entry, older deals"),
+    "repeat": ("Повторные входы", "Re-entries"),
+    "cohort": ("Когорта", "Cohort"),
+    "cohort_in_period": ("Вход в этап в периоде", "Entered the stage in the period"),
+    "cohort_after": ("Вход в этап после периода", "Entered the stage after the period"),
+    "implied": ("Перескок этапа", "Stage skipped"),
+    "share_within_7d": ("Доля за 7 дней", "Share within 7 days"),
 }
 
 
 def column_label(col: str, lang: str) -> str:
+    """A column's header; a compared period's column (``<col>_prev``) is «<header>, было»."""
+    if col not in COLUMNS and col.endswith("_prev") and col.removesuffix("_prev") in COLUMNS:
+        return f"{column_label(col.removesuffix('_prev'), lang)}, {t('prev_header', lang)}"
     ru, en = COLUMNS.get(col, (col, col))
     return en if lang == "en" else ru
 

@@ -34,12 +34,22 @@ AS_OF = "f-as-of"
 AS_OF_WRAP = "f-as-of-wrap"
 HOURS = "f-hours"
 HOURS_WRAP = "f-hours-wrap"
+COMPARE = "f-compare"
 RESET = "f-reset"
 
 # Tab content
 KPIS = "kpis"
 QUALITY = "quality-panel"
 DOWNLOAD = "download"
+
+# Drill-down (a click on a count lists its deals)
+DRILL_MODAL = "drill-modal"
+DRILL_TITLE = "drill-title"
+DRILL_BODY = "drill-body"
+DRILL_GRID = "drill-grid"
+DRILL_CSV = "drill-csv"
+DRILL_REQUEST = "drill-request"  # dcc.Store: what the open list shows (for its CSV)
+DRILL_DOWNLOAD = "drill-download"
 
 #: Pattern-matching id types (dicts: {"type": ..., "metric": ...}).
 DL_BUTTON = "dl-btn"  # {"type": DL_BUTTON, "panel": panel_id, "fmt": "csv"|"xlsx"}

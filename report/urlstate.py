@@ -38,6 +38,8 @@ PRESETS: tuple[str, ...] = (
     "custom",
 )
 FUNNEL_TYPES: tuple[str, ...] = ("cohort", "flow")
+#: «Сравнить: нет / с прошлым периодом / с прошлым годом» (report.metrics.compare.MODES).
+COMPARES: tuple[str, ...] = ("none", "previous", "year")
 LANGS: tuple[str, ...] = ("ru", "en")
 DEFAULT_PERIOD = "this_year"
 DEFAULT_GRAIN = "month"
@@ -73,6 +75,14 @@ class ViewState:
     as_of: date | None = None
     #: How durations count time («Часы: календарные / рабочие»), passed through to the metrics.
     hours: str = "calendar"
+    #: Comparison with an earlier period: ``none``, ``previous`` or ``year`` (a view choice, not a
+    #: filter: the metrics run over both periods and ``compare.with_previous`` joins them).
+    compare: str = "none"
+
+    @property
+    def compare_mode(self) -> str | None:
+        """The comparison for ``report.metrics.compare`` (None = off)."""
+        return None if self.compare == "none" else self.compare
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cities", tuple(sorted(set(self.cities))))
@@ -233,6 +243,7 @@ def parse(
     funnel = one("funnel", FUNNEL_TYPES, "cohort")
     period = one("period", PRESETS, DEFAULT_PERIOD)
     hours = one("hours", HOURS, "calendar")
+    compare = one("compare", COMPARES, "none")
 
     date_from = date_to = None
     raw_from, raw_to = _values(q, "from"), _values(q, "to")
@@ -295,6 +306,7 @@ def parse(
         funnel=funnel,
         as_of=as_of,
         hours=hours,
+        compare=compare,
     )
     return state, notices
 
@@ -344,6 +356,8 @@ def encode(state: ViewState, *, default_lang: str = "ru") -> tuple[str, str]:
         pairs.append(("asof", state.as_of.isoformat()))
     if state.hours != "calendar":
         pairs.append(("hours", state.hours))
+    if state.compare != "none":
+        pairs.append(("compare", state.compare))
     if state.lang != default_lang:
         pairs.append(("lang", state.lang))
     search = ("?" + urlencode(pairs, quote_via=quote)) if pairs else ""

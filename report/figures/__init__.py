@@ -18,7 +18,7 @@ from report.figures.base import (
     empty_figure,
 )
 from report.figures.durations import duration_over_time, duration_ranges
-from report.figures.funnels import funnel, status_bars
+from report.figures.funnels import funnel, reconciliation_bars, status_bars
 from report.figures.heatmaps import heatmap
 from report.figures.timeseries import attendance_over_time, lines_over_time, stacked_over_time
 
@@ -40,6 +40,7 @@ __all__ = [
     "histogram_bars",
     "lines_over_time",
     "rate_bars",
+    "reconciliation_bars",
     "stacked_over_time",
     "status_bars",
 ]

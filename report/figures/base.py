@@ -153,6 +153,38 @@ def mark_rows(fig: go.Figure, group_col: str, order: Sequence[object], total: in
     return fig
 
 
+def add_previous(
+    fig: go.Figure, x: Sequence[object], y: Sequence[object], name: str, color: str, lang: str, **trace: object
+) -> None:
+    """The compared period's series (a ``<column>_prev`` the metric layer joined by bucket
+    position) as a faint dashed line under the same colour, named «<name>, было».
+
+    With ``legendgroup`` (one line per group of a chart) the line has no legend entry of its own:
+    it follows its group's entry, and :func:`previous_key` explains the dashes once."""
+    fig.add_scatter(
+        x=list(x),
+        y=list(y),
+        name=f"{name}, {t('prev_header', lang)}",
+        mode="lines",
+        line={"color": color, "dash": "dash", "width": 1.5},
+        opacity=0.6,
+        showlegend="legendgroup" not in trace,
+        **trace,
+    )
+
+
+def previous_key(fig: go.Figure, lang: str) -> None:
+    """One legend entry «- - было» for the dashed lines of every group."""
+    fig.add_scatter(
+        x=[None],
+        y=[None],
+        name=t("prev_period", lang),
+        mode="lines",
+        line={"color": "#777", "dash": "dash", "width": 1.5},
+        hoverinfo="skip",
+    )
+
+
 def group_label(value: object, lang: str, col: str = "city") -> str:
     if value is None:
         return t("unknown_city", lang) if col == "city" else "—"

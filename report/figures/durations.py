@@ -10,6 +10,7 @@ import polars as pl
 from report.figures.base import (
     MEDIAN_COLOR,
     P90_COLOR,
+    add_previous,
     base_layout,
     duration_unit,
     empty_figure,
@@ -121,5 +122,8 @@ def duration_over_time(df: pl.DataFrame, grain: str, lang: str) -> go.Figure:
             text=[fmt_duration(v, lang) for v in vals],
             hovertemplate="%{x}: %{text}<extra>" + name + "</extra>",
         )
+        if f"{col}_prev" in rows.columns:
+            before = rows[f"{col}_prev"].to_list()
+            add_previous(fig, labels, [v / 86400 if v is not None else None for v in before], name, color, lang)
     fig.update_yaxes(title_text="days" if lang == "en" else "дни", rangemode="tozero")
     return fig

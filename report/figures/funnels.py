@@ -16,7 +16,7 @@ from report.figures.base import (
     top_groups,
 )
 from report.formatting import fmt_number, fmt_percent
-from report.i18n import stage_label
+from report.i18n import column_label, stage_label, t
 
 
 def funnel(df: pl.DataFrame, value_col: str, lang: str) -> go.Figure:
@@ -38,6 +38,10 @@ def funnel(df: pl.DataFrame, value_col: str, lang: str) -> go.Figure:
     hover = f"%{{y}}: %{{x}}<br>{prev_word}: %{{customdata[0]}}"
     if "conv_lead" in rows.columns:
         hover += f"<br>{lead_word}: %{{customdata[1]}}"
+    custom = [[fmt_percent(p, lang), fmt_percent(f, lang)] for p, f in zip(prev_rates, lead_rates, strict=True)]
+    if f"{value_col}_prev" in rows.columns:  # a comparison is on: the earlier figure in the hover
+        hover += f"<br>{t('prev_header', lang)}: %{{customdata[2]}}"
+        custom = [[*c, fmt_number(b, lang)] for c, b in zip(custom, rows[f"{value_col}_prev"].to_list(), strict=True)]
     fig = go.Figure(
         go.Funnel(
             y=[stage_label(s, lang) for s in stages],
@@ -48,9 +52,7 @@ def funnel(df: pl.DataFrame, value_col: str, lang: str) -> go.Figure:
             cliponaxis=False,
             marker={"color": [STAGE_COLORS[s] for s in stages]},
             connector={"line": {"color": "#ccc", "width": 1}},
-            customdata=[
-                [fmt_percent(p, lang), fmt_percent(f, lang)] for p, f in zip(prev_rates, lead_rates, strict=True)
-            ],
+            customdata=custom,
             hovertemplate=hover + "<extra></extra>",
         ),
         layout=base_layout(lang, 300),
@@ -93,3 +95,35 @@ def status_bars(df: pl.DataFrame, group_col: str, lang: str, *, limit: int = 15)
         )
     fig.update_yaxes(categoryorder="array", categoryarray=order)
     return mark_rows(fig, group_col, groups, df[group_col].n_unique())
+
+
+#: The parts of funnel.reconciliation, per side (the metric's column names), and their colours.
+RECONCILIATION_PARTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "flow": (("first_by_cohort", "#3182bd"), ("first_by_older", "#9ecae1"), ("repeat", "#fd8d3c")),
+    "cohort": (("cohort_in_period", "#31a354"), ("cohort_after", "#a1d99b"), ("implied", "#bdbdbd")),
+}
+
+
+def reconciliation_bars(df: pl.DataFrame, lang: str) -> go.Figure:
+    """Per funnel stage two stacked bars side by side: the flow's entries and the cohort's reached
+    deals, each split into the parts funnel.reconciliation returns (they add up to the totals by
+    the metric's identities; nothing is added here, plotly stacks the parts)."""
+    rows = df.filter(pl.col("stage").is_in(FUNNEL_STAGES))
+    if rows.is_empty() or not (rows["flow"].fill_null(0) + rows["cohort"].fill_null(0) > 0).any():
+        return empty_figure(lang)
+    stages = [stage_label(s, lang) for s in rows["stage"].to_list()]
+    fig = go.Figure(layout=base_layout(lang, 340, barmode="stack"))
+    for side, parts in RECONCILIATION_PARTS.items():
+        side_label = column_label(side, lang)
+        for col, color in parts:
+            part = column_label(col, lang)
+            name = f"{side_label}: {part[:1].lower()}{part[1:]}"
+            fig.add_bar(
+                x=[stages, [side_label] * len(stages)],
+                y=rows[col].to_list(),
+                name=name,
+                marker_color=color,
+                hovertemplate="%{x}: %{y}<extra>" + name + "</extra>",
+            )
+    fig.update_yaxes(title_text=column_label("deals", lang), rangemode="tozero")
+    return fig

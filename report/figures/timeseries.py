@@ -9,10 +9,12 @@ from report.figures.base import (
     SERIES_COLORS,
     STAGE_COLORS,
     TOP_N,
+    add_previous,
     base_layout,
     empty_figure,
     group_label,
     mark_rows,
+    previous_key,
     row_limit,
     rows_of,
     top_groups,
@@ -40,6 +42,19 @@ def stacked_over_time(df: pl.DataFrame, value_col: str, group_col: str, grain: s
             name=group_label(g, lang),
             marker_color=SERIES_COLORS[i % len(SERIES_COLORS)],
         )
+        if f"{value_col}_prev" in df.columns:
+            before = dict(zip(part["bucket"].to_list(), part[f"{value_col}_prev"].to_list(), strict=True))
+            add_previous(
+                fig,
+                labels,
+                [before.get(b) for b in buckets],
+                group_label(g, lang),
+                SERIES_COLORS[i % len(SERIES_COLORS)],
+                lang,
+                legendgroup=str(g),
+            )
+    if f"{value_col}_prev" in df.columns:
+        previous_key(fig, lang)
     fig.update_yaxes(title_text=value_title([value_col], lang), rangemode="tozero")
     return mark_rows(fig, group_col, top, df[group_col].n_unique())
 
@@ -64,6 +79,16 @@ def attendance_over_time(df: pl.DataFrame, grain: str, lang: str) -> go.Figure:
         mode="lines+markers",
         line={"color": "#333"},
     )
+    if "show_rate_prev" in df.columns:
+        add_previous(
+            fig,
+            labels,
+            df["show_rate_prev"].to_list(),
+            "show rate" if lang == "en" else "явка",
+            "#333",
+            lang,
+            yaxis="y2",
+        )
     fig.update_layout(
         yaxis2={
             "overlaying": "y",
@@ -98,13 +123,20 @@ def lines_over_time(df: pl.DataFrame, group_col: str, values: str | dict[str, st
         part = rows_of(df, group_col, g)
         for dash, (col, name) in zip(DASHES, cols.items(), strict=False):
             series = dict(zip(part["bucket"].to_list(), part[col].to_list(), strict=True))
+            label = f"{group_label(g, lang)} · {name}" if name else group_label(g, lang)
+            color = SERIES_COLORS[i % len(SERIES_COLORS)]
             fig.add_scatter(
                 x=labels,
                 y=[series.get(b, 0) for b in buckets],
-                name=f"{group_label(g, lang)} · {name}" if name else group_label(g, lang),
+                name=label,
                 legendgroup=str(g),
                 mode="lines+markers",
-                line={"color": SERIES_COLORS[i % len(SERIES_COLORS)], "dash": dash},
+                line={"color": color, "dash": dash},
             )
+            if f"{col}_prev" in part.columns:
+                before = dict(zip(part["bucket"].to_list(), part[f"{col}_prev"].to_list(), strict=True))
+                add_previous(fig, labels, [before.get(b) for b in buckets], label, color, lang, legendgroup=str(g))
+    if any(f"{c}_prev" in df.columns for c in cols):
+        previous_key(fig, lang)
     fig.update_yaxes(title_text=y_title, rangemode="tozero")
     return mark_rows(fig, group_col, top, df[group_col].n_unique())

@@ -14,7 +14,7 @@ Choices (the spec is silent):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
 import polars as pl
@@ -107,12 +107,38 @@ def with_previous(
         left = left.with_columns(bucket_position(now))
         right = right.with_columns(bucket_position(prev)).drop("bucket")
         keys = [*keys, "_pos"]
+    if not keys:  # one row per period (a total): side by side, empty when the earlier has none
+        return left.join(right.head(1) if right.height else right.clear(1), how="cross")
     out = left.join(right, on=keys, how="left", nulls_equal=True, maintain_order="left")
     return out.drop("_pos", strict=False)
 
 
+def compare_with(
+    compute: Callable[[Filters], pl.DataFrame], filters: Filters, by: Sequence[str], mode: str
+) -> pl.DataFrame:
+    """``compute(filters)`` over the period and the compared one, joined by :func:`with_previous`.
+
+    ``compute`` runs one metric call (the UI passes its cached call, the export the bare function)."""
+    earlier = shifted(filters, mode)
+    now_df, prev_df = compute(filters), compute(earlier)
+    return with_previous(now_df, prev_df, by, key_columns(now_df, by), now=filters, prev=earlier)
+
+
 def compare(fn: MetricFn, snap: Snapshot, filters: Filters, by: Sequence[str], mode: str) -> pl.DataFrame:
     """Run a metric over the period and the compared one; the table with its ``_prev`` columns."""
-    earlier = shifted(filters, mode)
-    now_df, prev_df = fn(snap, filters, tuple(by)), fn(snap, earlier, tuple(by))
-    return with_previous(now_df, prev_df, by, key_columns(now_df, by), now=filters, prev=earlier)
+    return compare_with(lambda f: fn(snap, f, tuple(by)), filters, by, mode)
+
+
+def deltas(df: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """``<c>_delta`` = ``c − c_prev`` and ``<c>_delta_pct`` = that change / ``c_prev`` for each of
+    ``columns`` that has a ``_prev``. Choices: empty where either value is empty, and the share
+    also where ``c_prev`` is 0 (a change from nothing has no percentage); for a rate the change is
+    in the rate's own unit (percentage points of a fraction), the share relative to the old rate."""
+    exprs = []
+    for c in columns:
+        if c not in df.columns or f"{c}_prev" not in df.columns:
+            continue
+        now, prev = pl.col(c).cast(pl.Float64), pl.col(f"{c}_prev").cast(pl.Float64)
+        exprs.append((now - prev).alias(f"{c}_delta"))
+        exprs.append(pl.when(prev != 0).then((now - prev) / prev.abs()).alias(f"{c}_delta_pct"))
+    return df.with_columns(exprs) if exprs else df

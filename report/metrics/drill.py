@@ -27,10 +27,11 @@ Choices (the spec is silent):
   stage: the oldest first.
 - ``touches.negative_status`` lists deals whose status at the period's end has the stage,
   whenever created (METRICS.md).
-- ``url``: ``https://<subdomain>.amocrm.ru/leads/detail/<id>`` for a real account; for the demo
-  (manifest ``source.subdomain`` = ``emulator``) the emulator's lead endpoint at its default
-  address (:data:`EMULATOR_URL`), as the in-process demo emulator's port is not recorded; null
-  when the manifest names no account.
+- ``url``: ``https://<subdomain>.amocrm.ru/leads/detail/<id>`` for a real account; null for the
+  demo (manifest ``source.subdomain`` = ``emulator``) and when the manifest names no account. The
+  demo account has no deal pages anywhere: ``python -m report`` builds it from a raw export with
+  no emulator running, and the emulator, when one runs, answers only API clients that send its
+  bearer token (a browser tab gets a 401). A link that cannot open is worse than the plain id.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from report.metrics.periods import as_of_end_utc, bucket_expr
 from report.metrics.shaping import MetricInputError
 from report.metrics.stuck import AGE_COLUMNS, age_bucket, open_deal_ages, stuck_deals
 
-EMULATOR_URL = "http://127.0.0.1:8765/api/v4/leads/{id}"
+DEMO_SUBDOMAIN = "emulator"  # what the demo's manifest names as its account
 ACCOUNT_URL = "https://{subdomain}.amocrm.ru/leads/detail/{id}"
 NEGATIVE_STAGES = ("not_booked", "no_answer")
 COLUMNS = (
@@ -167,12 +168,11 @@ DRILLS: dict[str, Drill] = {
 
 
 def deal_url(snap: Snapshot, deal_id: pl.Expr) -> pl.Expr:
-    """The deal's page: in amoCRM for a real account, the emulator's lead for the demo."""
+    """The deal's page in amoCRM for a real account; null for the demo (see the module's choices)."""
     subdomain = str((snap.manifest.get("source") or {}).get("subdomain") or "")
-    if not subdomain:
+    if not subdomain or subdomain == DEMO_SUBDOMAIN:
         return pl.lit(None, dtype=pl.String)
-    template = EMULATOR_URL if subdomain == "emulator" else ACCOUNT_URL.replace("{subdomain}", subdomain)
-    head, tail = template.split("{id}")
+    head, tail = ACCOUNT_URL.replace("{subdomain}", subdomain).split("{id}")
     return pl.lit(head) + deal_id.cast(pl.String) + pl.lit(tail)
 
 

@@ -16,7 +16,7 @@ from report import ids
 from report.formatting import fmt_datetime, fmt_duration, fmt_number
 from report.i18n import t
 from report.metrics.filters import CHANNEL_FILTERS, GRAINS, HOURS
-from report.urlstate import FUNNEL_TYPES, PRESETS, TAB_PATHS, Notice
+from report.urlstate import COMPARES, FUNNEL_TYPES, PRESETS, TAB_PATHS, Notice
 
 TEXT = "t"  # pattern-matching id type of a translatable label
 
@@ -44,6 +44,10 @@ def channel_options(lang: str) -> list[dict[str, str]]:
 
 def hours_options(lang: str) -> list[dict[str, str]]:
     return options("h", HOURS, lang)
+
+
+def compare_options(lang: str) -> list[dict[str, str]]:
+    return options("cmp", COMPARES, lang)
 
 
 def funnel_options(lang: str) -> list[dict[str, str]]:
@@ -243,6 +247,17 @@ def filter_bar(lang: str, cities: list[str], managers: list[dict], today: date) 
                                 lang,
                                 {"xs": 12, "md": 4, "xl": 3},
                                 wrap_id=ids.HOURS_WRAP,
+                            ),
+                            _field(
+                                "compare",
+                                dcc.Dropdown(
+                                    id=ids.COMPARE,
+                                    options=compare_options(lang),
+                                    clearable=False,
+                                    searchable=False,
+                                ),
+                                lang,
+                                {"xs": 6, "md": 3, "xl": 3},
                             ),
                         ],
                         className="g-2",

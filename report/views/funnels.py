@@ -63,6 +63,14 @@ PANELS: tuple[Panel, ...] = (
     Panel("funnel-cohort", "funnel.cohort", (), lambda df, s: figures.funnel(df, "reached", s.lang)),
     Panel("funnel-flow", "funnel.flow", (), lambda df, s: figures.funnel(df, "entries", s.lang)),
     Panel(
+        "reconciliation",
+        "funnel.reconciliation",
+        (),
+        lambda df, s: figures.reconciliation_bars(df, s.lang),
+        width=12,
+        note="note_reconciliation",
+    ),
+    Panel(
         "funnel-city",
         lambda s: f"funnel.{s.funnel}",
         ("city",),
@@ -143,6 +151,7 @@ def panels(state: ViewState) -> tuple[Panel, ...]:
 
 
 KPI_METRIC = "kpi.funnels"
+#: Every funnel card is good news when it rises.
 KPIS: tuple[Kpi, ...] = (
     Kpi("leads", "leads", "k_leads"),
     Kpi("booked", "booked", "stage:booked"),

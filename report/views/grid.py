@@ -20,6 +20,7 @@ from report.formatting import (
     DASH,
     MONEY_COLUMNS,
     RATE_COLUMNS,
+    base_column,
     fmt_bucket,
     fmt_duration,
     fmt_money,
@@ -29,12 +30,15 @@ from report.formatting import (
 from report.i18n import GRID_LOCALE_RU, column_label, stage_label, t, transition_label
 
 TEXT = "__t"  # suffix of the field holding a cell's text
+KEY = "__key"  # the field holding a row's id (row_key)
 ROW_HEIGHT = 28
 AUTO_HEIGHT_ROWS = 10  # up to this many rows the grid grows to fit; above, it scrolls at a fixed height
 
 
 def format_cell(col: str, value: object, lang: str, grain: str) -> str:
-    """How one table cell reads in the UI (exports keep the plain value)."""
+    """How one table cell reads in the UI (exports keep the plain value); a ``_prev`` column
+    reads like its own."""
+    col = base_column(col)
     if value is None:
         if col == "city":
             return t("unknown_city", lang)
@@ -67,11 +71,19 @@ def _raw(value: object) -> object:
     return value.isoformat() if isinstance(value, date | datetime) else value
 
 
+def row_key(row: dict[str, object], index: int) -> str:
+    """A row's id in the grid: its key values (the non-numeric columns, raw) as JSON, and its
+    position (``#``), which keeps ids unique should two rows share their keys (two managers of
+    one name). A click on the row drills into the key values (views/drilldown.py)."""
+    keys = {k: v for k, v in row.items() if isinstance(v, bool) or not isinstance(v, int | float)}
+    return json.dumps({**keys, "#": index}, ensure_ascii=False, sort_keys=True, default=_raw)
+
+
 def records(df: pl.DataFrame, lang: str, grain: str) -> list[dict[str, object]]:
-    """The rows as grid records: raw value and text per column."""
+    """The rows as grid records: raw value and text per column, and the row's key (its id)."""
     out = []
-    for row in df.iter_rows(named=True):
-        record: dict[str, object] = {}
+    for i, row in enumerate(df.iter_rows(named=True)):
+        record: dict[str, object] = {KEY: row_key(row, i)}
         for col, value in row.items():
             record[col] = _raw(value)
             record[col + TEXT] = format_cell(col, value, lang, grain)
@@ -86,7 +98,7 @@ def totals_row(totals: pl.DataFrame | None, df: pl.DataFrame, lang: str, grain: 
         return []
     (record,) = records(totals.select([c for c in df.columns if c in totals.columns]), lang, grain)
     first = df.columns[0]
-    return [{**record, first: None, first + TEXT: t("total", lang)}]
+    return [{**record, KEY: "{}", first: None, first + TEXT: t("total", lang)}]
 
 
 def column_def(col: str, numeric: bool, first: bool, lang: str) -> dict[str, object]:
@@ -111,8 +123,22 @@ def column_def(col: str, numeric: bool, first: bool, lang: str) -> dict[str, obj
     return spec
 
 
+def beside_previous(columns: list[str]) -> list[str]:
+    """Each compared period's column right after its own column (with_previous appends them)."""
+    prev = {c for c in columns if base_column(c) != c and base_column(c) in columns}
+    out: list[str] = []
+    for c in columns:
+        if c in prev:
+            continue
+        out.append(c)
+        if f"{c}_prev" in prev:
+            out.append(f"{c}_prev")
+    return out
+
+
 def grid(df: pl.DataFrame, totals: pl.DataFrame | None, panel_id: str, lang: str, grain: str) -> dag.AgGrid:
     numeric = {c for c, dt in df.schema.items() if dt.is_numeric()}
+    df = df.select(beside_previous(df.columns))
     options: dict[str, object] = {
         "pinnedBottomRowData": totals_row(totals, df, lang, grain),
         "rowHeight": ROW_HEIGHT,
@@ -143,6 +169,7 @@ def grid(df: pl.DataFrame, totals: pl.DataFrame | None, panel_id: str, lang: str
         columnSize="autoSize",
         columnSizeOptions={"skipHeader": False},
         dashGridOptions=options,
+        getRowId=f"params.data.{KEY}",
         style=style,
         className="report-grid",
     )

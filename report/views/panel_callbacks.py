@@ -1,4 +1,4 @@
-"""Callbacks of one panel: its downloads and its «показать все» switch.
+"""Callbacks of one panel: its downloads, its «показать все» switch and its drill-down.
 
 Both re-run exactly the metric call the view made (same filters, same breakdown, so the same
 cache key): what is downloaded or redrawn is what the tab shows.
@@ -15,9 +15,12 @@ from dash import ALL, MATCH, Input, Output, State, ctx, dcc, no_update
 from report import downloads, ids, urlstate
 from report.formatting import fmt_datetime
 from report.i18n import t
+from report.metrics.compare import shifted
+from report.metrics.drill import deal_list, deal_page
+from report.metrics.filters import Filters
 from report.urlstate import ViewState
-from report.views import frame
-from report.views.panels import compute, draw, metric_texts, rows_note
+from report.views import drilldown, frame
+from report.views.panels import compute, draw, figure_of, metric_texts, rows_note
 
 if TYPE_CHECKING:
     from report.app import SnapshotSource
@@ -26,6 +29,8 @@ if TYPE_CHECKING:
 def register(app: dash.Dash, source: SnapshotSource, default_lang: str) -> None:
     _register_show_all(app, source)
     _register_downloads(app, source, default_lang)
+    _register_drill(app, source)
+    _register_drill_csv(app, source)
 
 
 def _register_show_all(app: dash.Dash, source: SnapshotSource) -> None:
@@ -45,8 +50,9 @@ def _register_show_all(app: dash.Dash, source: SnapshotSource) -> None:
         if info is None or panel is None:
             return no_update, no_update
         filters = state.filters(info.today)
-        df = compute(info.snap, panel.metric_id(state), filters, panel.by)
-        totals = compute(info.snap, panel.metric_id(state), filters, ()) if panel.totals_key else None
+        mode = state.compare_mode
+        df = compute(info.snap, panel.metric_id(state), filters, panel.by, mode)
+        totals = compute(info.snap, panel.metric_id(state), filters, (), mode) if panel.totals_key else None
         children, meta = draw(panel, state, df, totals, every=bool(every))
         return children, rows_note(meta, state.lang, bool(every))
 
@@ -73,7 +79,7 @@ def _register_downloads(app: dash.Dash, source: SnapshotSource, default_lang: st
             return no_update
         filters = state.filters(info.today)
         metric_id = panel.metric_id(state)
-        df = compute(info.snap, metric_id, filters, panel.by)
+        df = compute(info.snap, metric_id, filters, panel.by, state.compare_mode)
         fmt = trigger["fmt"]
         name = downloads.filename(metric_id, filters.date_from, filters.date_to, fmt)
         if fmt == "csv":
@@ -98,3 +104,111 @@ def _register_downloads(app: dash.Dash, source: SnapshotSource, default_lang: st
         )
         content = downloads.to_xlsx(df, lang=lang, title=title, definition=definition, filter_rows=rows)
         return dcc.send_bytes(content, name)
+
+
+def _register_drill(app: dash.Dash, source: SnapshotSource) -> None:
+    """A click on a count (a chart point or a grid cell) of a panel in ``drilldown.CLICKS``
+    opens the list of its deals; the window's CSV button downloads the whole list."""
+    closed = (no_update,) * 4
+
+    @app.callback(
+        Output(ids.DRILL_MODAL, "is_open"),
+        Output(ids.DRILL_TITLE, "children"),
+        Output(ids.DRILL_BODY, "children"),
+        Output(ids.DRILL_REQUEST, "data"),
+        Input({"type": ids.GRAPH, "panel": ALL}, "clickData"),
+        Input({"type": ids.TABLE, "panel": ALL}, "cellClicked"),
+        State({"type": ids.SHOW_ALL, "panel": ALL}, "value"),
+        State(ids.STATE, "data"),
+        prevent_initial_call=True,
+    )
+    def drill(_points, _cells, _every, data):
+        trigger = ctx.triggered_id
+        clicked = ctx.triggered[0].get("value") if ctx.triggered else None
+        if not trigger or not clicked:
+            return closed  # graphs and grids re-created by a re-render, not clicked
+        from report.views import find_panel
+
+        state = ViewState.from_store(data)
+        info = source.get()
+        panel = find_panel(trigger["panel"], state)
+        if info is None or panel is None or panel.id not in drilldown.CLICKS:
+            return closed
+        metric_id = panel.metric_id(state)
+        filters = state.filters(info.today)
+        if trigger["type"] == ids.TABLE:
+            request = drilldown.from_cell(metric_id, panel.by, clicked)
+        else:
+            point = (clicked.get("points") or [{}])[0]
+            df = compute(info.snap, metric_id, filters, panel.by)
+            trace = None
+            if panel.figure is not None and "curveNumber" in point:
+                every = any(
+                    s["id"]["panel"] == panel.id and s.get("value") for s in ctx.states_list[0] if isinstance(s, dict)
+                )
+                traces = figure_of(panel, state, df, every).data
+                trace = traces[point["curveNumber"]].name if point["curveNumber"] < len(traces) else None
+            request = drilldown.from_point(panel.id, metric_id, panel.by, df, point, trace, state.lang, state.grain)
+        if request is None:
+            return closed
+        return (True, *_drill_window(request, state, info))
+
+
+def _drill_window(request: drilldown.DrillRequest, state: ViewState, info) -> tuple[str, list, dict]:
+    filters = _drill_filters(request, state, info.today)
+    rows, total = deal_page(
+        info.snap,
+        filters,
+        request.metric_id,
+        column=request.column,
+        stage=request.stage,
+        status=request.status,
+        group=request.group,
+        limit=drilldown.LIMIT,
+    )
+    names = dict(zip(info.users["user_id"].to_list(), info.users["name"].to_list(), strict=True))
+    line = drilldown.filters_line(
+        filters.date_from,
+        filters.date_to,
+        filters.cities,
+        [names.get(m, str(m)) for m in filters.managers],
+        filters.channel,
+        state.lang,
+    )
+    title = drilldown.title(request, metric_texts(request.metric_id, state.lang)[0], total, state.lang, state.grain)
+    body = drilldown.body(rows, total, state.lang, info.snap.timezone, line)
+    return title, body, request.to_store()
+
+
+def _drill_filters(request: drilldown.DrillRequest, state: ViewState, today) -> Filters:
+    """The view's filters, or the compared period's for a ``_prev`` figure."""
+    filters = state.filters(today)
+    return shifted(filters, state.compare_mode) if request.previous and state.compare_mode else filters
+
+
+def _register_drill_csv(app: dash.Dash, source: SnapshotSource) -> None:
+    @app.callback(
+        Output(ids.DRILL_DOWNLOAD, "data"),
+        Input(ids.DRILL_CSV, "n_clicks"),
+        State(ids.DRILL_REQUEST, "data"),
+        State(ids.STATE, "data"),
+        prevent_initial_call=True,
+    )
+    def drill_csv(clicks, request_data, data):
+        info = source.get()
+        if not clicks or not request_data or info is None:
+            return no_update
+        request = drilldown.DrillRequest.from_store(request_data)
+        state = ViewState.from_store(data)
+        filters = _drill_filters(request, state, info.today)
+        df = deal_list(
+            info.snap,
+            filters,
+            request.metric_id,
+            column=request.column,
+            stage=request.stage,
+            status=request.status,
+            group=request.group,
+        )
+        name = downloads.filename(f"deals.{request.metric_id}", filters.date_from, filters.date_to, "csv")
+        return dcc.send_bytes(downloads.to_csv(df), name)

@@ -21,8 +21,10 @@ from report import ids
 from report.cache import compute_metric
 from report.figures import all_rows
 from report.i18n import t
+from report.metrics.compare import compare_with
 from report.metrics.filters import Filters
 from report.urlstate import ViewState
+from report.views.drilldown import CLICKS
 from report.views.grid import grid
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,8 @@ class Panel:
     #: A footer of totals from the same metric's by=() call (one row). False where that call is
     #: not one row (a funnel by city: stages) or a total means nothing (a leaderboard).
     totals: bool = True
+    #: An i18n key of a short text under the definition (what a table's parts mean), or None.
+    note: str | None = None
 
     def metric_id(self, state: ViewState) -> str:
         return self.metric(state) if callable(self.metric) else self.metric
@@ -55,9 +59,16 @@ class Panel:
         return f"{self.id}#total" if self.totals and self.by else None
 
 
-def compute(snap: Snapshot, metric_id: str, filters: Filters, by: tuple[str, ...]) -> pl.DataFrame:
-    """Every metric call of the UI goes through the shared cache (it computes directly when unset)."""
-    return compute_metric(snap, metric_id, filters, by)
+def compute(
+    snap: Snapshot, metric_id: str, filters: Filters, by: tuple[str, ...], compare: str | None = None
+) -> pl.DataFrame:
+    """Every metric call of the UI goes through the shared cache (it computes directly when unset).
+
+    ``compare`` (``previous``/``year``): the same call over the compared period too, joined as
+    ``<column>_prev`` columns by ``report.metrics.compare``."""
+    if compare is None:
+        return compute_metric(snap, metric_id, filters, by)
+    return compare_with(lambda f: compute_metric(snap, metric_id, f, by), filters, by, compare)
 
 
 def metric_texts(metric_id: str, lang: str, hours: str = "calendar") -> tuple[str, str]:
@@ -116,6 +127,13 @@ def ordered(df: pl.DataFrame, meta: dict | None) -> pl.DataFrame:
     return df.with_columns(pl.Series("_rank", ranks)).sort("_rank", maintain_order=True).drop("_rank")
 
 
+def figure_of(panel: Panel, state: ViewState, df: pl.DataFrame, every: bool = False) -> go.Figure:
+    """The panel's chart (``every``: all groups, not its top N)."""
+    assert panel.figure is not None
+    with all_rows() if every else nullcontext():
+        return panel.figure(df, state)
+
+
 def draw(
     panel: Panel, state: ViewState, df: pl.DataFrame, totals: pl.DataFrame | None = None, every: bool = False
 ) -> tuple[list, dict | None]:
@@ -124,8 +142,7 @@ def draw(
     children: list = []
     meta = None
     if panel.figure is not None:
-        with all_rows() if every else nullcontext():
-            fig = panel.figure(df, state)
+        fig = figure_of(panel, state, df, every)
         meta = fig.layout.meta
         children.append(graph(fig, panel.id, state.lang))
     if panel.table:
@@ -169,12 +186,15 @@ def card(
     if panel.subtitle:
         title = f"{title}: {panel.subtitle[1] if lang == 'en' else panel.subtitle[0]}"
     body: list = [html.P(definition, className="small text-muted mb-2")] if definition else []
+    if panel.note:
+        body.append(html.P(t(panel.note, lang), className="small text-muted mb-2 panel-note"))
     if error is not None:
         body.append(dbc.Alert(error, color="danger", className="small"))
     elif df is not None:
         children, meta = draw(panel, state, df, totals)
         body.append(rows_control(panel.id, meta, lang))
-        body.append(html.Div(children, id=ids.panel_id(ids.PANEL_BODY, panel.id)))
+        drillable = "drillable" if panel.id in CLICKS else None
+        body.append(html.Div(children, id=ids.panel_id(ids.PANEL_BODY, panel.id), className=drillable))
         body.append(download_buttons(panel.id, lang))
     return dbc.Col(
         dbc.Card(
@@ -189,14 +209,20 @@ def card(
 
 
 def run(
-    queries: list[tuple[str, str, tuple[str, ...]]], snap: Snapshot, filters: Filters, lang: str
+    queries: list[tuple[str, str, tuple[str, ...]]],
+    snap: Snapshot,
+    filters: Filters,
+    lang: str,
+    compare: str | None = None,
+    plain: tuple[str, ...] = (),
 ) -> tuple[dict[str, pl.DataFrame], dict[str, str]]:
-    """One round of metric calls: key → DataFrame, and key → error text for the ones that failed."""
+    """One round of metric calls: key → DataFrame, and key → error text for the ones that failed.
+    ``compare``: every call also over the compared period, except the keys in ``plain``."""
     results: dict[str, pl.DataFrame] = {}
     errors: dict[str, str] = {}
     for key, metric_id, by in queries:
         try:
-            results[key] = compute(snap, metric_id, filters, by)
+            results[key] = compute(snap, metric_id, filters, by, None if key in plain else compare)
         except KeyError:
             errors[key] = t("not_ready", lang)
         except Exception as exc:  # one broken metric must not blank the whole tab

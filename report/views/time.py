@@ -100,10 +100,11 @@ def panels(state: ViewState) -> tuple[Panel, ...]:
 
 KPI_METRIC = "kpi.time"
 KPIS: tuple[Kpi, ...] = (
-    Kpi("median-c2c", "median_c2c_s", "k_median_c2c", "duration"),
-    Kpi("median-won", "median_won_s", "k_median_won", "duration"),
-    Kpi("median-lead-phone", "median_lead_phone_s", "k_median_lead_phone", "duration"),
-    Kpi("median-first-touch", "median_first_touch_s", "k_median_first_touch", "duration"),
-    Kpi("untouched", "untouched", "k_untouched"),
-    Kpi("bookings-before", "mean_bookings_before", "k_bookings_before", "decimal2"),
+    # Shorter times, fewer untouched deals and fewer bookings per contract are good news.
+    Kpi("median-c2c", "median_c2c_s", "k_median_c2c", "duration", up_is_good=False),
+    Kpi("median-won", "median_won_s", "k_median_won", "duration", up_is_good=False),
+    Kpi("median-lead-phone", "median_lead_phone_s", "k_median_lead_phone", "duration", up_is_good=False),
+    Kpi("median-first-touch", "median_first_touch_s", "k_median_first_touch", "duration", up_is_good=False),
+    Kpi("untouched", "untouched", "k_untouched", up_is_good=False),
+    Kpi("bookings-before", "mean_bookings_before", "k_bookings_before", "decimal2", up_is_good=False),
 )

@@ -81,6 +81,20 @@ COMMON: tuple[Panel, ...] = (
         lambda df, s: figures.duration_ranges(df, "manager", s.lang),
         subtitle=BY_MANAGER,
     ),
+    Panel(
+        "next-stage-city",
+        "touches.to_next_stage",
+        ("city",),
+        lambda df, s: figures.duration_ranges(df, "city", s.lang),
+        subtitle=BY_CITY,
+    ),
+    Panel(
+        "next-stage-manager",
+        "touches.to_next_stage",
+        ("manager",),
+        lambda df, s: figures.duration_ranges(df, "manager", s.lang),
+        subtitle=BY_MANAGER,
+    ),
     Panel("per-deal", "touches.per_deal", ("city",), _mix, subtitle=BY_CITY),
     Panel("before-contract", "touches.before_contract", ("city",), _mix, subtitle=BY_CITY),
     Panel("before-lost", "touches.before_lost", ("city",), _mix, subtitle=BY_CITY),
@@ -108,12 +122,14 @@ def panels(state: ViewState) -> tuple[Panel, ...]:
 
 KPI_METRIC = "kpi.touches"  # both touches tabs: the office tab's filters fix the pipeline class
 KPIS: tuple[Kpi, ...] = (
+    # More deals, calls and answered calls are good; slower first touches, untouched deals and
+    # overdue tasks bad; touches and tasks per deal/manager are effort, neither good nor bad.
     Kpi("deals", "deals", "k_deals"),
-    Kpi("median-first-touch", "median_first_touch_s", "k_median_first_touch", "duration"),
-    Kpi("untouched", "untouched", "k_untouched"),
-    Kpi("touches-per-deal", "touches_per_deal", "k_touches_per_deal", "decimal1"),
+    Kpi("median-first-touch", "median_first_touch_s", "k_median_first_touch", "duration", up_is_good=False),
+    Kpi("untouched", "untouched", "k_untouched", up_is_good=False),
+    Kpi("touches-per-deal", "touches_per_deal", "k_touches_per_deal", "decimal1", up_is_good=None),
     Kpi("calls", "calls", "k_calls"),
     Kpi("answered-share", "answered_share", "k_answered_share", "percent"),
-    Kpi("overdue", "overdue", "k_overdue"),
-    Kpi("tasks-per-manager", "tasks_per_manager", "k_tasks_per_manager", "decimal1"),
+    Kpi("overdue", "overdue", "k_overdue", up_is_good=False),
+    Kpi("tasks-per-manager", "tasks_per_manager", "k_tasks_per_manager", "decimal1", up_is_good=None),
 )

@@ -228,3 +228,19 @@ def test_hours_switch_round_trips_and_reaches_the_filters():
     assert encode(ViewState(tab="time"))[1] == ""
     dropped, notices = p("/time-between-statuses", "?hours=night")
     assert dropped.hours == "calendar" and [n.key for n in notices] == ["hours"]
+
+
+def test_compare_switch_round_trips_in_its_canonical_place():
+    state = ViewState(tab="funnels", grain="week", compare="previous", lang="en")
+    path, search = encode(state)
+    assert (path, search) == ("/funnels", "?grain=week&compare=previous&lang=en")
+    again, notices = p(path, search)
+    assert again == state and notices == []
+    assert again.compare_mode == "previous"
+    assert ViewState.from_store(state.to_store()) == state
+    year, _ = p("/funnels", "?compare=year")
+    assert year.compare_mode == "year" and encode(year)[1] == "?compare=year"
+    # off is the default: not written; an unknown value is dropped with a notice
+    assert encode(ViewState())[1] == "" and ViewState().compare_mode is None
+    dropped, notices = p("/funnels", "?compare=decade")
+    assert dropped.compare == "none" and [n.key for n in notices] == ["compare"]

@@ -97,3 +97,43 @@ def test_status_bars_stack_the_contact_centres_cities_as_parts():
         ("КЦ", 3, " · Москва"),
         ("КЦ", 4, " · Казань"),
     ]
+
+
+def test_reconciliation_draws_each_side_stacked_from_the_metrics_parts():
+    """Phone: flow 5 = 3 + 1 + 1, cohort 4 = 3 + 0 + 1 (worked out by hand); lead only the period's deals."""
+    df = pl.DataFrame(
+        {
+            "stage": ["lead", "phone"],
+            "flow": [6, 5],
+            "first_by_cohort": [6, 3],
+            "first_by_older": [0, 1],
+            "repeat": [0, 1],
+            "cohort": [6, 4],
+            "cohort_in_period": [6, 3],
+            "cohort_after": [0, 0],
+            "implied": [0, 1],
+        }
+    )
+    fig = figures.reconciliation_bars(df, "ru")
+    assert fig.layout.barmode == "stack"
+    by_name = {tr.name: tr for tr in fig.data}
+    assert list(by_name) == [
+        "Поток: первый вход, сделки периода",
+        "Поток: первый вход, более старые сделки",
+        "Поток: повторные входы",
+        "Когорта: вход в этап в периоде",
+        "Когорта: вход в этап после периода",
+        "Когорта: перескок этапа",
+    ]
+    older = by_name["Поток: первый вход, более старые сделки"]
+    assert list(older.x[0]) == ["Лид", "Номер получен"] and set(older.x[1]) == {"Поток"}
+    assert list(older.y) == [0, 1]
+    assert list(by_name["Когорта: перескок этапа"].y) == [0, 1]
+    assert set(by_name["Когорта: перескок этапа"].x[1]) == {"Когорта"}
+
+
+def test_funnel_hover_gives_the_compared_periods_figure_when_comparing():
+    fig = figures.funnel(COHORT.with_columns(reached_prev=pl.Series([1, 1, 0, 0, 0, None, None])), "reached", "ru")
+    assert "было: %{customdata[2]}" in fig.data[0].hovertemplate
+    assert [c[2] for c in fig.data[0].customdata] == ["1", "1", "0", "0", "0"]
+    assert "было" not in figures.funnel(COHORT, "reached", "ru").data[0].hovertemplate

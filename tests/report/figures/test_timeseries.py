@@ -44,3 +44,23 @@ def test_lines_over_time_draw_each_part_as_its_own_line():
         "Аня · вх.": ([1, 0], "dot"),
     }
     assert [t.name for t in fig.data][0] == "Боря · исх."
+
+
+def test_the_compared_period_is_a_faint_dashed_line_per_group_with_one_legend_key():
+    """Moscow 5 and 3 deals now, 2 and (no such bucket) before; the line carries the metric's _prev."""
+    df = pl.DataFrame(
+        {
+            "city": ["Москва", "Москва"],
+            "bucket": [date(2026, 3, 1), date(2026, 4, 1)],
+            "deals": [5, 3],
+            "deals_prev": [2, None],
+        }
+    )
+    fig = figures.stacked_over_time(df, "deals", "city", "month", "ru")
+    bar, before, key = fig.data
+    assert bar.type == "bar" and list(bar.y) == [5, 3]
+    assert before.line.dash == "dash" and list(before.y) == [2, None] and before.showlegend is False
+    assert before.legendgroup == "Москва" and before.line.color == bar.marker.color
+    assert key.name == "пунктир — период сравнения" and key.showlegend is not False
+    # without a comparison nothing extra is drawn
+    assert len(figures.stacked_over_time(df.drop("deals_prev"), "deals", "city", "month", "ru").data) == 1

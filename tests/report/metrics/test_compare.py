@@ -97,3 +97,33 @@ def test_buckets_align_by_position(march):
     assert out["deals"].to_list() == [1, 2, 1, 1, 1, 1]
     assert out["deals_prev"].to_list() == [None, None, None, None, 1, None]
     assert out.schema["deals_prev"] == pl.Int64
+
+
+def test_deltas_by_hand():
+    """8 now vs 1 before: +7, +700 %; a rate 0.25 vs 0.5: −0.25, −50 %; from 0 or from nothing: no share."""
+    from report.metrics.compare import deltas
+
+    df = pl.DataFrame(
+        {
+            "leads": [8, 3, 2],
+            "leads_prev": [1, 0, None],
+            "rate": [0.25, None, 0.5],
+            "rate_prev": [0.5, 0.5, 0.5],
+            "other": [1, 1, 1],
+        }
+    )
+    out = deltas(df, ["leads", "rate", "other", "absent"])
+    assert out["leads_delta"].to_list() == [7.0, 3.0, None]
+    assert out["leads_delta_pct"].to_list() == [7.0, None, None]
+    assert out["rate_delta"].to_list() == [-0.25, None, 0.0]
+    assert out["rate_delta_pct"].to_list() == [-0.5, None, 0.0]
+    assert "other_delta" not in out.columns  # no other_prev: nothing to compare with
+
+
+def test_a_total_without_keys_is_compared_side_by_side():
+    """deals.created by nothing is one row with no key column: 7 now, 3 before; nothing before → empty."""
+    from report.metrics.compare import with_previous
+
+    now = pl.DataFrame({"deals": [7]})
+    assert with_previous(now, pl.DataFrame({"deals": [3]}), (), []).to_dicts() == [{"deals": 7, "deals_prev": 3}]
+    assert with_previous(now, now.clear(), (), []).to_dicts() == [{"deals": 7, "deals_prev": None}]

@@ -76,3 +76,20 @@ def test_bad_requests_say_why(march):
         deal_list(march, MARCH_2026, "funnel.flow")
     with pytest.raises(MetricInputError, match="no count"):
         deal_list(march, MARCH_2026, "funnel.cohort", column="entries", stage="lead")
+
+
+def test_a_real_account_links_to_amocrm_and_the_demo_to_nothing():
+    """The demo has no deal pages (no emulator runs for it, and the emulator wants a bearer token)."""
+    from types import SimpleNamespace
+
+    import polars as pl
+
+    from report.metrics.drill import deal_url
+
+    def url(source: dict) -> object:
+        snap = SimpleNamespace(manifest={"source": source})
+        return pl.select(deal_url(snap, pl.lit(7))).item()  # type: ignore[arg-type]
+
+    assert url({"subdomain": "clinic"}) == "https://clinic.amocrm.ru/leads/detail/7"
+    assert url({"subdomain": "emulator"}) is None
+    assert url({}) is None
