@@ -94,6 +94,12 @@ def remembered(snap: Snapshot, key: tuple, compute: Callable[[], pl.DataFrame]) 
     return df
 
 
+def forget() -> None:
+    """Drop everything kept in this process (:func:`remembered`): for a benchmark's cold run."""
+    with _LOCK:
+        _REMEMBERED.clear()
+
+
 def apply_filters(
     lf: pl.LazyFrame, filters: Filters, tz: str, *, time_col: str | None = None, manager_col: str = "manager"
 ) -> pl.LazyFrame:

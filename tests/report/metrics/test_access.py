@@ -31,6 +31,19 @@ def test_a_period_read_is_decoded_once_per_snapshot_and_filters(make_snapshot):
     assert calls == [old.id, new.id]
 
 
+def test_forget_makes_the_next_read_decode_again(march):
+    """What a benchmark's cold run relies on: after forget() nothing kept is served."""
+    calls: list[int] = []
+
+    def read() -> pl.DataFrame:
+        return access.remembered(march, ("test-forget", MARCH_F), lambda: calls.append(1) or march.read("deals"))
+
+    read(), read()
+    access.forget()
+    read()
+    assert calls == [1, 1]
+
+
 def test_the_cache_keeps_only_the_last_reads(march):
     for day in range(1, access.REMEMBERED_MAX + 2):
         access.deals_created_in(march, Filters(date(2026, 3, day), date(2026, 3, 31)))
