@@ -13,6 +13,10 @@ three bounded parts:
    year), against Σ ceil(records / page size) per collection;
 3. incremental: the one-year account's raw export as of its end, then a pull after the emulator's
    clock advanced one day: requests vs Σ ceil(fetched records / page size).
+
+``--count DEALS`` instead counts the requests of one complete full pull of a ``DEALS``-a-year
+account, by collection, with the emulator and the client unthrottled (1 000/s): what a pull asks
+for, not how fast (at amoCRM's 7/s the time is requests / 7 s).
 """
 
 from __future__ import annotations
@@ -103,14 +107,40 @@ def view_counts(counts: dict[str, int]) -> dict[str, int]:
     return out
 
 
+def count_requests(deals_per_year: int, work: Path) -> None:
+    """``--count``: one complete full pull, unthrottled; requests and records per collection."""
+    emu = Emulator("--demo", "--deals-per-year", str(deals_per_year), "--rate-limit", "1000", "--data-dir", str(work))
+    try:
+        t0 = time.monotonic()
+        with AmoClient(emu.url, StaticToken(emu.token), rate_limit_per_s=1000.0) as client:
+            result = pull(work / "raw", client)
+        print(f"full pull of a {deals_per_year}-deals/year account, unthrottled, {time.monotonic() - t0:.0f} s")
+        for name, col in result.collections.items():
+            print(f"    {name:<14}{col.records:>10} records {col.requests:>7} requests")
+        fetched = {k: v.records for k, v in result.collections.items()}
+        print(
+            f"    total {result.requests} requests vs minimum {minimum_requests(fetched)}; "
+            f"at {RATE:g}/s: {result.requests / RATE / 60:.1f} min"
+        )
+    finally:
+        emu.stop()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--count", type=int, metavar="DEALS", help="only count a full pull's requests (see above)")
     ap.add_argument("--minutes", type=float, default=2.0, help="length of the bounded one-year full pull")
     ap.add_argument("--scaled-deals", type=int, default=3000, help="deals/year of the completely pulled account")
     ap.add_argument("--deals-per-year", type=int, default=100_000, help="size of the one-year account")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-pull-"))
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    if args.count:
+        try:
+            count_requests(args.count, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return 0
     try:
         t0 = time.monotonic()
         account = generate_account(seed=1, deals_per_year=args.deals_per_year, years=1.0)

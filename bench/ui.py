@@ -28,8 +28,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench import dash_calls  # noqa: E402
 from etl.config import load_config  # noqa: E402
-from report import ids, urlstate  # noqa: E402
+from report import urlstate  # noqa: E402
 from report.urlstate import ViewState  # noqa: E402
 
 OUT = REPO / "bench" / "out"
@@ -53,16 +54,6 @@ def ensure_data(deals_per_year: int) -> Path:
     return data
 
 
-def _output_key(app, marker: str) -> str:
-    return next(k for k in app.callback_map if marker in k)
-
-
-def _payload(app, key: str, inputs: list[dict], changed: list[str]) -> dict:
-    """The JSON the Dash renderer posts for this callback."""
-    outputs = [{"id": o.component_id, "property": o.component_property} for o in app.callback_map[key]["output"]]
-    return {"output": key, "outputs": outputs, "inputs": inputs, "changedPropIds": changed, "state": []}
-
-
 def _post(client, payload: dict) -> dict:
     resp = client.post("/_dash-update-component", json=payload)
     if resp.status_code == 204:
@@ -72,36 +63,12 @@ def _post(client, payload: dict) -> dict:
     return resp.get_json()
 
 
-def filter_change(app, client, state: ViewState, prev: ViewState, default_lang: str, today) -> float:
-    """Both requests of one filter change (URL sync + page render); seconds."""
-    sync_key = _output_key(app, f"{ids.URL}.pathname")
-    page_key = _output_key(app, f"{ids.PAGE}.children")
-    path, search = urlstate.encode(prev, default_lang=default_lang)
-    date_from, date_to = state.period_dates(today)
-    controls = {
-        ids.TABS: ("active_tab", state.tab),
-        ids.PERIOD: ("value", state.period),
-        ids.DATE_RANGE: ("start_date", date_from.isoformat()),
-        f"{ids.DATE_RANGE}#end": ("end_date", date_to.isoformat()),
-        ids.GRAIN: ("value", state.grain),
-        ids.CITIES: ("value", list(state.cities)),
-        ids.MANAGERS: ("value", list(state.managers)),
-        ids.CHANNEL: ("value", state.channel),
-        ids.FUNNEL: ("value", state.funnel),
-        ids.AS_OF: ("date", None),
-        ids.LANG_SWITCH: ("value", state.lang),
-    }
-    inputs = [
-        {"id": ids.URL, "property": "pathname", "value": path},
-        {"id": ids.URL, "property": "search", "value": search},
-    ]
-    inputs += [{"id": k.split("#")[0], "property": prop, "value": val} for k, (prop, val) in controls.items()]
+def filter_change(deps: list[dict], client, state: ViewState, prev: ViewState, default_lang: str, today) -> float:
+    """Both requests of one filter change (URL sync + page render, bench/dash_calls.py); seconds."""
+    sync, page = dash_calls.find(deps, dash_calls.SYNC), dash_calls.find(deps, dash_calls.PAGE)
     t0 = time.perf_counter()
-    out = _post(client, _payload(app, sync_key, inputs, [f"{ids.CITIES}.value"]))
-    store = out["response"][ids.STATE]["data"]
-    _post(
-        client, _payload(app, page_key, [{"id": ids.STATE, "property": "data", "value": store}], [f"{ids.STATE}.data"])
-    )
+    out = _post(client, dash_calls.change_filters(sync, state, prev, default_lang, today))
+    _post(client, dash_calls.page(page, out))
     return time.perf_counter() - t0
 
 
@@ -127,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app(config, data, metric_cache=False)  # the cache, if any, is the one set up above
     client = app.server.test_client()
     assert client.get("/funnels").status_code == 200
+    deps = client.get("/_dash-dependencies").get_json()
     info = app.server.config["REPORT_SOURCE"].get()
     deals = info.snap.row_counts.get("deals")
     print(f"snapshot {info.snap.id}: {deals} deals, data as of {info.snap.data_as_of:%Y-%m-%d}; today = {info.today}")
@@ -139,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Warm-up: imports, parquet metadata, the OS page cache (a running server is in this state).
     for tab in urlstate.TAB_PATHS:
-        filter_change(app, client, ViewState(tab=tab), ViewState(tab=tab, grain="day"), config.locale, info.today)
+        filter_change(deps, client, ViewState(tab=tab), ViewState(tab=tab, grain="day"), config.locale, info.today)
 
     results: dict[str, dict[str, list[float]]] = {}
     variants = [
@@ -160,9 +128,9 @@ def main(argv: list[str] | None = None) -> int:
                     from report.cache import configure_cache  # a fresh cache so this one misses too
 
                     configure_cache(Path(tmp.name) / f"cache-{tab}-{i}", 512 * 1024 * 1024)
-                times.append(filter_change(app, client, state, prev, config.locale, info.today))
+                times.append(filter_change(deps, client, state, prev, config.locale, info.today))
                 if args.cached:
-                    hits.append(filter_change(app, client, state, prev, config.locale, info.today))
+                    hits.append(filter_change(deps, client, state, prev, config.locale, info.today))
             results[tab][name] = times
             line = f"{tab:15s} {name:26s} cold median {statistics.median(times) * 1000:6.0f} ms  max {max(times) * 1000:6.0f} ms"
             if hits:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import shutil
 import time
@@ -27,33 +28,66 @@ import polars as pl
 
 from etl.diskio import writing
 from etl.snapshot.errors import SchemaError, SnapshotError
-from etl.snapshot.schema import SCHEMA_VERSION, TABLES, validate
+from etl.snapshot.schema import SCHEMA, SCHEMA_VERSION, TABLES, validate
 
-__all__ = ["CURRENT", "SCHEMA_VERSION", "TABLES", "SchemaError", "Snapshot", "SnapshotError"]
-__all__ += ["current_id", "list_snapshots", "open_current", "prune", "publish", "write_tables"]
+__all__ = ["CURRENT", "ROW_GROUP_ROWS", "SCHEMA_VERSION", "TABLES", "SchemaError", "Snapshot", "SnapshotError"]
+__all__ += ["current_id", "in_time_order", "list_snapshots", "open_current", "prune", "publish", "write_tables"]
 
 CURRENT = "CURRENT"
 
+#: Rows per parquet row group.  Each group carries min/max statistics of every column, and a
+#: period query (polars ``scan_parquet``, DuckDB ``read_parquet``) skips the groups whose time
+#: column lies outside the period.  Polars' default (512² rows) makes one or two groups of a
+#: year's table, so a month's query decoded the whole year; at 64k rows a one-year account's
+#: touches are 9 groups of about 40 days each.  Smaller groups would skip more of a month but
+#: cost metadata and compression on whole-year reads (bench/README.md has the figures).
+ROW_GROUP_ROWS = 65_536
 
-def write_tables(folder: Path, tables: dict[str, pl.DataFrame], manifest: dict[str, Any]) -> None:
+
+def in_time_order(name: str, df: pl.DataFrame) -> pl.DataFrame:
+    """``df`` sorted by the table's main time column (``Table.sorted_by``, nulls last), for the
+    row-group statistics to bound each group's period.  The build already writes them in that
+    order (ties broken by id), and a table in order is returned as it is."""
+    col = SCHEMA[name].sorted_by
+    if col is None or df.get_column(col).is_sorted(nulls_last=True):
+        return df
+    return df.sort(col, maintain_order=True, nulls_last=True)
+
+
+def write_parquet(df: pl.DataFrame, path: Path, row_group_rows: int) -> None:
+    """``df`` as zstd parquet with statistics, in ``ceil(rows / row_group_rows)`` row groups of
+    (nearly) equal size.  Polars cuts a frame into ``rows // row_group_size`` equal groups (a
+    95k-row table asked for 64k-row groups comes out as one group), so the size passed is the one
+    that gives that count (a table of fewer than a few groups² rows may come out in more, smaller
+    groups: never larger ones)."""
+    groups = max(1, math.ceil(df.height / row_group_rows))
+    size = max(1, df.height // groups)
+    # Encoded in memory, written by Python: polars reports a full disk as "Invalid thrift:
+    # transport error", Python as ENOSPC, which :func:`writing` names with the file.
+    encoded = io.BytesIO()
+    df.rechunk().write_parquet(encoded, compression="zstd", statistics=True, row_group_size=size)
+    with writing(path), open(path, "wb") as fh:
+        fh.write(encoded.getbuffer())
+
+
+def write_tables(
+    folder: Path, tables: dict[str, pl.DataFrame], manifest: dict[str, Any], *, row_group_rows: int | None = None
+) -> None:
     """Validate ``tables`` against the schema, then write every table as parquet plus
     ``manifest.json`` into ``folder`` (which must be new).
 
     Raises :class:`SchemaError` before creating ``folder`` when a table does not match, so a
     build never stages, let alone publishes, a snapshot the report cannot read.  The manifest's
     ``schema_version`` is set here to the version just validated against, whatever the caller
-    passed: only this function can vouch for it.
+    passed: only this function can vouch for it.  Each table is written in its time order
+    (:func:`in_time_order`) in row groups of about ``row_group_rows`` (default
+    :data:`ROW_GROUP_ROWS`, read when called so a test can make it small) with statistics.
     """
     validate(tables)
+    rows = row_group_rows or ROW_GROUP_ROWS
     folder.mkdir(parents=True, exist_ok=False)
     for name in TABLES:
-        # Encoded in memory, written by Python: polars reports a full disk as "Invalid thrift:
-        # transport error", Python as ENOSPC, which :func:`writing` names with the file.
-        encoded = io.BytesIO()
-        tables[name].write_parquet(encoded, compression="zstd", statistics=True)
-        path = folder / f"{name}.parquet"
-        with writing(path), open(path, "wb") as fh:
-            fh.write(encoded.getbuffer())
+        write_parquet(in_time_order(name, tables[name]), folder / f"{name}.parquet", rows)
     tmp = folder / "manifest.json.tmp"
     stamped = {**manifest, "schema_version": SCHEMA_VERSION}
     with writing(tmp):

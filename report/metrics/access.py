@@ -13,8 +13,13 @@ that say what they give:
 - :func:`touches_of_deals` bounds its scan by the oldest deal's creation, so the reader skips
   older row groups (touches are stored in time order).
 
-The one in-process cache is :func:`remembered`: the last ``REMEMBERED_MAX`` frames, keyed by the
-snapshot (its id and folder: a snapshot never changes) and every input of the read.
+Two things are kept in each process, keyed by the snapshot (its id and folder: a snapshot never
+changes, so nothing goes stale):
+
+- :func:`table`: the snapshot's tables, decoded once (parquet → memory) and read from memory by
+  every later query, within ``TABLES_MAX_BYTES``;
+- :func:`remembered`: the last ``REMEMBERED_MAX`` period reads, keyed also by every input of the
+  read.
 """
 
 from __future__ import annotations
@@ -35,6 +40,15 @@ from report.metrics.shaping import MetricInputError
 REMEMBERED_MAX = 8
 _REMEMBERED: OrderedDict[tuple, pl.DataFrame] = OrderedDict()
 _LOCK = threading.Lock()
+
+#: Bytes of decoded tables one process keeps (polars' estimated size). The one-year demo
+#: account's tables take ~160 MB; beyond the bound the least recently used table goes, and a
+#: table larger than the bound on its own is scanned from parquet on every read (its row groups
+#: outside the period skipped) instead.
+TABLES_MAX_BYTES = 512 * 2**20
+_TABLES: OrderedDict[tuple[str, str, str], pl.DataFrame] = OrderedDict()
+_TOO_LARGE: set[tuple[str, str, str]] = set()
+_DECODING = threading.Lock()
 
 #: The deal columns :func:`deals_created_in` keeps (the ones the touches and time tabs read).
 PERIOD_DEAL_COLS = (
@@ -96,6 +110,42 @@ def remembered(snap: Snapshot, key: tuple, compute: Callable[[], pl.DataFrame]) 
     return df
 
 
+def forget(*, tables: bool = False) -> None:
+    """Drop the period reads kept in this process (:func:`remembered`), and with ``tables`` the
+    decoded tables (:func:`table`) too: for a benchmark's cold runs."""
+    with _LOCK:
+        _REMEMBERED.clear()
+        if tables:
+            _TABLES.clear()
+            _TOO_LARGE.clear()
+
+
+def table(snap: Snapshot, name: str) -> pl.LazyFrame:
+    """The snapshot's table ``name``: decoded once per process, then read from memory (a lazy
+    frame over it: the same rows, in the same order, as ``snap.scan(name)``)."""
+    key = (snap.id, str(snap.path), name)
+    with _LOCK:
+        hit = _TABLES.get(key)
+        if hit is not None:
+            _TABLES.move_to_end(key)
+            return hit.lazy()
+        if key in _TOO_LARGE:
+            return snap.scan(name)
+    with _DECODING:  # one decode per table, whichever thread asks first
+        with _LOCK:
+            hit = _TABLES.get(key)
+        if hit is None:
+            hit = snap.read(name)
+            with _LOCK:
+                if hit.estimated_size() > TABLES_MAX_BYTES:
+                    _TOO_LARGE.add(key)
+                else:
+                    _TABLES[key] = hit
+                    while sum(df.estimated_size() for df in _TABLES.values()) > TABLES_MAX_BYTES:
+                        _TABLES.popitem(last=False)
+    return hit.lazy()
+
+
 def apply_filters(
     lf: pl.LazyFrame, filters: Filters, tz: str, *, time_col: str | None = None, manager_col: str = "manager"
 ) -> pl.LazyFrame:
@@ -134,7 +184,7 @@ def deals(
     (``time_col`` None = no period filter)."""
     cols = _columns(["deal_id", "city", "channel", "user_id", "is_deleted", *columns], [time_col] if time_col else [])
     shared = time_col == "created_at" and set(cols) <= set(PERIOD_DEAL_COLS)
-    src = deals_created_in(snap, filters) if shared else snap.scan("deals")
+    src = deals_created_in(snap, filters) if shared else table(snap, "deals")
     return apply_filters(src.select(cols).rename({"user_id": "manager"}), filters, snap.timezone, time_col=time_col)
 
 
@@ -142,7 +192,7 @@ def deals_created_in(snap: Snapshot, filters: Filters) -> pl.LazyFrame:
     """Deals created in the period, city and pipeline-class filters applied, columns
     :data:`PERIOD_DEAL_COLS` (``user_id`` not renamed); decoded once per filter choice."""
     base = _shared(filters)
-    lf = snap.scan("deals").select(PERIOD_DEAL_COLS)
+    lf = table(snap, "deals").select(PERIOD_DEAL_COLS)
     key = ("deals_created_in", base)
     return remembered(snap, key, lambda: apply_filters(lf, base, snap.timezone, time_col="created_at").collect()).lazy()
 
@@ -151,7 +201,7 @@ def entries(snap: Snapshot, filters: Filters, columns: Sequence[str], *, period:
     """Filtered entries (``manager`` = the deal's responsible user); ``period`` False = the whole
     history (for a deal's status at some instant)."""
     cols = _columns(["deal_id", "at", "city", "channel", "deal_user_id", "is_deleted", *columns])
-    lf = snap.scan("entries").select(cols).rename({"deal_user_id": "manager"})
+    lf = table(snap, "entries").select(cols).rename({"deal_user_id": "manager"})
     return apply_filters(lf, filters, snap.timezone, time_col="at" if period else None)
 
 
@@ -181,7 +231,7 @@ def stages_of_deals_at(snap: Snapshot, deal_ids: pl.Series, end: datetime, stage
     """``deal_id``, ``stage`` of these deals whose status at ``end`` has one of ``stages``. The
     deals passed the filters already, so only four columns are read."""
     return (
-        snap.scan("entries")
+        table(snap, "entries")
         .select("deal_id", "at", "next_at", "stage")
         .filter(
             pl.col("stage").is_in(list(stages))
@@ -196,7 +246,7 @@ def stages_of_deals_at(snap: Snapshot, deal_ids: pl.Series, end: datetime, stage
 def stage_entries(snap: Snapshot, stage: str, columns: Sequence[str] = ()) -> pl.LazyFrame:
     """Entries into ``stage`` of every deal (``deal_id``, ``at`` and ``columns``): for joining to
     a cohort that passed the filters."""
-    lf = snap.scan("entries").select(_columns(["deal_id", "at", "stage", "is_stage_entry", *columns]))
+    lf = table(snap, "entries").select(_columns(["deal_id", "at", "stage", "is_stage_entry", *columns]))
     return lf.filter(pl.col("is_stage_entry") & (pl.col("stage") == stage)).select(
         _columns(["deal_id", "at", *columns])
     )
@@ -222,7 +272,7 @@ def touches_in(snap: Snapshot, filters: Filters, *, manager: str = "user_id") ->
     ``manager`` = ``manager`` (the touch's user, or ``deal_user_id``: the deal's responsible
     user). The period's rows are decoded once per filter choice."""
     base = _shared(filters)
-    lf = snap.scan("touches").select(PERIOD_TOUCH_COLS)
+    lf = table(snap, "touches").select(PERIOD_TOUCH_COLS)
     rows = remembered(
         snap, ("touches_in", base), lambda: apply_filters(lf, base, snap.timezone, time_col="at").collect()
     )
@@ -248,13 +298,13 @@ def touches_of_deals(
     order, so that bound lets the reader skip older row groups."""
     if oldest is None:
         oldest = (
-            snap.scan("deals")
+            table(snap, "deals")
             .filter(pl.col("deal_id").is_in(deal_ids.implode()))
             .select(pl.col("created_at").min())
             .collect()
             .item()
         )
-    lf = snap.scan("touches").filter(pl.col("deal_id").is_not_null() & ~pl.col("is_deleted"))
+    lf = table(snap, "touches").filter(pl.col("deal_id").is_not_null() & ~pl.col("is_deleted"))
     lf = lf.select(_columns(["deal_id", *columns, "deal_created_at"]))
     if oldest is not None:
         lf = lf.filter(pl.col("deal_created_at") >= oldest)
@@ -266,7 +316,7 @@ def tasks_created_in(snap: Snapshot, filters: Filters, *, manager: str = "user_i
     ``manager`` = ``manager`` (the task's responsible user, or ``deal_user_id``); decoded once
     per filter choice."""
     base = _shared(filters)
-    lf = snap.scan("tasks").select(PERIOD_TASK_COLS)
+    lf = table(snap, "tasks").select(PERIOD_TASK_COLS)
     rows = remembered(
         snap,
         ("tasks_created_in", base),
@@ -278,7 +328,7 @@ def tasks_created_in(snap: Snapshot, filters: Filters, *, manager: str = "user_i
 def completions_in(snap: Snapshot, filters: Filters) -> pl.DataFrame:
     """Tasks completed in the period: ``manager`` (responsible user), ``completed_at`` and ``day``
     (the local day in the manager's time zone), sorted by manager and completion time."""
-    lf = snap.scan("tasks").select("city", "channel", "user_id", "is_deleted", "completed_at", "completed_day")
+    lf = table(snap, "tasks").select("city", "channel", "user_id", "is_deleted", "completed_at", "completed_day")
     lf = apply_filters(lf.rename({"user_id": "manager"}), filters, snap.timezone, time_col="completed_at")
     done = lf.select("manager", "completed_at", pl.col("completed_day").alias("day")).collect()
     # two stable one-key sorts give the order of sort("manager", "completed_at") in half the time
@@ -287,12 +337,12 @@ def completions_in(snap: Snapshot, filters: Filters) -> pl.DataFrame:
 
 def status_names(snap: Snapshot) -> pl.LazyFrame:
     """``pipeline_id``, ``status_id``, ``status`` (the status's name)."""
-    return snap.scan("statuses").select("pipeline_id", "status_id", "status")
+    return table(snap, "statuses").select("pipeline_id", "status_id", "status")
 
 
 def manager_names(snap: Snapshot) -> pl.DataFrame:
     """``manager`` (user id), ``_name``."""
-    return snap.scan("users").select(pl.col("user_id").alias("manager"), pl.col("name").alias("_name")).collect()
+    return table(snap, "users").select(pl.col("user_id").alias("manager"), pl.col("name").alias("_name")).collect()
 
 
 def clock(snap: Snapshot, filters: Filters) -> Clock | None:

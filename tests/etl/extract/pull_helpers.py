@@ -14,6 +14,7 @@ from etl.extract.amo_client import (
     AmoClient,
     StaticToken,
 )
+from etl.extract.specs import EVENT_TYPES
 
 FAST = 100.0
 COLLECTIONS = (
@@ -50,10 +51,13 @@ def raw_latest(raw: Path) -> dict[str, dict[str, dict[str, Any]]]:
 
 
 def served(emu) -> dict[str, dict[str, dict[str, Any]]]:
-    """What the emulator serves now, keyed like raw_latest (leads include the trashed ones)."""
+    """What the emulator serves now of what a pull asks for, keyed like raw_latest (leads include
+    the trashed ones; events only of the types a pull asks for)."""
     out = {}
     for name in COLLECTIONS:
         records = emu.records(name) + (emu.records("deleted_leads") if name == "leads" else [])
+        if name == "events":
+            records = [r for r in records if r["type"] in EVENT_TYPES]
         out[name] = {str(r["id"]): r for r in records}
     return out
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from datetime import UTC, datetime
 
 import polars as pl
 import pytest
 
+from etl.extract import rawio
 from etl.extract.amo_client import (
     AmoClient,
     AmoError,
@@ -51,6 +53,22 @@ def test_full_pull_reproduces_the_account_exactly(tmp_path, account):
     minimum = sum(-(-len(want[n]) // (100 if n == "events" else 250)) for n in COLLECTIONS) + 1 + 1
     assert minimum <= result.requests <= minimum + len(COLLECTIONS) + 2
     assert result.status_429 == 0
+
+
+def test_a_full_pull_asks_only_for_the_events_the_build_reads(tmp_path, account):
+    """Call/SMS events (the notes endpoints have them) and task_added (tasks.jsonl has it) are
+    left on the server; every type the build reads, and entity_responsible_changed (DATA.md §1),
+    comes whole."""
+    with start_emulator(account, rate_limit_per_s=FAST) as emu, client_for(emu) as client:
+        pull(tmp_path, client)
+        on_offer = Counter(r["type"] for r in emu.records("events"))
+    lines = (tmp_path / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    pulled = Counter(json.loads(line)["type"] for line in lines)
+    wanted = {*rawio.EVENT_TYPES, "entity_responsible_changed"}
+    assert pulled == Counter({t: n for t, n in on_offer.items() if t in wanted})
+    assert {"lead_status_changed", "task_completed", "lead_added"} <= set(pulled)
+    assert not {"outgoing_call", "incoming_sms", "task_added"} & set(pulled)
+    assert {"outgoing_call", "task_added"} <= set(on_offer)  # they were there to be left out
 
 
 def test_incremental_pull_fetches_only_changes_and_builds_the_same_snapshot(tmp_path, account):

@@ -4,12 +4,18 @@ publishing through the snapshot builder."""
 from __future__ import annotations
 
 import json
+import math
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 
 from etl.config import load_config
+from etl.simulated.synth import generate_account, write_raw_export
+from etl.snapshot import store
+from etl.snapshot.schema import SCHEMA
 from etl.snapshot.store import (
     SchemaError,
     Snapshot,
@@ -103,3 +109,57 @@ def test_a_folder_without_manifest_is_not_a_snapshot(tmp_path: Path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(SnapshotError, match="not a snapshot"):
         Snapshot.open(tmp_path / "empty")
+
+
+def _time_ranges(path: Path, col: str) -> list[tuple[datetime, datetime] | None]:
+    """Per row group of the parquet file: (min, max) of ``col`` from its statistics (None when
+    the group holds only nulls)."""
+    meta = pq.ParquetFile(path).metadata
+    idx = meta.schema.names.index(col)
+    out = []
+    for g in range(meta.num_row_groups):
+        stats = meta.row_group(g).column(idx).statistics
+        out.append((stats.min, stats.max) if stats is not None and stats.has_min_max else None)
+    return out
+
+
+def test_a_built_snapshot_lets_a_months_query_skip_most_row_groups(tmp_path, monkeypatch):
+    monkeypatch.setattr(store, "ROW_GROUP_ROWS", 64)  # a small account still makes many groups
+    end = datetime(2026, 11, 1, tzinfo=UTC)
+    account = generate_account(seed=3, deals_per_year=400, years=1.0, end=end)
+    write_raw_export(tmp_path / "raw", account.as_of(end), pulled_at=end)
+    snap = Snapshot.open(build_snapshot(tmp_path / "raw", load_config(), tmp_path / "data"))
+    october = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
+    for name in ("deals", "entries", "touches", "tasks"):
+        col, path = SCHEMA[name].sorted_by, snap.path / f"{name}.parquet"
+        rows = snap.row_counts[name]
+        meta = pq.ParquetFile(path).metadata
+        assert rows > 4 * 64 and meta.num_row_groups == math.ceil(rows / 64), name
+        assert max(meta.row_group(g).num_rows for g in range(meta.num_row_groups)) <= 64 + meta.num_row_groups
+        ranges = [r for r in _time_ranges(path, col) if r is not None]
+        # in time order: each group starts at or after the end of the one before
+        assert all(a[1] <= b[0] for a, b in zip(ranges, ranges[1:], strict=False)), name
+        overlapping = [r for r in ranges if r[0] < october[1] and r[1] >= october[0]]
+        assert 1 <= len(overlapping) <= len(ranges) // 3, (name, len(overlapping), len(ranges))
+        # and the skipping scan gives the rows a whole read gives
+        in_month = (pl.col(col) >= october[0]) & (pl.col(col) < october[1])
+        assert snap.scan(name).filter(in_month).collect().equals(snap.read(name).filter(in_month))
+
+
+def test_a_table_given_out_of_time_order_is_written_in_it(tmp_path, one_deal):
+    base = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    touches = pl.DataFrame(
+        {
+            "touch_id": [1, 2, 3, 4, 5, 6],
+            "source": ["lead"] * 6,
+            "deal_id": [1] * 6,
+            "kind": ["call_out"] * 6,
+            "at": [base + timedelta(hours=h) for h in range(6)],
+        }
+    )
+    tables = complete_tables(one_deal | {"touches": touches})
+    tables["touches"] = tables["touches"].sort("touch_id", descending=True)  # newest first
+    write_tables(tmp_path / "snap", tables, {"snapshot_id": "snap"}, row_group_rows=2)
+    path = tmp_path / "snap" / "touches.parquet"
+    assert pl.read_parquet(path)["touch_id"].to_list() == [1, 2, 3, 4, 5, 6]
+    assert _time_ranges(path, "at") == [(base + timedelta(hours=h), base + timedelta(hours=h + 1)) for h in (0, 2, 4)]

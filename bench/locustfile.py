@@ -1,0 +1,98 @@
+"""Viewers of the report for locust: they open tabs and change filters, as a browser would.
+
+    locust -f bench/locustfile.py --headless -u 20 -r 20 -t 60s --host http://127.0.0.1:8050
+
+(bench/load.py sweep starts the server and runs this for several user counts.)
+
+Each user first loads the page (the HTML, ``/_dash-layout``, ``/_dash-dependencies``), then, with
+a pause of 0.5–2 s between actions (someone reading a chart):
+
+- *open a tab* (1 in 4): the tab's HTML and the two callbacks of opening its link;
+- *change a filter* (3 in 4): one or two cities, a manager, the grain, the period or the pipeline
+  class on the current tab, then the two callbacks a filter change sends
+  (bench/dash_calls.py: URL ⇄ filters, then the page with every metric of the tab).
+
+Cities and managers come from the layout's options, so every user picks among real ones,
+and most changes are combinations the metric cache has not seen yet at the start of a run.
+Requests are named ``html``, ``static``, ``sync`` and ``page`` in locust's statistics.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from datetime import date
+from pathlib import Path
+
+from locust import FastHttpUser, between, task
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import dash_calls  # noqa: E402
+from report import ids, urlstate  # noqa: E402
+from report.urlstate import ViewState  # noqa: E402
+
+LANG = "ru"
+PERIODS = ("this_year", "last_quarter", "this_month", "last_30_days")
+GRAINS = ("day", "week", "month")
+
+
+class Viewer(FastHttpUser):
+    wait_time = between(0.5, 2.0)
+
+    def on_start(self) -> None:
+        self.client.get("/funnels", name="html")
+        layout = self.client.get("/_dash-layout", name="static").json()
+        deps = self.client.get("/_dash-dependencies", name="static").json()
+        self.sync = dash_calls.find(deps, dash_calls.SYNC)
+        self.page = dash_calls.find(deps, dash_calls.PAGE)
+        self.cities: list[str] = dash_calls.options_in(layout, ids.CITIES)
+        self.managers: list[int] = dash_calls.options_in(layout, ids.MANAGERS)
+        self.rng = random.Random()
+        self.state = ViewState(tab="funnels")
+        self.today = date.today()
+        self._open(self.state)
+
+    def _post(self, name: str, payload: dict) -> dict | None:
+        with self.client.post("/_dash-update-component", json=payload, name=name, catch_response=True) as resp:
+            if resp.status_code == 204:
+                return {}
+            if resp.status_code != 200:
+                resp.failure(f"{resp.status_code}: {(resp.text or '')[:200]}")
+                return None
+            return resp.json()
+
+    def _open(self, state: ViewState) -> dict | None:
+        answer = self._post("sync", dash_calls.open_link(self.sync, state, LANG))
+        if answer:
+            end = answer["response"].get(ids.DATE_RANGE, {}).get("end_date")
+            self.today = date.fromisoformat(end) if end else self.today
+            self._post("page", dash_calls.page(self.page, answer))
+        return answer
+
+    @task(1)
+    def open_tab(self) -> None:
+        tab = self.rng.choice([t for t in urlstate.TAB_PATHS if t != self.state.tab])
+        path, _ = urlstate.encode(ViewState(tab=tab), default_lang=LANG)
+        self.client.get(path, name="html")
+        self.state = ViewState(tab=tab)
+        self._open(self.state)
+
+    @task(3)
+    def change_filter(self) -> None:
+        rng, shown = self.rng, self.state
+        what = rng.choice(("cities", "manager", "grain", "period", "channel"))
+        if what == "cities" and self.cities:
+            state = shown.with_(cities=tuple(rng.sample(self.cities, rng.choice((1, 2)))), managers=())
+        elif what == "manager" and self.managers:
+            state = shown.with_(managers=(rng.choice(self.managers),))
+        elif what == "grain":
+            state = shown.with_(grain=rng.choice([g for g in GRAINS if g != shown.grain]))
+        elif what == "period":
+            state = shown.with_(period=rng.choice([p for p in PERIODS if p != shown.period]))
+        else:
+            state = shown.with_(channel="office" if shown.channel == "all" else "all")
+        answer = self._post("sync", dash_calls.change_filters(self.sync, state, shown, LANG, self.today))
+        if answer:
+            self._post("page", dash_calls.page(self.page, answer))
+            self.state = state
