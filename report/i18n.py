@@ -84,6 +84,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "no_data": ("Нет данных за выбранный период.", "No data for the chosen period."),
     "rows_shown": ("Показаны {n} из {m}", "Showing {n} of {m}"),
     "rows_all": ("Показаны все {m}", "Showing all {m}"),
+    "rows_no_value": ("без значения (только в таблице): {k}", "no value (table only): {k}"),
     "show_all": ("показать все", "show all"),
     "not_ready": ("Показатель ещё не готов.", "This metric is not available yet."),
     "error": ("Не удалось посчитать: {v}", "Could not compute: {v}"),
@@ -181,7 +182,8 @@ def stage_label(stage: str, lang: str) -> str:
 COLUMNS: dict[str, tuple[str, str]] = {
     "city": ("Город", "City"),
     "manager": ("Менеджер", "Manager"),
-    "channel": ("Воронки", "Pipelines"),
+    "channel": ("Канал", "Channel"),
+    "group": ("Город / КЦ", "City / CC"),
     "bucket": ("Период", "Period"),
     "package": ("Пакет", "Package"),
     "stage": ("Этап", "Stage"),

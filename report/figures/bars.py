@@ -26,7 +26,8 @@ from report.i18n import column_label
 
 def rate_bars(df: pl.DataFrame, group_col: str, rate_col: str, parts: Sequence[str], lang: str) -> go.Figure:
     """A rate per group as horizontal bars, sorted, with the counts it is made of (``parts``,
-    e.g. attended and no-show) in the hover. Groups without a rate (nothing to divide) are left out."""
+    e.g. attended and no-show) in the hover. Groups without a rate (nothing to divide) cannot be
+    drawn: they are left out, counted apart (``no_value``), and stay in the table."""
     rows = df.filter(pl.col(rate_col).is_not_null()).sort(rate_col, descending=False)
     if rows.is_empty():
         return empty_figure(lang)
@@ -48,7 +49,7 @@ def rate_bars(df: pl.DataFrame, group_col: str, rate_col: str, parts: Sequence[s
         layout=base_layout(lang, max(220, 22 * rows.height + 40)),
     )
     fig.update_xaxes(tickformat=".0%", rangemode="tozero", title_text=f"{column_label(rate_col, lang)}, %")
-    return mark_rows(fig, group_col, groups[::-1], df.height)
+    return mark_rows(fig, group_col, groups[::-1], rows.height, df.height - rows.height)
 
 
 def bars(

@@ -144,10 +144,14 @@ def rows_of(df: pl.DataFrame, col: str, value: object) -> pl.DataFrame:
     return df.filter(pl.col(col).is_null() if value is None else pl.col(col) == value)
 
 
-def mark_rows(fig: go.Figure, group_col: str, order: Sequence[object], total: int) -> go.Figure:
-    """Record on the figure which groups it draws, top to bottom, and of how many: the panel
-    writes «показаны N из M» from it and lists its table in the chart's order."""
+def mark_rows(fig: go.Figure, group_col: str, order: Sequence[object], total: int, no_value: int = 0) -> go.Figure:
+    """Record on the figure which groups it draws, top to bottom, and of how many it could draw
+    (``total``): the panel writes «показаны N из M» from it and lists its table in the chart's
+    order. ``no_value``: groups that cannot be drawn at all (a rate with nothing to divide); they
+    are not in ``total`` (no switch could draw them) and the panel names their number apart."""
     fig.layout.meta = {"group": group_col, "order": list(order), "total": total}
+    if no_value:
+        fig.layout.meta["no_value"] = no_value
     return fig
 
 

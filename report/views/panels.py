@@ -45,6 +45,10 @@ class Panel:
     #: A footer of totals from the same metric's by=() call (one row). False where that call is
     #: not one row (a funnel by city: stages) or a total means nothing (a leaderboard).
     totals: bool = True
+    #: The rows the panel shows, derived from the metric's (e.g. a grouping column): the chart
+    #: and the table both get them, so the table can follow the chart's order. Exports keep the
+    #: metric's own rows.
+    rows: Callable[[pl.DataFrame, ViewState], pl.DataFrame] | None = None
 
     def metric_id(self, state: ViewState) -> str:
         return self.metric(state) if callable(self.metric) else self.metric
@@ -122,6 +126,8 @@ def draw(
     what the chart says about its rows (see ``figures.base.mark_rows``)."""
     children: list = []
     meta = None
+    if panel.rows is not None:
+        df = panel.rows(df, state)
     if panel.figure is not None:
         with all_rows() if every else nullcontext():
             fig = panel.figure(df, state)
@@ -133,28 +139,35 @@ def draw(
 
 
 def rows_note(meta: dict | None, lang: str, every: bool) -> str:
-    """«показаны N из M» while the chart leaves groups out, «показаны все M» once it shows all."""
+    """«показаны N из M» while the chart leaves groups out, «показаны все M» once it shows all,
+    then how many groups have no value to draw (they are only in the table)."""
     if not meta:
         return ""
-    return (
-        t("rows_all", lang, m=meta["total"]) if every else t("rows_shown", lang, n=len(meta["order"]), m=meta["total"])
+    cut = not every and len(meta["order"]) < meta["total"]
+    shown = (
+        t("rows_shown", lang, n=len(meta["order"]), m=meta["total"]) if cut else t("rows_all", lang, m=meta["total"])
     )
+    missing = meta.get("no_value", 0)
+    return f"{shown} · {t('rows_no_value', lang, k=missing)}" if missing else shown
 
 
 def rows_control(panel_id: str, meta: dict | None, lang: str) -> html.Div | None:
-    """Only on a chart that left groups out: the note and a switch that draws them all."""
-    if not meta or len(meta["order"]) >= meta["total"]:
+    """On a chart that left groups out: the note and a switch that draws them all; on one with
+    groups it cannot draw: the note alone."""
+    if not meta:
         return None
+    cut = len(meta["order"]) < meta["total"]
+    if not cut and not meta.get("no_value"):
+        return None
+    note = html.Span(rows_note(meta, lang, False), id=ids.panel_id(ids.ROWS_NOTE, panel_id), className="me-3")
+    switch = dbc.Switch(
+        id=ids.panel_id(ids.SHOW_ALL, panel_id),
+        label=t("show_all", lang),
+        value=False,
+        className="d-inline-block mb-0",
+    )
     return html.Div(
-        [
-            html.Span(rows_note(meta, lang, False), id=ids.panel_id(ids.ROWS_NOTE, panel_id), className="me-3"),
-            dbc.Switch(
-                id=ids.panel_id(ids.SHOW_ALL, panel_id),
-                label=t("show_all", lang),
-                value=False,
-                className="d-inline-block mb-0",
-            ),
-        ],
+        [note, switch] if cut else [note],
         className="small text-muted mb-1 d-flex flex-wrap align-items-center",
     )
 
