@@ -11,6 +11,7 @@ from report.figures.base import (
     SERIES_COLORS,
     STAGE_COLORS,
     base_layout,
+    count_ticks,
     duration_unit,
     empty_figure,
     group_label,
@@ -95,6 +96,9 @@ def bars(
     fig.update_layout(barmode="stack" if stacked else "group")
     title = unit_title(unit, lang) if duration else value_title(value_cols, lang, money)
     fig.update_xaxes(title_text=title, rangemode="tozero")
+    if not duration:
+        top = rows.select(pl.sum_horizontal(value_cols) if stacked else pl.max_horizontal(value_cols)).to_series().max()
+        fig.update_xaxes(**count_ticks(top, lang))
     return mark_rows(fig, group_col, rows[group_col].to_list()[::-1], df.height)
 
 

@@ -6,6 +6,7 @@ Colours are fixed per stage across all charts; numbers follow the locale through
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -13,6 +14,7 @@ from contextvars import ContextVar
 import plotly.graph_objects as go
 import polars as pl
 
+from report.formatting import fmt_short
 from report.i18n import column_label, t
 
 #: One colour per stage, used by every chart (funnel order: blue → green; side stages: warm/grey).
@@ -61,14 +63,35 @@ def base_layout(lang: str, height: int = 320, **extra: object) -> dict:
         "plot_bgcolor": "white",
         "paper_bgcolor": "white",
         "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
-        "xaxis": {"automargin": True, "gridcolor": "#eee"},
-        "yaxis": {"automargin": True, "gridcolor": "#eee"},
+        # exponentformat "none": «50 000», never plotly's SI letters «50k» (see count_ticks)
+        "xaxis": {"automargin": True, "gridcolor": "#eee", "exponentformat": "none"},
+        "yaxis": {"automargin": True, "gridcolor": "#eee", "exponentformat": "none"},
         "hoverlabel": {"namelength": -1},
         # Labels inside bars never shrink below 10 px: one that would is hidden (the hover keeps it).
         "uniformtext": {"minsize": 10, "mode": "hide"},
     }
     layout.update(extra)
     return layout
+
+
+def nice_step(top: float, ticks: int = 5) -> float:
+    """A round tick step (1, 2, 2,5 or 5 × 10ⁿ) giving about ``ticks`` ticks from 0 to ``top``."""
+    raw = top / ticks
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+
+
+def count_ticks(top: float | None, lang: str) -> dict:
+    """Tick values and labels for a value axis from 0 to ``top``, with words for large numbers
+    (``50 тыс.``, ``1,5 млн``): plotly's own tick format can only write SI letters (``50k``),
+    which are not Russian. Empty (plotly's ticks) below 10 000, where numbers are short; the
+    layout's ``exponentformat="none"`` then keeps plotly from writing letters anyway."""
+    if top is None or top < 10_000 or not math.isfinite(top):
+        return {}
+    step = nice_step(top)
+    vals = [i * step for i in range(int(math.ceil(top / step)) + 1)]
+    unit = 1e6 if vals[-1] >= 1e6 else 1e3
+    return {"tickmode": "array", "tickvals": vals, "ticktext": [fmt_short(v, lang, unit) for v in vals]}
 
 
 _UNITS = {  # seconds per unit, axis title ru/en

@@ -10,6 +10,7 @@ from report.figures.base import (
     STAGE_COLORS,
     TOP_N,
     base_layout,
+    count_ticks,
     empty_figure,
     group_label,
     mark_rows,
@@ -31,16 +32,18 @@ def stacked_over_time(df: pl.DataFrame, value_col: str, group_col: str, grain: s
     fig = go.Figure(layout=base_layout(lang, barmode="stack"))
     buckets = sorted(df["bucket"].unique().to_list())
     labels = [fmt_bucket(b, grain, lang) for b in buckets]
+    heights = [0.0] * len(buckets)
     for i, g in enumerate(top):
         part = rows_of(df, group_col, g)
         series = dict(zip(part["bucket"].to_list(), part[value_col].to_list(), strict=True))
+        heights = [h + (series.get(b) or 0) for h, b in zip(heights, buckets, strict=True)]
         fig.add_bar(
             x=labels,
             y=[series.get(b, 0) for b in buckets],
             name=group_label(g, lang),
             marker_color=SERIES_COLORS[i % len(SERIES_COLORS)],
         )
-    fig.update_yaxes(title_text=value_title([value_col], lang), rangemode="tozero")
+    fig.update_yaxes(title_text=value_title([value_col], lang), rangemode="tozero", **count_ticks(max(heights), lang))
     return mark_rows(fig, group_col, top, df[group_col].n_unique())
 
 
@@ -75,6 +78,7 @@ def attendance_over_time(df: pl.DataFrame, grain: str, lang: str) -> go.Figure:
         }
     )
     fig.update_layout(yaxis={"title": {"text": value_title(["attended", "no_show"], lang)}, "rangemode": "tozero"})
+    fig.update_layout(yaxis=count_ticks((df["attended"].fill_null(0) + df["no_show"].fill_null(0)).max(), lang))
     return fig
 
 
@@ -106,5 +110,6 @@ def lines_over_time(df: pl.DataFrame, group_col: str, values: str | dict[str, st
                 mode="lines+markers",
                 line={"color": SERIES_COLORS[i % len(SERIES_COLORS)], "dash": dash},
             )
-    fig.update_yaxes(title_text=y_title, rangemode="tozero")
+    top_value = max((v for tr in fig.data for v in tr.y if v is not None), default=None)
+    fig.update_yaxes(title_text=y_title, rangemode="tozero", **count_ticks(top_value, lang))
     return mark_rows(fig, group_col, top, df[group_col].n_unique())

@@ -43,3 +43,18 @@ def test_value_axes_start_at_zero_and_say_their_unit():
     )
     # labels inside bars never shrink below a readable size
     assert fig.layout.uniformtext.minsize == 10
+
+
+def test_large_values_are_ticked_in_russian_words_never_si_letters():
+    df = pl.DataFrame({"package": ["Стандарт", "Премиум"], "price_mean": [100000.0, 150000.0]})
+    axis = figures.bars(df, "package", ["price_mean"], ["средний чек"], "ru", money=True).layout.xaxis
+    assert list(axis.ticktext) == ["0", "50 тыс.", "100 тыс.", "150 тыс."]
+    assert list(axis.tickvals) == [0, 50000, 100000, 150000]
+    assert axis.exponentformat == "none"  # plotly's own ticks (zoomed, small axes) write no «k» either
+    stacked = pl.DataFrame({"city": ["Москва"], "a": [1_200_000], "b": [1_300_000]})
+    axis = figures.bars(stacked, "city", ["a", "b"], ["a", "b"], "ru", stacked=True).layout.xaxis
+    assert axis.ticktext[-1] == "2,5 млн"  # the stack's top, 2,5 млн, not its largest part
+    english = figures.bars(df, "package", ["price_mean"], ["mean"], "en", money=True).layout.xaxis
+    assert english.ticktext[1] == "50k"
+    small = pl.DataFrame({"city": ["Москва"], "n": [40]})
+    assert figures.bars(small, "city", ["n"], ["n"], "ru").layout.xaxis.tickvals is None  # plotly's ticks: 0…40

@@ -44,3 +44,18 @@ def test_lines_over_time_draw_each_part_as_its_own_line():
         "Аня · вх.": ([1, 0], "dot"),
     }
     assert [t.name for t in fig.data][0] == "Боря · исх."
+
+
+def test_stacked_counts_are_ticked_to_the_tallest_stack_in_thousands():
+    # March: 6 000 + 7 000 = 13 000 deals, April 2 000: about five steps to 13 000 = 2 600, rounded
+    # up to 5 000, so the axis runs to 15 тыс.
+    df = pl.DataFrame(
+        {
+            "city": ["Москва", "Казань", "Москва"],
+            "bucket": [date(2026, 3, 1), date(2026, 3, 1), date(2026, 4, 1)],
+            "deals": [6000, 7000, 2000],
+        }
+    )
+    axis = figures.stacked_over_time(df, "deals", "city", "month", "ru").layout.yaxis
+    assert list(axis.ticktext) == ["0", "5 тыс.", "10 тыс.", "15 тыс."]
+    assert "k" not in "".join(axis.ticktext)
