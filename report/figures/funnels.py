@@ -9,11 +9,13 @@ from etl.config import FUNNEL_STAGES
 from report.figures.base import (
     STAGE_COLORS,
     base_layout,
+    count_ticks,
     empty_figure,
     group_label,
     mark_rows,
     row_limit,
     top_groups,
+    value_title,
 )
 from report.formatting import fmt_number, fmt_percent
 from report.i18n import stage_label
@@ -92,4 +94,6 @@ def status_bars(df: pl.DataFrame, group_col: str, lang: str, *, limit: int = 15)
             hovertemplate="%{y}" + ("%{customdata}" if parts else "") + ": %{x}<extra>" + name + "</extra>",
         )
     fig.update_yaxes(categoryorder="array", categoryarray=order)
+    tallest = shown.group_by(group_col).agg(pl.col("deals").sum())["deals"].max()
+    fig.update_xaxes(title_text=value_title(["deals"], lang), rangemode="tozero", **count_ticks(tallest, lang))
     return mark_rows(fig, group_col, groups, df[group_col].n_unique())

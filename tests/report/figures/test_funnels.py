@@ -97,3 +97,9 @@ def test_status_bars_stack_the_contact_centres_cities_as_parts():
         ("КЦ", 3, " · Москва"),
         ("КЦ", 4, " · Казань"),
     ]
+
+
+def test_status_bars_title_their_value_axis():
+    df = pl.DataFrame({"city": ["Москва", "Москва"], "stage": ["lead", "booked"], "deals": [3, 4]})
+    axis = figures.status_bars(df, "city", "ru").layout.xaxis
+    assert axis.title.text == "Сделки" and axis.rangemode == "tozero"
