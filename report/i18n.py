@@ -83,6 +83,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "download_xlsx": ("XLSX", "XLSX"),
     "no_data": ("Нет данных за выбранный период.", "No data for the chosen period."),
     "rows_shown": ("Показаны {n} из {m}", "Showing {n} of {m}"),
+    "partial_period": ("неполный период", "incomplete period"),
     "log_time_axis": ("время, логарифмическая шкала", "time, log scale"),
     "rows_all": ("Показаны все {m}", "Showing all {m}"),
     "rows_no_value": ("без значения (только в таблице): {k}", "no value (table only): {k}"),

@@ -94,6 +94,40 @@ def count_ticks(top: float | None, lang: str) -> dict:
     return {"tickmode": "array", "tickvals": vals, "ticktext": [fmt_short(v, lang, unit) for v in vals]}
 
 
+def partial_flags(df: pl.DataFrame, buckets: Sequence[object]) -> list[bool]:
+    """Per bucket: is it cut short (the metric layer's ``partial`` column; none without it)."""
+    if "partial" not in df.columns:
+        return [False] * len(buckets)
+    cut = set(df.filter(pl.col("partial"))["bucket"].to_list())
+    return [b in cut for b in buckets]
+
+
+def hatch(flags: Sequence[bool]) -> dict:
+    """A bar marker's pattern: cut buckets hatched, whole ones plain."""
+    return {"shape": ["/" if f else "" for f in flags], "fillmode": "overlay", "fgcolor": "white", "size": 7}
+
+
+def solid_and_dotted(ys: Sequence[float | None], flags: Sequence[bool]) -> tuple[list, list]:
+    """A line's points split in two traces: solid over whole buckets, dotted from the last whole
+    bucket into a cut one (gaps are not joined, so each part draws only its own segments)."""
+    solid = [None if f else y for y, f in zip(ys, flags, strict=True)]
+    near = [f or (i > 0 and flags[i - 1]) or (i + 1 < len(flags) and flags[i + 1]) for i, f in enumerate(flags)]
+    dotted = [y if n and any(flags) else None for y, n in zip(ys, near, strict=True)]
+    return solid, dotted
+
+
+def add_partial_key(fig: go.Figure, flags: Sequence[bool], lang: str, line: bool = False) -> None:
+    """A legend entry «неполный период» (hatched or dotted, as the chart marks it) when a bucket is cut."""
+    if not any(flags):
+        return
+    name = t("partial_period", lang)
+    if line:
+        fig.add_scatter(x=[None], y=[None], mode="lines", name=name, line={"color": "#888", "dash": "dot"})
+    else:
+        marker = {"color": "#bbb", "pattern": {"shape": "/", "fillmode": "overlay", "fgcolor": "white", "size": 7}}
+        fig.add_bar(x=[None], y=[None], name=name, marker=marker)
+
+
 _UNITS = {  # seconds per unit, axis title ru/en
     "min": (60, "минуты", "minutes"),
     "h": (3600, "часы", "hours"),

@@ -11,13 +11,16 @@ import polars as pl
 from report.figures.base import (
     MEDIAN_COLOR,
     P90_COLOR,
+    add_partial_key,
     base_layout,
     duration_unit,
     empty_figure,
     group_label,
     in_unit,
     mark_rows,
+    partial_flags,
     row_limit,
+    solid_and_dotted,
     unit_title,
 )
 from report.formatting import fmt_bucket, fmt_duration, fmt_number
@@ -145,20 +148,28 @@ def duration_over_time(df: pl.DataFrame, grain: str, lang: str) -> go.Figure:
         return empty_figure(lang)
     labels = [fmt_bucket(b, grain, lang) for b in rows["bucket"].to_list()]
     unit = duration_unit(rows["p90_s"].to_list() + rows["median_s"].to_list())
+    cut = partial_flags(rows, rows["bucket"].to_list())
     fig = go.Figure(layout=base_layout(lang))
     for col, name, color in (
         ("median_s", "медиана" if lang != "en" else "median", MEDIAN_COLOR),
         ("p90_s", "p90", P90_COLOR),
     ):
         vals = rows[col].to_list()
-        fig.add_scatter(
-            x=labels,
-            y=in_unit(vals, unit),
-            name=name,
-            mode="lines+markers",
-            line={"color": color},
-            text=[fmt_duration(v, lang) for v in vals],
-            hovertemplate="%{x}: %{text}<extra>" + name + "</extra>",
-        )
+        solid, dotted = solid_and_dotted(in_unit(vals, unit), cut)
+        for ys, dash, legend in ((solid, "solid", True), (dotted, "dot", False)):
+            if not legend and not any(cut):
+                continue
+            fig.add_scatter(
+                x=labels,
+                y=ys,
+                name=name,
+                legendgroup=col,
+                showlegend=legend,
+                mode="lines+markers",
+                line={"color": color, "dash": dash},
+                text=[fmt_duration(v, lang) for v in vals],
+                hovertemplate="%{x}: %{text}<extra>" + name + "</extra>",
+            )
+    add_partial_key(fig, cut, lang, line=True)
     fig.update_yaxes(title_text=unit_title(unit, lang), rangemode="tozero")
     return fig

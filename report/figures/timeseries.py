@@ -9,13 +9,17 @@ from report.figures.base import (
     SERIES_COLORS,
     STAGE_COLORS,
     TOP_N,
+    add_partial_key,
     base_layout,
     count_ticks,
     empty_figure,
     group_label,
+    hatch,
     mark_rows,
+    partial_flags,
     row_limit,
     rows_of,
+    solid_and_dotted,
     top_groups,
     value_title,
 )
@@ -33,6 +37,7 @@ def stacked_over_time(df: pl.DataFrame, value_col: str, group_col: str, grain: s
     buckets = sorted(df["bucket"].unique().to_list())
     labels = [fmt_bucket(b, grain, lang) for b in buckets]
     heights = [0.0] * len(buckets)
+    cut = partial_flags(df, buckets)
     for i, g in enumerate(top):
         part = rows_of(df, group_col, g)
         series = dict(zip(part["bucket"].to_list(), part[value_col].to_list(), strict=True))
@@ -41,8 +46,9 @@ def stacked_over_time(df: pl.DataFrame, value_col: str, group_col: str, grain: s
             x=labels,
             y=[series.get(b, 0) for b in buckets],
             name=group_label(g, lang),
-            marker_color=SERIES_COLORS[i % len(SERIES_COLORS)],
+            marker={"color": SERIES_COLORS[i % len(SERIES_COLORS)], "pattern": hatch(cut)},
         )
+    add_partial_key(fig, cut, lang)
     fig.update_yaxes(title_text=value_title([value_col], lang), rangemode="tozero", **count_ticks(max(heights), lang))
     return mark_rows(fig, group_col, top, df[group_col].n_unique())
 
@@ -52,21 +58,25 @@ def attendance_over_time(df: pl.DataFrame, grain: str, lang: str) -> go.Figure:
     if df.is_empty() or not ((df["attended"] > 0).any() or (df["no_show"] > 0).any()):
         return empty_figure(lang)
     labels = [fmt_bucket(b, grain, lang) for b in df["bucket"].to_list()]
+    cut = partial_flags(df, df["bucket"].to_list())
     fig = go.Figure(layout=base_layout(lang, barmode="stack"))
-    fig.add_bar(
-        x=labels, y=df["attended"].to_list(), name=stage_label("attended", lang), marker_color=STAGE_COLORS["attended"]
-    )
-    fig.add_bar(
-        x=labels, y=df["no_show"].to_list(), name=stage_label("no_show", lang), marker_color=STAGE_COLORS["no_show"]
-    )
-    fig.add_scatter(
-        x=labels,
-        y=df["show_rate"].to_list(),
-        name="show rate" if lang == "en" else "явка",
-        yaxis="y2",
-        mode="lines+markers",
-        line={"color": "#333"},
-    )
+    for stage in ("attended", "no_show"):
+        marker = {"color": STAGE_COLORS[stage], "pattern": hatch(cut)}
+        fig.add_bar(x=labels, y=df[stage].to_list(), name=stage_label(stage, lang), marker=marker)
+    solid, dotted = solid_and_dotted(df["show_rate"].to_list(), cut)
+    rate_name = "show rate" if lang == "en" else "явка"
+    for ys, dash, legend in ((solid, "solid", True), (dotted, "dot", False)):
+        fig.add_scatter(
+            x=labels,
+            y=ys,
+            name=rate_name,
+            legendgroup="rate",
+            showlegend=legend,
+            yaxis="y2",
+            mode="lines+markers",
+            line={"color": "#333", "dash": dash},
+        )
+    add_partial_key(fig, cut, lang)
     fig.update_layout(
         yaxis2={
             "overlaying": "y",
@@ -97,19 +107,27 @@ def lines_over_time(df: pl.DataFrame, group_col: str, values: str | dict[str, st
     y_title = value_title(list(cols), lang, money=any(c in MONEY_COLUMNS for c in cols))
     buckets = sorted(df["bucket"].unique().to_list())
     labels = [fmt_bucket(b, grain, lang) for b in buckets]
+    cut = partial_flags(df, buckets)
     fig = go.Figure(layout=base_layout(lang))
     for i, g in enumerate(top):
         part = rows_of(df, group_col, g)
         for dash, (col, name) in zip(DASHES, cols.items(), strict=False):
             series = dict(zip(part["bucket"].to_list(), part[col].to_list(), strict=True))
-            fig.add_scatter(
-                x=labels,
-                y=[series.get(b, 0) for b in buckets],
-                name=f"{group_label(g, lang)} · {name}" if name else group_label(g, lang),
-                legendgroup=str(g),
-                mode="lines+markers",
-                line={"color": SERIES_COLORS[i % len(SERIES_COLORS)], "dash": dash},
-            )
+            solid, dotted = solid_and_dotted([series.get(b, 0) for b in buckets], cut)
+            color = SERIES_COLORS[i % len(SERIES_COLORS)]
+            for ys, style, legend in ((solid, dash, True), (dotted, "dot", False)):
+                if not legend and not any(cut):
+                    continue
+                fig.add_scatter(
+                    x=labels,
+                    y=ys,
+                    name=f"{group_label(g, lang)} · {name}" if name else group_label(g, lang),
+                    legendgroup=f"{g}·{col}",
+                    showlegend=legend,
+                    mode="lines+markers",
+                    line={"color": color, "dash": style},
+                )
+    add_partial_key(fig, cut, lang, line=True)
     top_value = max((v for tr in fig.data for v in tr.y if v is not None), default=None)
     fig.update_yaxes(title_text=y_title, rangemode="tozero", **count_ticks(top_value, lang))
     return mark_rows(fig, group_col, top, df[group_col].n_unique())

@@ -16,6 +16,7 @@ from dash import html
 from etl.config import Config
 from etl.snapshot.store import Snapshot
 from report import ids
+from report.metrics.periods import partial_buckets
 from report.urlstate import FUNNEL_TYPES, TAB_PATHS, ViewState
 from report.views import funnels, quality, time, touches
 from report.views.kpis import KPI_KEY, kpi_cards
@@ -66,11 +67,13 @@ def render_tab(state: ViewState, snap: Snapshot, today: date, config: Config) ->
     """KPI cards, then a card per panel (chart, table, downloads), then the data-quality panel."""
     module = MODULES[state.tab]
     panels = module.panels(state)
-    results, errors = run(queries(state), snap, state.filters(today), state.lang)
+    filters = state.filters(today)
+    results, errors = run(queries(state), snap, filters, state.lang)
+    cut = partial_buckets(filters, today)
     return [
         dbc.Row(kpi_cards(module.KPIS, results.get(KPI_KEY), state.lang), id=ids.KPIS, className="g-2 mb-2"),
         dbc.Row(
-            [card(p, state, results.get(p.id), errors.get(p.id), results.get(p.totals_key or "")) for p in panels],
+            [card(p, state, results.get(p.id), errors.get(p.id), results.get(p.totals_key or ""), cut) for p in panels],
             className="g-3",
         ),
         html.Div(

@@ -15,6 +15,7 @@ from dash import ALL, MATCH, Input, Output, State, ctx, dcc, no_update
 from report import downloads, ids, urlstate
 from report.formatting import fmt_datetime
 from report.i18n import t
+from report.metrics.periods import partial_buckets
 from report.urlstate import ViewState
 from report.views import frame
 from report.views.panels import compute, draw, metric_texts, rows_note
@@ -47,7 +48,8 @@ def _register_show_all(app: dash.Dash, source: SnapshotSource) -> None:
         filters = state.filters(info.today)
         df = compute(info.snap, panel.metric_id(state), filters, panel.by)
         totals = compute(info.snap, panel.metric_id(state), filters, ()) if panel.totals_key else None
-        children, meta = draw(panel, state, df, totals, every=bool(every))
+        cut = partial_buckets(filters, info.today)
+        children, meta = draw(panel, state, df, totals, every=bool(every), partial=cut)
         return children, rows_note(meta, state.lang, bool(every))
 
 

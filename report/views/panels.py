@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import date
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
@@ -22,6 +23,7 @@ from report.cache import compute_metric
 from report.figures import all_rows
 from report.i18n import t
 from report.metrics.filters import Filters
+from report.metrics.periods import with_partial
 from report.urlstate import ViewState
 from report.views.grid import grid
 
@@ -120,17 +122,23 @@ def ordered(df: pl.DataFrame, meta: dict | None) -> pl.DataFrame:
 
 
 def draw(
-    panel: Panel, state: ViewState, df: pl.DataFrame, totals: pl.DataFrame | None = None, every: bool = False
+    panel: Panel,
+    state: ViewState,
+    df: pl.DataFrame,
+    totals: pl.DataFrame | None = None,
+    every: bool = False,
+    partial: frozenset[date] = frozenset(),
 ) -> tuple[list, dict | None]:
     """The panel's chart and table (``every``: the chart draws all groups, not its top N), and
-    what the chart says about its rows (see ``figures.base.mark_rows``)."""
+    what the chart says about its rows (see ``figures.base.mark_rows``). ``partial``: the
+    buckets cut short (``metrics.periods.partial_buckets``), which the chart marks."""
     children: list = []
     meta = None
     if panel.rows is not None:
         df = panel.rows(df, state)
     if panel.figure is not None:
         with all_rows() if every else nullcontext():
-            fig = panel.figure(df, state)
+            fig = panel.figure(with_partial(df, partial) if partial else df, state)
         meta = fig.layout.meta
         children.append(graph(fig, panel.id, state.lang))
     if panel.table:
@@ -173,7 +181,12 @@ def rows_control(panel_id: str, meta: dict | None, lang: str) -> html.Div | None
 
 
 def card(
-    panel: Panel, state: ViewState, df: pl.DataFrame | None, error: str | None, totals: pl.DataFrame | None = None
+    panel: Panel,
+    state: ViewState,
+    df: pl.DataFrame | None,
+    error: str | None,
+    totals: pl.DataFrame | None = None,
+    partial: frozenset[date] = frozenset(),
 ) -> dbc.Col:
     lang = state.lang
     metric_id = panel.metric_id(state)
@@ -184,7 +197,7 @@ def card(
     if error is not None:
         body.append(dbc.Alert(error, color="danger", className="small"))
     elif df is not None:
-        children, meta = draw(panel, state, df, totals)
+        children, meta = draw(panel, state, df, totals, partial=partial)
         body.append(rows_control(panel.id, meta, lang))
         body.append(html.Div(children, id=ids.panel_id(ids.PANEL_BODY, panel.id)))
         body.append(download_buttons(panel.id, lang))
