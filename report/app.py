@@ -198,6 +198,7 @@ _CONTROL_OUTPUTS = [
     Output(ids.FUNNEL, "value"),
     Output(ids.AS_OF, "date"),
     Output(ids.HOURS, "value"),
+    Output(ids.CC, "value"),
     Output(ids.LANG_SWITCH, "value"),
 ]
 _CONTROL_INPUTS = [
@@ -212,6 +213,7 @@ _CONTROL_INPUTS = [
     Input(ids.FUNNEL, "value"),
     Input(ids.AS_OF, "date"),
     Input(ids.HOURS, "value"),
+    Input(ids.CC, "value"),
     Input(ids.LANG_SWITCH, "value"),
 ]
 
@@ -233,7 +235,9 @@ def _register_url_sync(app: dash.Dash, source: SnapshotSource, default_lang: str
         Input(ids.URL, "search"),
         *_CONTROL_INPUTS,
     )
-    def sync(pathname, search, tab, period, start, end, grain, cities, managers, channel, funnel, as_of, hours, lang):
+    def sync(
+        pathname, search, tab, period, start, end, grain, cities, managers, channel, funnel, as_of, hours, cc, lang
+    ):
         info = source.get()
         today = info.today if info else datetime.now(UTC).date()
         trigger = ctx.triggered_id
@@ -258,6 +262,7 @@ def _register_url_sync(app: dash.Dash, source: SnapshotSource, default_lang: str
                 state.funnel,
                 state.as_of.isoformat() if state.as_of else None,
                 state.hours,
+                state.cc,
                 state.lang,
             )
             return (no_update, no_update, state.to_store(), frame.notices_block(notices, state.lang), *controls)
@@ -288,6 +293,7 @@ def _register_url_sync(app: dash.Dash, source: SnapshotSource, default_lang: str
             funnel=funnel or "cohort",
             as_of=_dates_of(as_of),
             hours=hours or "calendar",
+            cc=bool(cc),
         )
         shown, _ = urlstate.parse(
             pathname,
@@ -377,6 +383,7 @@ def _register_page(app: dash.Dash, source: SnapshotSource, config: Config) -> No
         Output(ids.FUNNEL_WRAP, "style"),
         Output(ids.AS_OF_WRAP, "style"),
         Output(ids.HOURS_WRAP, "style"),
+        Output(ids.CC_WRAP, "style"),
         Input(ids.STATE, "data"),
         prevent_initial_call=True,
     )
@@ -397,7 +404,9 @@ def _register_page(app: dash.Dash, source: SnapshotSource, config: Config) -> No
         funnel_style = None if state.tab == "funnels" else hide
         channel_style = hide if state.tab == "touches_office" else None
         hours_style = None if state.tab == "time" else hide  # the durations tab only
+        cc_style = None if state.tab == "touches_office" else hide
+        styles = (channel_style, funnel_style, funnel_style, hours_style, cc_style)
         if info is None:
-            return [], as_of_line, channel_style, funnel_style, funnel_style, hours_style
+            return [], as_of_line, *styles
         body = render_tab(state, info.snap, info.today, config)
-        return body, as_of_line, channel_style, funnel_style, funnel_style, hours_style
+        return body, as_of_line, *styles

@@ -26,6 +26,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     # «Канал», not «Воронки»: the first tab is called «Воронки» (issue 11).
     "channel": ("Канал", "Channel"),
     "hours": ("Часы", "Hours"),
+    "cc": ("Менеджеры КЦ", "Contact-centre managers"),
+    "rank_by": ("Ранжировать по", "Rank by"),
+    "show_cc": ("Показать КЦ", "Show contact centre"),
     "funnel": ("Тип воронки", "Funnel type"),
     "as_of": ("Статус на дату", "Status as of"),
     "all_cities": ("Все города", "All cities"),
@@ -76,6 +79,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "n_channel": ("Тип воронок «{v}» не распознан.", "Unknown pipeline class “{v}”."),
     "n_funnel": ("Тип воронки «{v}» не распознан.", "Unknown funnel type “{v}”."),
     "n_hours": ("Часы «{v}» не распознаны, взяты календарные.", "Hours “{v}” not recognised; calendar hours used."),
+    "n_cc": ("Значение «{v}» переключателя КЦ не распознано.", "Contact-centre switch value “{v}” not recognised."),
     "n_asof": ("Дата «{v}» не распознана.", "Date “{v}” is not a date."),
     "n_lang": ("Язык «{v}» не поддерживается.", "Language “{v}” is not supported."),
     # panels

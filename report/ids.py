@@ -34,6 +34,8 @@ AS_OF = "f-as-of"
 AS_OF_WRAP = "f-as-of-wrap"
 HOURS = "f-hours"
 HOURS_WRAP = "f-hours-wrap"
+CC = "f-cc"
+CC_WRAP = "f-cc-wrap"
 RESET = "f-reset"
 
 # Tab content
@@ -49,6 +51,8 @@ TABLE = "table"  # {"type": TABLE, "panel": panel_id}
 PANEL_BODY = "panel-body"  # chart + table of a panel, redrawn by the show-all switch
 ROWS_NOTE = "rows-note"  # «показаны N из M» of a chart that leaves groups out
 SHOW_ALL = "show-all"  # the switch that draws every group
+RANK = "rank"  # the column a ranking panel (the leaderboard) ranks by
+RANK_BODY = "rank-body"  # what the ranking control redraws (the panel body inside it)
 
 
 def panel_id(kind: str, panel: str, **extra: str) -> dict[str, str]:

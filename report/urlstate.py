@@ -73,6 +73,8 @@ class ViewState:
     as_of: date | None = None
     #: How durations count time («Часы: календарные / рабочие»), passed through to the metrics.
     hours: str = "calendar"
+    #: «Показать КЦ» on the office tab (?cc=1): contact-centre managers' rows are kept there.
+    cc: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cities", tuple(sorted(set(self.cities))))
@@ -99,6 +101,8 @@ class ViewState:
             channel=channel,
             as_of=self.as_of,
             hours=self.hours,
+            # the office tab leaves out contact-centre managers unless «Показать КЦ» is on
+            cc_managers=self.tab != "touches_office" or self.cc,
         )
 
     def to_store(self) -> dict[str, object]:
@@ -233,6 +237,7 @@ def parse(
     funnel = one("funnel", FUNNEL_TYPES, "cohort")
     period = one("period", PRESETS, DEFAULT_PERIOD)
     hours = one("hours", HOURS, "calendar")
+    cc = one("cc", ("0", "1"), "0") == "1"
 
     date_from = date_to = None
     raw_from, raw_to = _values(q, "from"), _values(q, "to")
@@ -295,6 +300,7 @@ def parse(
         funnel=funnel,
         as_of=as_of,
         hours=hours,
+        cc=cc,
     )
     return state, notices
 
@@ -344,6 +350,8 @@ def encode(state: ViewState, *, default_lang: str = "ru") -> tuple[str, str]:
         pairs.append(("asof", state.as_of.isoformat()))
     if state.hours != "calendar":
         pairs.append(("hours", state.hours))
+    if state.cc:
+        pairs.append(("cc", "1"))
     if state.lang != default_lang:
         pairs.append(("lang", state.lang))
     search = ("?" + urlencode(pairs, quote_via=quote)) if pairs else ""

@@ -64,15 +64,16 @@ def bars(
     colors: Sequence[str] | None = None,
     duration: bool = False,
     money: bool = False,
-    limit: int = 25,
+    limit: int | None = 25,
 ) -> go.Figure:
     """Horizontal bars per group (one or several value columns), largest first; the value axis
-    starts at zero and is titled with its unit (``money``: ₽; durations: minutes, hours, days)."""
+    starts at zero and is titled with its unit (``money``: ₽; durations: minutes, hours, days).
+    ``limit`` None: every group (a ranking)."""
     if df.is_empty():
         return empty_figure(lang)
-    if not stacked and len(value_cols) > 1:
+    if not stacked and len(value_cols) > 1 and limit is not None:
         limit = min(limit, 15)  # grouped bars get tall fast
-    shown = row_limit(limit)
+    shown = row_limit(limit) if limit is not None else None
     ranked = df.sort(value_cols[0], descending=True, nulls_last=True)
     rows = (ranked if shown is None else ranked.head(shown)).reverse()
     labels = [group_label(g, lang, group_col) for g in rows[group_col].to_list()]

@@ -244,6 +244,13 @@ def filter_bar(lang: str, cities: list[str], managers: list[dict], today: date) 
                                 {"xs": 12, "md": 4, "xl": 3},
                                 wrap_id=ids.HOURS_WRAP,
                             ),
+                            _field(
+                                "cc",
+                                dbc.Switch(id=ids.CC, label=T("show_cc", lang), value=False),
+                                lang,
+                                {"xs": 12, "md": 4, "xl": 2},
+                                wrap_id=ids.CC_WRAP,
+                            ),
                         ],
                         className="g-2",
                     ),

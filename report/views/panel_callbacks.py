@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import dash
-from dash import ALL, MATCH, Input, Output, State, ctx, dcc, no_update
+from dash import ALL, MATCH, Input, Output, State, ctx, dcc, html, no_update
 
 from report import downloads, ids, urlstate
 from report.formatting import fmt_datetime
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 def register(app: dash.Dash, source: SnapshotSource, default_lang: str) -> None:
     _register_show_all(app, source)
+    _register_rank(app, source)
     _register_downloads(app, source, default_lang)
 
 
@@ -51,6 +52,28 @@ def _register_show_all(app: dash.Dash, source: SnapshotSource) -> None:
         cut = partial_buckets(filters, info.today)
         children, meta = draw(panel, state, df, totals, every=bool(every), partial=cut)
         return children, rows_note(meta, state.lang, bool(every))
+
+
+def _register_rank(app: dash.Dash, source: SnapshotSource) -> None:
+    """A ranking panel's «Ранжировать по»: chart and table redrawn in the chosen order."""
+
+    @app.callback(
+        Output({"type": ids.RANK_BODY, "panel": MATCH}, "children"),
+        Input({"type": ids.RANK, "panel": MATCH}, "value"),
+        State(ids.STATE, "data"),
+        prevent_initial_call=True,
+    )
+    def rank(column, data):
+        from report.views import find_panel
+
+        state = ViewState.from_store(data)
+        info = source.get()
+        panel = find_panel(ctx.triggered_id["panel"], state)
+        if info is None or panel is None:
+            return no_update
+        df = compute(info.snap, panel.metric_id(state), state.filters(info.today), panel.by)
+        children, _meta = draw(panel, state, df, rank=column)
+        return html.Div(children, id=ids.panel_id(ids.PANEL_BODY, panel.id))
 
 
 def _register_downloads(app: dash.Dash, source: SnapshotSource, default_lang: str) -> None:

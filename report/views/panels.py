@@ -21,7 +21,7 @@ from etl.snapshot.store import Snapshot
 from report import ids
 from report.cache import compute_metric
 from report.figures import all_rows
-from report.i18n import t
+from report.i18n import column_label, t
 from report.metrics.filters import Filters
 from report.metrics.periods import with_partial
 from report.urlstate import ViewState
@@ -51,6 +51,9 @@ class Panel:
     #: and the table both get them, so the table can follow the chart's order. Exports keep the
     #: metric's own rows.
     rows: Callable[[pl.DataFrame, ViewState], pl.DataFrame] | None = None
+    #: A ranking panel: the columns it can rank by (first = default), chosen in the card; its
+    #: ``figure`` then takes the column as a third argument, and the table follows the chart.
+    ranks: tuple[str, ...] = ()
 
     def metric_id(self, state: ViewState) -> str:
         return self.metric(state) if callable(self.metric) else self.metric
@@ -128,17 +131,23 @@ def draw(
     totals: pl.DataFrame | None = None,
     every: bool = False,
     partial: frozenset[date] = frozenset(),
+    rank: str | None = None,
 ) -> tuple[list, dict | None]:
     """The panel's chart and table (``every``: the chart draws all groups, not its top N), and
     what the chart says about its rows (see ``figures.base.mark_rows``). ``partial``: the
-    buckets cut short (``metrics.periods.partial_buckets``), which the chart marks."""
+    buckets cut short (``metrics.periods.partial_buckets``), which the chart marks. ``rank``: the
+    column a ranking panel ranks by (its first by default)."""
     children: list = []
     meta = None
     if panel.rows is not None:
         df = panel.rows(df, state)
     if panel.figure is not None:
         with all_rows() if every else nullcontext():
-            fig = panel.figure(with_partial(df, partial) if partial else df, state)
+            shown = with_partial(df, partial) if partial else df
+            if panel.ranks:
+                fig = panel.figure(shown, state, rank if rank in panel.ranks else panel.ranks[0])  # type: ignore[call-arg]
+            else:
+                fig = panel.figure(shown, state)
         meta = fig.layout.meta
         children.append(graph(fig, panel.id, state.lang))
     if panel.table:
@@ -180,6 +189,26 @@ def rows_control(panel_id: str, meta: dict | None, lang: str) -> html.Div | None
     )
 
 
+def rank_control(panel: Panel, lang: str) -> html.Div | None:
+    """«Ранжировать по»: which column a ranking panel's chart and table are ordered by."""
+    if not panel.ranks:
+        return None
+    return html.Div(
+        [
+            html.Label(t("rank_by", lang), className="small text-muted me-2 mb-0"),
+            dcc.Dropdown(
+                id=ids.panel_id(ids.RANK, panel.id),
+                options=[{"label": column_label(c, lang), "value": c} for c in panel.ranks],
+                value=panel.ranks[0],
+                clearable=False,
+                searchable=False,
+                style={"minWidth": "16rem"},
+            ),
+        ],
+        className="d-flex flex-wrap align-items-center mb-2",
+    )
+
+
 def card(
     panel: Panel,
     state: ViewState,
@@ -198,8 +227,10 @@ def card(
         body.append(dbc.Alert(error, color="danger", className="small"))
     elif df is not None:
         children, meta = draw(panel, state, df, totals, partial=partial)
+        body.append(rank_control(panel, lang))
         body.append(rows_control(panel.id, meta, lang))
-        body.append(html.Div(children, id=ids.panel_id(ids.PANEL_BODY, panel.id)))
+        inner = html.Div(children, id=ids.panel_id(ids.PANEL_BODY, panel.id))
+        body.append(html.Div(inner, id=ids.panel_id(ids.RANK_BODY, panel.id)) if panel.ranks else inner)
         body.append(download_buttons(panel.id, lang))
     return dbc.Col(
         dbc.Card(

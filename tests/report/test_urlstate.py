@@ -228,3 +228,16 @@ def test_hours_switch_round_trips_and_reaches_the_filters():
     assert encode(ViewState(tab="time"))[1] == ""
     dropped, notices = p("/time-between-statuses", "?hours=night")
     assert dropped.hours == "calendar" and [n.key for n in notices] == ["hours"]
+
+
+def test_contact_centre_switch_is_in_the_url_and_only_the_office_tab_leaves_it_out():
+    office = ViewState(tab="touches_office")
+    assert office.filters(TODAY).cc_managers is False  # office managers only by default
+    shown = office.with_(cc=True)
+    path, search = encode(shown)
+    assert search == "?cc=1"
+    again, notices = p(path, search)
+    assert again == shown and notices == [] and again.filters(TODAY).cc_managers is True
+    assert ViewState(tab="touches_all").filters(TODAY).cc_managers is True  # other tabs: everyone
+    dropped, notices = p(path, "?cc=yes")
+    assert dropped.cc is False and [n.key for n in notices] == ["cc"]

@@ -58,3 +58,29 @@ def test_status_table_lists_its_groups_in_the_charts_order():
     children, meta = draw(panel, ViewState(), df)
     assert meta["order"] == ["Казань", "Контакт-центр", "Москва"]
     assert _table_rows(children, "group") == ["Казань", "Контакт-центр", "Контакт-центр", "Москва", "Москва"]
+
+
+def test_the_leaderboard_chart_and_table_rank_by_the_chosen_column():
+    from report.views.touches import COMMON
+
+    (board,) = [p for p in COMMON if p.id == "leaderboard"]
+    df = pl.DataFrame(
+        {
+            "manager": ["Анна", "Борис", "Вера"],
+            "deals": [10, 40, 20],
+            "contracts": [5, 8, 2],
+            "conversion": [0.5, 0.2, 0.1],
+            "median_first_touch_s": [600.0, 60.0, 3600.0],
+            "touches_per_deal": [2.0, 1.0, 3.0],
+            "answered_minutes": [30.0, 90.0, 10.0],
+        }
+    )
+    state = ViewState(tab="touches_office")
+    children, meta = draw(board, state, df)  # default: conversion
+    assert meta["order"] == ["Анна", "Борис", "Вера"]
+    assert _table_rows(children, "manager") == ["Анна", "Борис", "Вера"]
+    children, meta = draw(board, state, df, rank="deals")
+    assert meta["order"] == ["Борис", "Вера", "Анна"]
+    assert _table_rows(children, "manager") == ["Борис", "Вера", "Анна"]
+    children, meta = draw(board, state, df, rank="median_first_touch_s")
+    assert meta["order"] == ["Вера", "Анна", "Борис"]  # largest first, as every ranking
