@@ -132,6 +132,8 @@ class Config:
     stale_after_hours: float
     cache_dir: str
     cache_size_limit_mb: int
+    #: The report's own address for absolute links (XLSX «Ссылка»); "" = from the request.
+    base_url: str
     sha256: str
     path: str
 
@@ -223,6 +225,7 @@ def _build(parsed: ConfigFile, raw_bytes: bytes, path: Path) -> Config:
         stale_after_hours=parsed.snapshots.stale_after_hours,
         cache_dir=parsed.cache.dir,
         cache_size_limit_mb=parsed.cache.size_limit_mb,
+        base_url=parsed.report.base_url,
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
         path=str(path),
     )

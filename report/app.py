@@ -170,7 +170,8 @@ def create_app(
     _register_url_sync(app, source, default_lang)
     _register_labels(app)
     _register_page(app, source, config)
-    panel_callbacks.register(app, source, default_lang)
+    panel_callbacks.register(app, source, default_lang, config.base_url)
+    frame.register_callbacks(app)
     # On a phone the filters start folded (they would fill the screen); the button unfolds them.
     app.clientside_callback(
         """function (clicks, isOpen) {

@@ -85,6 +85,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     # panels
     "download_csv": ("CSV", "CSV"),
     "download_xlsx": ("XLSX", "XLSX"),
+    "download_excel_csv": ("CSV для Excel", "CSV for Excel"),
+    "copy_link": ("Скопировать ссылку", "Copy link"),
+    "copied": ("Ссылка скопирована", "Link copied"),
     "no_data": ("Нет данных за выбранный период.", "No data for the chosen period."),
     "rows_shown": ("Показаны {n} из {m}", "Showing {n} of {m}"),
     "partial_period": ("неполный период", "incomplete period"),

@@ -16,6 +16,9 @@ ROW_COUNTS = "row-counts"
 LANG_SWITCH = "lang-switch"
 #: Empty container in the header reserved for the admin refresh button and its progress (issue 6).
 ADMIN_SLOT = "admin-slot"
+COPY_LINK = "copy-link"  # «Скопировать ссылку» in the header
+COPY_LINK_TEXT = "copy-link-text"  # the URL, shown selected where the clipboard is refused
+COPY_LINK_STATUS = "copy-link-status"  # «Ссылка скопирована»
 
 # Filter bar
 FILTER_BAR = "filter-bar"

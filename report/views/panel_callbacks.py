@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import dash
+import flask
 from dash import ALL, MATCH, Input, Output, State, ctx, dcc, html, no_update
 
 from report import downloads, ids, urlstate
@@ -24,10 +25,11 @@ if TYPE_CHECKING:
     from report.app import SnapshotSource
 
 
-def register(app: dash.Dash, source: SnapshotSource, default_lang: str) -> None:
+def register(app: dash.Dash, source: SnapshotSource, default_lang: str, base_url: str = "") -> None:
+    """``base_url``: the report's address for the XLSX's absolute link ("" = the request's)."""
     _register_show_all(app, source)
     _register_rank(app, source)
-    _register_downloads(app, source, default_lang)
+    _register_downloads(app, source, default_lang, base_url)
 
 
 def _register_show_all(app: dash.Dash, source: SnapshotSource) -> None:
@@ -76,7 +78,12 @@ def _register_rank(app: dash.Dash, source: SnapshotSource) -> None:
         return html.Div(children, id=ids.panel_id(ids.PANEL_BODY, panel.id))
 
 
-def _register_downloads(app: dash.Dash, source: SnapshotSource, default_lang: str) -> None:
+def absolute_link(relative: str, base_url: str, host_url: str) -> str:
+    """The view's link as an address: the configured base URL, else the one the request came to."""
+    return (base_url or host_url).rstrip("/") + relative
+
+
+def _register_downloads(app: dash.Dash, source: SnapshotSource, default_lang: str, base_url: str) -> None:
     """CSV/XLSX of one panel: the same metric call (same filters, same cache key) as the view."""
 
     @app.callback(
@@ -101,9 +108,11 @@ def _register_downloads(app: dash.Dash, source: SnapshotSource, default_lang: st
         df = compute(info.snap, metric_id, filters, panel.by)
         fmt = trigger["fmt"]
         name = downloads.filename(metric_id, filters.date_from, filters.date_to, fmt)
+        lang = state.lang
         if fmt == "csv":
             return dcc.send_bytes(downloads.to_csv(df), name)
-        lang = state.lang
+        if fmt == "excel_csv":
+            return dcc.send_bytes(downloads.to_excel_csv(df, lang), name.removesuffix(".excel_csv") + "_excel.csv")
         title, definition = metric_texts(metric_id, lang)
         names = dict(zip(info.users["user_id"].to_list(), info.users["name"].to_list(), strict=True))
         rows = downloads.filter_rows(
@@ -119,7 +128,7 @@ def _register_downloads(app: dash.Dash, source: SnapshotSource, default_lang: st
             as_of=filters.effective_as_of,
             snapshot_id=info.snap.id,
             data_as_of=fmt_datetime(info.snap.data_as_of.astimezone(ZoneInfo(info.snap.timezone)), lang),
-            link=urlstate.href(state, default_lang=default_lang),
+            link=absolute_link(urlstate.href(state, default_lang=default_lang), base_url, flask.request.host_url),
         )
         content = downloads.to_xlsx(df, lang=lang, title=title, definition=definition, filter_rows=rows)
         return dcc.send_bytes(content, name)

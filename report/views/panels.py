@@ -96,6 +96,10 @@ def graph(fig: go.Figure, panel_id: str, lang: str) -> dcc.Graph:
     )
 
 
+#: The panel's downloads: the contract CSV, the CSV for a Russian Excel, the XLSX.
+DOWNLOADS = ("csv", "excel_csv", "xlsx")
+
+
 def download_buttons(panel_id: str, lang: str) -> html.Div:
     return html.Div(
         [
@@ -107,7 +111,7 @@ def download_buttons(panel_id: str, lang: str) -> html.Div:
                 outline=True,
                 className="me-1",
             )
-            for fmt in ("csv", "xlsx")
+            for fmt in DOWNLOADS
         ],
         className="mt-2",
     )

@@ -177,3 +177,13 @@ def test_working_hours_mistakes_are_refused_at_their_line(tmp_path):
     message = problems(tmp_path, MINIMAL + "working_hours:\n  calendar: XX\n  days_off: ['2026-13-01']\n")
     assert "line 9: working_hours.calendar: expected a country code" in message
     assert "line 10: working_hours.days_off[0]: expected a date YYYY-MM-DD" in message
+
+
+def test_the_report_base_url_is_optional_and_must_be_an_address(tmp_path):
+    assert load_config().base_url == ""  # shipped: links from the request
+    config = load_config(write(tmp_path, MINIMAL + "report:\n  base_url: https://report.example.ru/sales/\n"))
+    assert config.base_url == "https://report.example.ru/sales"  # no trailing slash
+    message = problems(tmp_path, MINIMAL + "report:\n  base_url: report.example.ru\n")
+    assert "line 9: report.base_url: expected the report's address such as https://report.example.ru" in message
+    message = problems(tmp_path, MINIMAL + "report:\n  base_url: https://x.ru/?a=1\n")
+    assert "line 9: report.base_url:" in message
