@@ -30,6 +30,7 @@ def public_progress(progress: Mapping[str, Any]) -> dict[str, Any]:
         "stage",
         "collection",
         "collections",
+        "step",
         "message",
         "error",
         "snapshot_id",
@@ -54,8 +55,18 @@ def requests_made(progress: Mapping[str, Any]) -> int:
     return sum(int(c.get("requests") or 0) for c in _collections(progress).values())
 
 
+def build_step(progress: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The build step the progress file names (``etl.progress.Progress.build_step``), if any."""
+    step = progress.get("step")
+    if not isinstance(step, dict) or not step.get("index") or not step.get("total"):
+        return None
+    return step
+
+
 def percent(progress: Mapping[str, Any], expected_collections: int = EXPECTED_COLLECTIONS) -> int:
-    """A progress bar value: pulling fills 5–80 % by finished collections, then build 85, publish 95.
+    """A progress bar value: pulling fills 5–80 % by finished collections; the build and publish
+    fill 80–99 % step by step (each step its share, a step with parts — files read — moving
+    within it); 100 when done. Without step information (an older refresh): build 85, publish 95.
 
     Pull time per collection differs a lot (events dwarf users), but the count of finished
     collections is the honest figure we have; the stage text carries the record counts.
@@ -63,10 +74,14 @@ def percent(progress: Mapping[str, Any], expected_collections: int = EXPECTED_CO
     state, stage = progress.get("state"), progress.get("stage")
     if state == "succeeded" or stage == "done":
         return 100
-    if stage == "build":
-        return 85
-    if stage == "publish":
-        return 95
+    if stage in ("build", "publish"):
+        step = build_step(progress)
+        if step is None:
+            return 85 if stage == "build" else 95
+        part = step.get("part")
+        within = part[0] / part[1] if isinstance(part, list) and len(part) == 2 and part[1] else 0.0
+        done = (int(step["index"]) - 1 + min(1.0, max(0.0, within))) / int(step["total"])
+        return min(99, 80 + round(19 * done))
     cols = _collections(progress)
     total = max(len(cols), expected_collections, 1)
     done = sum(1 for c in cols.values() if c.get("done"))
