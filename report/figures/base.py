@@ -154,8 +154,12 @@ MONEY_UNIT = "₽"
 
 
 def value_title(cols: Sequence[str], lang: str, money: bool = False) -> str:
-    """A value axis's title: what is counted, with its unit (₽ for money)."""
-    title = " / ".join(column_label(c, lang) for c in cols)
+    """A value axis's title: what is counted, with its unit (₽ for money). Several columns go
+    one per line when together they would not fit a phone's width (about 40 characters)."""
+    labels = [column_label(c, lang) for c in cols]
+    title = " / ".join(labels)
+    if len(title) > 40:
+        title = " /<br>".join(labels)
     return f"{title}, {MONEY_UNIT}" if money else title
 
 

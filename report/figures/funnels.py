@@ -55,7 +55,8 @@ def funnel(df: pl.DataFrame, value_col: str, lang: str) -> go.Figure:
             ],
             hovertemplate=hover + "<extra></extra>",
         ),
-        layout=base_layout(lang, 300),
+        # room on the right for the text beside the narrowest bars (outside text is not in automargin)
+        layout=base_layout(lang, 300, margin={"l": 8, "r": 80, "t": 8, "b": 8}),
     )
     fig.update_yaxes(gridcolor="white")
     return fig
@@ -72,7 +73,10 @@ def status_bars(df: pl.DataFrame, group_col: str, lang: str, *, limit: int = 15)
     groups = top_groups(df, group_col, "deals", row_limit(limit))
     shown = df.filter(pl.col(group_col).is_in(groups) | (pl.col(group_col).is_null() if None in groups else False))
     order = [group_label(g, lang) for g in reversed(groups)]
-    fig = go.Figure(layout=base_layout(lang, max(200, 24 * len(groups) + 80), barmode="stack"))
+    # The stage legend wraps into a row per stage on a phone and takes its height from the bars;
+    # 12 px per stage shown keeps every group's label drawn there (on a desktop: roomier bars).
+    legend = shown["stage"].n_unique()
+    fig = go.Figure(layout=base_layout(lang, max(200, 24 * len(groups) + 80 + 12 * legend), barmode="stack"))
     part_col = "city" if group_col != "city" and "city" in df.columns else None
     for stage, color in STAGE_COLORS.items():
         part = shown.filter(pl.col("stage") == stage)

@@ -95,7 +95,7 @@ def copy_link(lang: str) -> html.Div:
     http, a denied permission) the URL appears in a selected text field to copy by hand."""
     return html.Div(
         [
-            dbc.Button(["🔗 ", T("copy_link", lang)], id=ids.COPY_LINK, size="sm", color="secondary", outline=True),
+            dbc.Button(T("copy_link", lang), id=ids.COPY_LINK, size="sm", color="secondary", outline=True),
             dcc.Input(
                 id=ids.COPY_LINK_TEXT,
                 type="text",
@@ -135,8 +135,21 @@ COPY_LINK_JS = (
 )
 
 
+#: On a phone the tab strip scrolls sideways; the chosen tab is brought into it (the strip is
+#: scrolled, not the page: ``scrollIntoView`` would also jump the page to the strip).
+TAB_INTO_VIEW_JS = """function (active) {
+    setTimeout(() => {
+        const item = document.getElementById('tab-' + active);
+        const strip = document.getElementById(STRIP_ID);
+        if (!item || !strip || strip.scrollWidth <= strip.clientWidth) { return; }
+        strip.scrollLeft = item.offsetLeft - (strip.clientWidth - item.offsetWidth) / 2;
+    }, 0);
+}""".replace("STRIP_ID", json.dumps(ids.TABS))
+
+
 def register_callbacks(app) -> None:
     """Client-side behaviour of the frame (runs in the browser, no server round trip)."""
+    app.clientside_callback(TAB_INTO_VIEW_JS, Input(ids.TABS, "active_tab"))
     # The URL goes into the (hidden) field as well, so a page without a clipboard still has it.
     app.clientside_callback(
         COPY_LINK_JS,
