@@ -79,9 +79,13 @@ def bars(
     labels = [group_label(g, lang, group_col) for g in rows[group_col].to_list()]
     per_row = 22 if stacked or len(value_cols) == 1 else 8 + 10 * len(value_cols)
     fig = go.Figure(layout=base_layout(lang, max(220, per_row * rows.height + 70)))
-    fig.update_layout(legend_traceorder="normal")
+    # Grouped horizontal bars: plotly draws a group's first trace at the bottom; adding the
+    # columns last-first with a reversed legend puts the first column on top and first in the legend.
+    grouped = not stacked and len(value_cols) > 1
+    fig.update_layout(legend_traceorder="reversed" if grouped else "normal")
     unit = duration_unit([v for c in value_cols for v in rows[c].to_list()]) if duration else "h"
-    for i, (col, name) in enumerate(zip(value_cols, names, strict=True)):
+    columns = list(enumerate(zip(value_cols, names, strict=True)))
+    for i, (col, name) in reversed(columns) if grouped else columns:
         values = rows[col].to_list()
         text = [fmt_duration(v, lang) if duration else fmt_number(v, lang) for v in values]
         fig.add_bar(

@@ -58,3 +58,13 @@ def test_large_values_are_ticked_in_russian_words_never_si_letters():
     assert english.ticktext[1] == "50k"
     small = pl.DataFrame({"city": ["Москва"], "n": [40]})
     assert figures.bars(small, "city", ["n"], ["n"], "ru").layout.xaxis.tickvals is None  # plotly's ticks: 0…40
+
+
+def test_grouped_bars_read_top_down_in_the_legends_order():
+    df = pl.DataFrame({"manager": ["Анна"], "outgoing": [5], "incoming": [3], "answered": [2]})
+    fig = figures.bars(df, "manager", ["outgoing", "incoming", "answered"], ["исх", "вх", "отв"], "ru")
+    # plotly draws a group's first trace lowest: the first column is added last, so it is on top,
+    # and the reversed legend lists it first
+    assert [tr.name for tr in fig.data] == ["отв", "вх", "исх"]
+    assert fig.layout.legend.traceorder == "reversed"
+    assert [tr.marker.color for tr in fig.data] == [figures.SERIES_COLORS[i] for i in (2, 1, 0)]
