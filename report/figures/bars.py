@@ -24,6 +24,9 @@ from report.figures.base import (
 from report.formatting import fmt_duration, fmt_number, fmt_percent
 from report.i18n import column_label
 
+#: Height per group of a one-bar-per-group chart.
+ROW_PX = 23
+
 
 def rate_bars(df: pl.DataFrame, group_col: str, rate_col: str, parts: Sequence[str], lang: str) -> go.Figure:
     """A rate per group as horizontal bars, sorted, with the counts it is made of (``parts``,
@@ -44,10 +47,13 @@ def rate_bars(df: pl.DataFrame, group_col: str, rate_col: str, parts: Sequence[s
             marker_color=STAGE_COLORS["contract"],
             text=[fmt_percent(v, lang) for v in rows[rate_col].to_list()],
             textposition="auto",
+            textfont={"size": 11},
             customdata=list(zip(*counts, strict=True)),
             hovertemplate=f"%{{y}}: %{{text}} ({detail})<extra></extra>",
         ),
-        layout=base_layout(lang, max(220, 22 * rows.height + 40)),
+        # a bar 20 px thick holds its 11 px label (a thinner one shrinks it under the 10 px minimum
+        # and plotly hides it)
+        layout=base_layout(lang, max(220, ROW_PX * rows.height + 40), bargap=0.12),
     )
     fig.update_xaxes(tickformat=".0%", rangemode="tozero", title_text=f"{column_label(rate_col, lang)}, %")
     return mark_rows(fig, group_col, groups[::-1], rows.height, df.height - rows.height)
@@ -77,7 +83,7 @@ def bars(
     ranked = df.sort(value_cols[0], descending=True, nulls_last=True)
     rows = (ranked if shown is None else ranked.head(shown)).reverse()
     labels = [group_label(g, lang, group_col) for g in rows[group_col].to_list()]
-    per_row = 22 if stacked or len(value_cols) == 1 else 8 + 10 * len(value_cols)
+    per_row = ROW_PX if stacked or len(value_cols) == 1 else 8 + 10 * len(value_cols)
     fig = go.Figure(layout=base_layout(lang, max(220, per_row * rows.height + 70)))
     # Grouped horizontal bars: plotly draws a group's first trace at the bottom; adding the
     # columns last-first with a reversed legend puts the first column on top and first in the legend.
@@ -95,10 +101,11 @@ def bars(
             name=name,
             text=text,
             textposition="auto",
+            textfont={"size": 11},
             hovertemplate="%{y}: %{text}<extra>" + name + "</extra>",
             marker_color=(colors[i] if colors else SERIES_COLORS[i % len(SERIES_COLORS)]),
         )
-    fig.update_layout(barmode="stack" if stacked else "group")
+    fig.update_layout(barmode="stack" if stacked else "group", bargap=0.12 if per_row == ROW_PX else None)
     title = unit_title(unit, lang) if duration else value_title(value_cols, lang, money)
     fig.update_xaxes(title_text=title, rangemode="tozero")
     if not duration:
