@@ -82,10 +82,12 @@ def click(dash_duo, selector: str) -> None:
 
 
 def trace_names(dash_duo, panel_id: str) -> list[str]:
-    """The names of a panel's chart traces (legend order), read from the plotly element."""
+    """The names of a panel's chart traces that draw something (legend order), read from the plotly
+    element; a legend-only key (e.g. «неполный период») is not a series."""
     return dash_duo.driver.execute_script(
         "const el = document.querySelector(arguments[0] + ' .js-plotly-plot');"
-        "return el && el.data ? el.data.map(t => t.name) : [];",
+        "const drawn = t => (t.x || []).some(v => v !== null) || (t.y || []).some(v => v !== null);"
+        "return el && el.data ? el.data.filter(drawn).map(t => t.name) : [];",
         panel_selector("graph", panel_id),
     )
 
