@@ -133,6 +133,8 @@ class Config:
     frame_ancestors: tuple[str, ...]
     cache_dir: str
     cache_size_limit_mb: int
+    #: The report's own address for absolute links (XLSX «Ссылка»); "" = from the request.
+    base_url: str
     sha256: str
     path: str
 
@@ -226,6 +228,7 @@ def _build(parsed: ConfigFile, raw_bytes: bytes, path: Path) -> Config:
         frame_ancestors=tuple(parsed.security.frame_ancestors),
         cache_dir=parsed.cache.dir,
         cache_size_limit_mb=parsed.cache.size_limit_mb,
+        base_url=parsed.report.base_url,
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
         path=str(path),
     )

@@ -318,6 +318,22 @@ class Security(Section):
     frame_ancestors: Annotated[list[Annotated[str, PlainValidator(_frame_origin)]], _empty_if_null(list)] = []
 
 
+def _base_url(value: Any) -> str:
+    """``https://host[:port][/path]``: the address people open the report at (no query or fragment);
+    stored without a trailing slash. Empty or null: links are made from the request."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value.strip()):
+        raise ValueError(f"expected the report's address such as https://report.example.ru (or null), got {value!r}")
+    return value.strip().rstrip("/")
+
+
+class ReportSection(Section):
+    """``report:``: how the web report presents itself."""
+
+    base_url: Annotated[str, PlainValidator(_base_url)] = ""
+
+
 class Cache(Section):
     dir: Text = "cache"
     size_limit_mb: Annotated[int, Field(ge=1)] = 512
@@ -353,3 +369,4 @@ class ConfigFile(Section):
     publish_guard: PublishGuard = PublishGuard()
     security: Security = Security()
     cache: Cache = Cache()
+    report: ReportSection = ReportSection()

@@ -4,7 +4,8 @@ The file is rewritten atomically (tmp + ``os.replace``) on every change, so a re
 half-written object.  Shape (issue 6 contract)::
 
     {"refresh_id", "pid", "state": running|succeeded|failed|cancelled, "stage": pull|build|publish|done,
-     "collection", "collections": {name: {"records", "requests", "done"}}, "message", "error":
+     "collection", "collections": {name: {"records", "requests", "done"}}, "step": null | {"key",
+     "index", "total", "count", "part": null | [done, of]}, "message", "error":
      null | {"kind", "message"}, "snapshot_id", "started_at", "updated_at"}
 """
 
@@ -34,6 +35,13 @@ COLLECTION_RU = {
     "contact_notes": "примечания контактов",
     "tasks": "задачи",
 }
+
+
+#: The build's steps in order: ``etl.transform.build`` reports each (with a count of what it
+#: handles), the admin's bar and text read them from the progress file's ``step``.
+BUILD_STEPS: tuple[str, ...] = ("read", "deals", "entries", "touches", "tasks", "facts", "write", "publish")
+#: Steps that belong to the "publish" stage (the tables are written, then switched to).
+PUBLISH_STEPS: tuple[str, ...] = ("write", "publish")
 
 
 def now_iso() -> str:
@@ -144,6 +152,22 @@ class Progress:
     def stage(self, stage: str, message: str) -> None:
         self.state["stage"] = stage
         self.state["collection"] = None
+        self.say(message)
+
+    def build_step(
+        self, message: str, *, step: str, count: int | None = None, part: tuple[int, int] | None = None
+    ) -> None:
+        """One build step started (``step`` of :data:`BUILD_STEPS`): ``count`` = rows it handles,
+        ``part`` = (done, of) within the step (files read)."""
+        self.state["stage"] = "publish" if step in PUBLISH_STEPS else "build"
+        self.state["collection"] = None
+        self.state["step"] = {
+            "key": step,
+            "index": BUILD_STEPS.index(step) + 1,
+            "total": len(BUILD_STEPS),
+            "count": count,
+            "part": list(part) if part else None,
+        }
         self.say(message)
 
     def finish(self, state: str, stage: str, message: str, snapshot_id: str | None = None) -> None:

@@ -171,7 +171,8 @@ def create_app(
     _register_url_sync(app, source, default_lang)
     _register_labels(app)
     _register_page(app, source, config)
-    panel_callbacks.register(app, source, default_lang)
+    panel_callbacks.register(app, source, default_lang, config.base_url)
+    frame.register_callbacks(app)
     # On a phone the filters start folded (they would fill the screen); the button unfolds them.
     app.clientside_callback(
         """function (clicks, isOpen) {
@@ -200,6 +201,7 @@ _CONTROL_OUTPUTS = [
     Output(ids.AS_OF, "date"),
     Output(ids.HOURS, "value"),
     Output(ids.COMPARE, "value"),
+    Output(ids.CC, "value"),
     Output(ids.LANG_SWITCH, "value"),
 ]
 _CONTROL_INPUTS = [
@@ -215,6 +217,7 @@ _CONTROL_INPUTS = [
     Input(ids.AS_OF, "date"),
     Input(ids.HOURS, "value"),
     Input(ids.COMPARE, "value"),
+    Input(ids.CC, "value"),
     Input(ids.LANG_SWITCH, "value"),
 ]
 
@@ -237,8 +240,9 @@ def _register_url_sync(app: dash.Dash, source: SnapshotSource, default_lang: str
         *_CONTROL_INPUTS,
     )
     def sync(
-        pathname, search, tab, period, start, end, grain, cities, managers, channel, funnel, as_of, hours, compare, lang
-    ):
+        pathname, search, tab, period, start, end, grain, cities, managers, channel, funnel, as_of, hours, compare, cc,
+        lang,
+    ):  # fmt: skip
         info = source.get()
         today = info.today if info else datetime.now(UTC).date()
         trigger = ctx.triggered_id
@@ -264,6 +268,7 @@ def _register_url_sync(app: dash.Dash, source: SnapshotSource, default_lang: str
                 state.as_of.isoformat() if state.as_of else None,
                 state.hours,
                 state.compare,
+                state.cc,
                 state.lang,
             )
             return (no_update, no_update, state.to_store(), frame.notices_block(notices, state.lang), *controls)
@@ -295,6 +300,7 @@ def _register_url_sync(app: dash.Dash, source: SnapshotSource, default_lang: str
             as_of=_dates_of(as_of),
             hours=hours or "calendar",
             compare=compare if compare in urlstate.COMPARES else "none",
+            cc=bool(cc),
         )
         shown, _ = urlstate.parse(
             pathname,
@@ -386,6 +392,7 @@ def _register_page(app: dash.Dash, source: SnapshotSource, config: Config) -> No
         Output(ids.FUNNEL_WRAP, "style"),
         Output(ids.AS_OF_WRAP, "style"),
         Output(ids.HOURS_WRAP, "style"),
+        Output(ids.CC_WRAP, "style"),
         Input(ids.STATE, "data"),
         prevent_initial_call=True,
     )
@@ -406,7 +413,9 @@ def _register_page(app: dash.Dash, source: SnapshotSource, config: Config) -> No
         funnel_style = None if state.tab == "funnels" else hide
         channel_style = hide if state.tab == "touches_office" else None
         hours_style = None if state.tab == "time" else hide  # the durations tab only
+        cc_style = None if state.tab == "touches_office" else hide
+        styles = (channel_style, funnel_style, funnel_style, hours_style, cc_style)
         if info is None:
-            return [], as_of_line, channel_style, funnel_style, funnel_style, hours_style
+            return [], as_of_line, *styles
         body = render_tab(state, info.snap, info.today, config)
-        return body, as_of_line, channel_style, funnel_style, funnel_style, hours_style
+        return body, as_of_line, *styles

@@ -1,13 +1,16 @@
 """CSV and XLSX of a panel's table: the same rows the view shows.
 
 CSV keeps the export contract (plain numbers, ISO dates, rates as fractions, durations in
-seconds) so scripts can read it; it starts with a BOM so Excel opens the Cyrillic right. XLSX is
-for people: localised headers, Russian number and date formats, durations in hours, and a second
-sheet with the filters and the metric's definition.
+seconds) so scripts can read it; it starts with a BOM so Excel opens the Cyrillic right. «CSV для
+Excel» is the same table for a Russian Excel opened by double-click: semicolons, decimal commas,
+dd.mm.yyyy dates, and the XLSX's headers and units. XLSX is for people: localised headers,
+Russian number and date formats, durations in hours, and a second sheet with the filters and the
+metric's definition.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -22,6 +25,36 @@ from report.i18n import column_label, stage_label, t
 def to_csv(df: pl.DataFrame) -> bytes:
     """The table as UTF-8 CSV (with BOM), contract column names, plain values."""
     return b"\xef\xbb\xbf" + df.write_csv(date_format="%Y-%m-%d", datetime_format="%Y-%m-%dT%H:%M:%SZ").encode()
+
+
+def _excel_value(col: str, kind: str, value: object, lang: str) -> str:
+    if value is None:
+        text = _text(col, None, lang)
+        return "" if text is None else str(text)
+    if kind == "date":
+        if isinstance(value, datetime):
+            return value.strftime("%d.%m.%Y %H:%M")
+        return value.strftime("%d.%m.%Y")  # type: ignore[attr-defined]
+    if kind == "hours":
+        value = float(value) / 3600  # type: ignore[arg-type]
+    if kind in ("int", "float", "rate", "money", "hours"):
+        number = float(value)  # type: ignore[arg-type]
+        text = str(int(number)) if number.is_integer() else repr(round(number, 6))
+        return text.replace(".", ",")
+    return str(_text(col, value, lang))
+
+
+def to_excel_csv(df: pl.DataFrame, lang: str = "ru") -> bytes:
+    """The table for Excel with Russian regional settings: ``;`` between fields, ``0,25`` decimals,
+    ``31.12.2026`` dates, a BOM for the Cyrillic; headers and units as in the XLSX (durations in
+    hours, rates as fractions, no thousands separators, so every cell stays a number)."""
+    kinds = [_kind(c, dt) for c, dt in df.schema.items()]
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    writer.writerow([_header(c, k, lang) for c, k in zip(df.columns, kinds, strict=True)])
+    for row in df.iter_rows():
+        writer.writerow([_excel_value(c, k, v, lang) for c, k, v in zip(df.columns, kinds, row, strict=True)])
+    return b"\xef\xbb\xbf" + buf.getvalue().encode()
 
 
 def filename(metric_id: str, date_from: date, date_to: date, ext: str) -> str:

@@ -55,6 +55,24 @@ def fmt_number(value: float | int | None, lang: str = "ru", decimals: int | None
     return text.replace(",", " ").replace(".", ",")
 
 
+_SHORT = {"ru": ((1e9, "млрд"), (1e6, "млн"), (1e3, "тыс.")), "en": ((1e9, "B"), (1e6, "M"), (1e3, "k"))}
+
+
+def fmt_short(value: float | None, lang: str = "ru", unit: float | None = None) -> str:
+    """A large number in words for an axis tick: ``15 тыс.``, ``1,5 млн`` (``15k``, ``1.5M``).
+
+    ``unit`` (1e3, 1e6, 1e9) fixes the word, so the ticks of one axis share it; None picks it
+    from the value. Below a thousand the number is written as it is."""
+    if _missing(value):
+        return DASH
+    words = _SHORT["en" if lang == "en" else "ru"]
+    size, word = next(((s, w) for s, w in words if (unit or abs(value)) >= s), (1, ""))
+    if size == 1 or value == 0:
+        return fmt_number(value, lang, None if float(value).is_integer() else 1)
+    number = fmt_number(value / size, lang, 2).rstrip("0").rstrip(",.")
+    return f"{number}{word}" if lang == "en" else f"{number} {word}"
+
+
 def fmt_percent(value: float | None, lang: str = "ru", decimals: int = 1) -> str:
     """A fraction 0..1 as a percentage: ``45,3 %`` (Russian typography) or ``45.3%``."""
     if _missing(value):

@@ -16,6 +16,9 @@ ROW_COUNTS = "row-counts"
 LANG_SWITCH = "lang-switch"
 #: Empty container in the header reserved for the admin refresh button and its progress (issue 6).
 ADMIN_SLOT = "admin-slot"
+COPY_LINK = "copy-link"  # «Скопировать ссылку» in the header
+COPY_LINK_TEXT = "copy-link-text"  # the URL, shown selected where the clipboard is refused
+COPY_LINK_STATUS = "copy-link-status"  # «Ссылка скопирована»
 
 # Filter bar
 FILTER_BAR = "filter-bar"
@@ -35,6 +38,8 @@ AS_OF_WRAP = "f-as-of-wrap"
 HOURS = "f-hours"
 HOURS_WRAP = "f-hours-wrap"
 COMPARE = "f-compare"
+CC = "f-cc"
+CC_WRAP = "f-cc-wrap"
 RESET = "f-reset"
 
 # Tab content
@@ -59,6 +64,8 @@ TABLE = "table"  # {"type": TABLE, "panel": panel_id}
 PANEL_BODY = "panel-body"  # chart + table of a panel, redrawn by the show-all switch
 ROWS_NOTE = "rows-note"  # «показаны N из M» of a chart that leaves groups out
 SHOW_ALL = "show-all"  # the switch that draws every group
+RANK = "rank"  # the column a ranking panel (the leaderboard) ranks by
+RANK_BODY = "rank-body"  # what the ranking control redraws (the panel body inside it)
 
 
 def panel_id(kind: str, panel: str, **extra: str) -> dict[str, str]:

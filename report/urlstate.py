@@ -78,6 +78,8 @@ class ViewState:
     #: Comparison with an earlier period: ``none``, ``previous`` or ``year`` (a view choice, not a
     #: filter: the metrics run over both periods and ``compare.with_previous`` joins them).
     compare: str = "none"
+    #: «Показать КЦ» on the office tab (?cc=1): contact-centre managers' rows are kept there.
+    cc: bool = False
 
     @property
     def compare_mode(self) -> str | None:
@@ -109,6 +111,8 @@ class ViewState:
             channel=channel,
             as_of=self.as_of,
             hours=self.hours,
+            # the office tab leaves out contact-centre managers unless «Показать КЦ» is on
+            cc_managers=self.tab != "touches_office" or self.cc,
         )
 
     def to_store(self) -> dict[str, object]:
@@ -244,6 +248,7 @@ def parse(
     period = one("period", PRESETS, DEFAULT_PERIOD)
     hours = one("hours", HOURS, "calendar")
     compare = one("compare", COMPARES, "none")
+    cc = one("cc", ("0", "1"), "0") == "1"
 
     date_from = date_to = None
     raw_from, raw_to = _values(q, "from"), _values(q, "to")
@@ -307,6 +312,7 @@ def parse(
         as_of=as_of,
         hours=hours,
         compare=compare,
+        cc=cc,
     )
     return state, notices
 
@@ -358,6 +364,8 @@ def encode(state: ViewState, *, default_lang: str = "ru") -> tuple[str, str]:
         pairs.append(("hours", state.hours))
     if state.compare != "none":
         pairs.append(("compare", state.compare))
+    if state.cc:
+        pairs.append(("cc", "1"))
     if state.lang != default_lang:
         pairs.append(("lang", state.lang))
     search = ("?" + urlencode(pairs, quote_via=quote)) if pairs else ""

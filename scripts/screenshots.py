@@ -49,6 +49,19 @@ def driver(width: int, height: int):
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
 
 
+def set_size(drv, width: int, height: int) -> None:
+    """The page's viewport at ``width``: headless Chromium will not make a window narrower than
+    500 px, so phone widths are emulated (as a phone: touch, mobile viewport)."""
+    drv.set_window_size(max(width, 500), height)
+    if width < 500:
+        drv.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": True},
+        )
+    else:
+        drv.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
 def wait_rendered(drv, timeout: float = 60.0) -> None:
     """Wait until the page has its panels and no loading spinner (and plots are drawn)."""
     end = time.monotonic() + timeout
@@ -66,14 +79,14 @@ def wait_rendered(drv, timeout: float = 60.0) -> None:
 
 def shoot(drv, url: str, path: Path, width: int) -> None:
     """Two PNGs: the first screen as a laptop shows it (``-top``), then the whole page."""
-    drv.set_window_size(width, 800)
+    set_size(drv, width, 800)
     drv.get(url)
     wait_rendered(drv)
     top = path.with_name(f"{path.stem}-top.png")
     drv.save_screenshot(str(top))
     print(f"saved {top} (first screen, {width}×800)")
     height = drv.execute_script("return document.documentElement.scrollHeight")
-    drv.set_window_size(width, min(int(height) + 20, 16000))
+    set_size(drv, width, min(int(height) + 20, 16000))
     time.sleep(1.0)  # responsive plots re-layout at the new size
     drv.save_screenshot(str(path))
     print(f"saved {path} ({width}×{height})")

@@ -97,11 +97,13 @@ def run(config: Any, ddir: Path, raw_dir: Path, progress: Progress, *, full: boo
         progress.stage("build", "сборка снимка")
         from etl.transform.build import BuildError, build_snapshot
 
-        def build_progress(message: str) -> None:
-            if any(word in message for word in ("publish", "публик", "запись")):  # writing + atomic switch
-                progress.stage("publish", message)
-            else:
+        def build_progress(
+            message: str, step: str | None = None, count: int | None = None, part: tuple[int, int] | None = None
+        ) -> None:
+            if step is None:
                 progress.say(message)
+            else:
+                progress.build_step(message, step=step, count=count, part=part)
 
         try:
             folder = build_snapshot(raw_dir, config, ddir, build_progress, force=force)

@@ -67,9 +67,9 @@ def transform(
 ) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
     """Raw frames → snapshot tables and data-quality counters.  Pure: no I/O."""
 
-    def say(msg: str) -> None:
+    def say(msg: str, step: str, count: int) -> None:
         if progress:
-            progress(msg)
+            progress(f"{msg}: {count:,}".replace(",", " "), step=step, count=count)
 
     if raw.leads.height == 0:
         raise BuildError("leads.jsonl holds no deals: the export is empty, nothing to report")
@@ -77,7 +77,7 @@ def transform(
     events = raw.events.unique("id", keep="first", maintain_order=True)
     dup_events = raw.events.height - events.height
     raw = replace(raw, events=events)
-    say("сделки")
+    say("сделки", "deals", raw.leads.height)
     statuses = statuses_table(raw, config)
     deals, links, dup_leads = deals_base(raw, config)
     changes = status_changes(raw.events)
@@ -86,14 +86,14 @@ def transform(
     events_unknown = lead_events.join(known_ids, on="deal_id", how="anti").height
     statuses = add_unknown_statuses(statuses, statuses_in_use(deals, changes), config)
     deals = with_stage_and_channel(deals, statuses, config)
-    say("история статусов")
+    say("история статусов, событий", "entries", changes.height)
     entries = entries_table(deals, changes, statuses)
     deals = reach_columns(deals, entries)
     deal_cols = deals.select("deal_id", "city", "channel", "is_deleted", deal_user_id="user_id")
     entries = entries.join(deal_cols, on="deal_id", how="left").select(ENTRIES.built).sort(["at", "deal_id", "seq"])
-    say("звонки и SMS")
+    say("звонки и SMS, примечаний", "touches", raw.lead_notes.height + raw.contact_notes.height)
     touches, touch_quality = touches_table(raw, deals, links, config.attribution_grace_minutes)
-    say("задачи")
+    say("задачи", "tasks", raw.tasks.height)
     tasks, tasks_unknown = tasks_table(raw, deals)
     users = users_table(raw, deals, config)
     cities = cities_table(deals, config)
@@ -120,7 +120,7 @@ def transform(
         "statuses": statuses,
         "cities": cities,
     }
-    say("производные столбцы")
+    say("производные столбцы, переходов", "facts", entries.height)
     # Facts several metrics need (next entry, previous touch, touch counts, local days), computed
     # once here so that a filter change is a scan, not a group-by over the whole history.
     return add_derived(tables, config.timezone), quality
@@ -197,8 +197,11 @@ def build_snapshot(
     try:
         snapshots_dir.mkdir(parents=True, exist_ok=True)
         if progress:
-            progress("запись parquet")
+            rows = sum(t.height for t in tables.values())
+            progress(f"запись parquet: {rows:,} строк".replace(",", " "), step="write", count=rows)
         write_tables(staged, tables, manifest)
+        if progress:
+            progress(f"публикация снимка {snapshot_id}", step="publish")
         return publish(snapshots_dir, staged, snapshot_id, config.snapshots_keep)
     except SchemaError as exc:
         raise BuildError(f"the built tables do not match the snapshot schema, nothing published: {exc}") from exc
@@ -221,7 +224,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
 
-    def progress(msg: str) -> None:
+    def progress(msg: str, **_step: object) -> None:
         print(f"[{time.monotonic() - started:6.1f} s] {msg}", file=sys.stderr, flush=True)
 
     try:

@@ -16,7 +16,9 @@ import polars as pl
 from etl.extract import rawio
 from etl.extract.rawio import int_col
 
-Progress = Callable[[str], None]
+#: ``progress(message, step=…, count=…, part=…)``: a line for people, and which build step
+#: (etl.progress.BUILD_STEPS) it is, with the rows it handles and (done, of) within the step.
+Progress = Callable[..., None]
 
 
 @dataclass
@@ -42,9 +44,11 @@ def read_raw(raw_dir: Path, progress: Progress | None = None) -> RawFrames:
     rawio.check_files(raw_dir)
     frames: dict[str, pl.DataFrame] = {}
     wrong: dict[str, dict[str, int]] = {}
-    for name, schema in rawio.SCHEMAS.items():
+    files = list(rawio.SCHEMAS.items())
+    for i, (name, schema) in enumerate(files):
         if progress:
-            progress(f"чтение {name}")
+            read = sum(f.height for f in frames.values())
+            progress(f"чтение {name}", step="read", count=read, part=(i, len(files)))
         collection = name.removesuffix(".jsonl")
         frames[collection] = rawio.read_jsonl(raw_dir / name, schema, rawio.KEEP.get(name))
         if found := rawio.wrong_types(name, frames[collection]):

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import secrets
 import signal
@@ -37,12 +36,27 @@ from pathlib import Path
 from typing import Any
 
 from report import backend
+from report.admin.files import (  # noqa: F401  (re-exported)
+    REFRESH_DIR,
+    RefreshPaths,
+    append_audit,
+    read_audit,
+    read_json,
+    utc_now,
+    write_json,
+)
+from report.admin.progress import (  # noqa: F401  (re-exported: jobs.percent, jobs.outcome…)
+    EXPECTED_COLLECTIONS,
+    audit_record,
+    outcome,
+    parse_time,
+    percent,
+    public_progress,
+    records_pulled,
+    requests_made,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-REFRESH_DIR = "refresh"
-#: Collections the refresh pulls, in order, for the progress bar when the progress file does not
-#: list them all yet (keys of the raw export; etl/refresh/run.py is the authority).
-EXPECTED_COLLECTIONS = 10
 DEFAULT_CANCEL_TIMEOUT_S = 15.0
 #: Variables the refresh child must not inherit: it needs amoCRM's, not the report's secrets.
 CHILD_ENV_DROP = (
@@ -52,40 +66,6 @@ CHILD_ENV_DROP = (
     "REPORT_SECRET_KEY",
 )
 RESULTS = ("succeeded", "failed", "cancelled")
-
-
-@dataclass(frozen=True)
-class RefreshPaths:
-    root: Path
-
-    @classmethod
-    def of(cls, data_dir: Path) -> RefreshPaths:
-        return cls(Path(data_dir) / REFRESH_DIR)
-
-    @property
-    def lock(self) -> Path:
-        return self.root / "lock"
-
-    @property
-    def current(self) -> Path:
-        return self.root / "current.json"
-
-    @property
-    def last(self) -> Path:
-        return self.root / "last.json"
-
-    @property
-    def audit(self) -> Path:
-        return self.root / "audit.jsonl"
-
-    def progress(self, refresh_id: str) -> Path:
-        return self.root / f"{refresh_id}.json"
-
-    def log(self, refresh_id: str) -> Path:
-        return self.root / f"{refresh_id}.log"
-
-    def cancel(self, refresh_id: str) -> Path:
-        return self.root / f"{refresh_id}.cancel"
 
 
 @dataclass(frozen=True)
@@ -120,67 +100,6 @@ def disk_error_text(exc: OSError) -> str:
     if exc.errno in (errno.EACCES, errno.EPERM):
         return f"нет прав на запись в папку данных{where}"
     return f"ошибка записи в папку данных{where}: {exc.strerror or exc}"
-
-
-# ---------------------------------------------------------------------------------------------
-# Small file helpers
-# ---------------------------------------------------------------------------------------------
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
-def read_json(path: Path) -> dict[str, Any] | None:
-    """A JSON object from a file written atomically by someone else; None if absent or unreadable."""
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def write_json(path: Path, value: Mapping[str, Any]) -> None:
-    """Write a JSON file atomically (temp file + ``os.replace``): readers never see half of it."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")
-    try:
-        tmp.write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # a full disk must not leave a 0-byte temp file behind
-        raise
-
-
-def append_audit(paths: RefreshPaths, record: Mapping[str, Any]) -> None:
-    """One JSON line per refresh, one ``write`` on an O_APPEND descriptor (no interleaving)."""
-    line = (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
-    fd = os.open(paths.audit, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.write(fd, line)
-    finally:
-        os.close(fd)
-
-
-def read_audit(paths: RefreshPaths) -> list[dict[str, Any]]:
-    try:
-        lines = paths.audit.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return []
-    out = []
-    for line in lines:
-        with contextlib.suppress(ValueError):
-            out.append(json.loads(line))
-    return out
 
 
 def lock_of(paths: RefreshPaths, environ: Mapping[str, str] | None = None) -> backend.RefreshLock:
@@ -447,112 +366,3 @@ def result_of(refresh_id: str, data_dir: Path) -> dict[str, Any] | None:
         if rec.get("refresh_id") == refresh_id:
             return rec
     return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Pure helpers: progress → numbers and outcome
-# ---------------------------------------------------------------------------------------------
-
-
-def public_progress(progress: Mapping[str, Any]) -> dict[str, Any]:
-    """The progress file's fields an admin may see (the child's pid is of no use over HTTP)."""
-    keys = (
-        "state",
-        "stage",
-        "collection",
-        "collections",
-        "message",
-        "error",
-        "snapshot_id",
-        "started_at",
-        "updated_at",
-    )
-    return {k: progress.get(k) for k in keys}
-
-
-def _collections(progress: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    cols = progress.get("collections")
-    if not isinstance(cols, dict):
-        return {}
-    return {str(k): v for k, v in cols.items() if isinstance(v, dict)}
-
-
-def records_pulled(progress: Mapping[str, Any]) -> dict[str, int]:
-    return {name: int(c.get("records") or 0) for name, c in _collections(progress).items()}
-
-
-def requests_made(progress: Mapping[str, Any]) -> int:
-    return sum(int(c.get("requests") or 0) for c in _collections(progress).values())
-
-
-def percent(progress: Mapping[str, Any], expected_collections: int = EXPECTED_COLLECTIONS) -> int:
-    """A progress bar value: pulling fills 5–80 % by finished collections, then build 85, publish 95.
-
-    Pull time per collection differs a lot (events dwarf users), but the count of finished
-    collections is the honest figure we have; the stage text carries the record counts.
-    """
-    state, stage = progress.get("state"), progress.get("stage")
-    if state == "succeeded" or stage == "done":
-        return 100
-    if stage == "build":
-        return 85
-    if stage == "publish":
-        return 95
-    cols = _collections(progress)
-    total = max(len(cols), expected_collections, 1)
-    done = sum(1 for c in cols.values() if c.get("done"))
-    return min(80, 5 + round(75 * done / total))
-
-
-def outcome(
-    exit_code: int | None, progress: Mapping[str, Any], cancel_requested: bool
-) -> tuple[str, dict[str, Any] | None]:
-    """(result, error) of a finished refresh from its exit code and last progress.
-
-    A refresh that published before the cancel arrived did succeed; a child that died without a word
-    (killed, crashed) is a failure of kind "internal".
-    """
-    state = progress.get("state")
-    if exit_code == 0 and state == "succeeded":
-        return "succeeded", None
-    if cancel_requested or state == "cancelled":
-        return "cancelled", None
-    err = progress.get("error")
-    if isinstance(err, dict) and err.get("kind"):
-        return "failed", {"kind": str(err["kind"]), "message": str(err.get("message") or "")}
-    if exit_code == 0:
-        msg = "обновление завершилось, но не сообщило об успехе"
-    elif exit_code is not None and exit_code < 0:
-        msg = f"процесс обновления остановлен сигналом {-exit_code}"
-    else:
-        msg = f"процесс обновления завершился с кодом {exit_code}"
-    return "failed", {"kind": "internal", "message": msg}
-
-
-def audit_record(
-    cur: Mapping[str, Any],
-    progress: Mapping[str, Any],
-    result: str,
-    error: Mapping[str, Any] | None,
-    exit_code: int | None,
-    finished_at: str,
-) -> dict[str, Any]:
-    """The audit line: who, when, how long, records pulled, result."""
-    started_at = cur.get("started_at") or progress.get("started_at")
-    t0, t1 = parse_time(started_at), parse_time(finished_at)
-    records = records_pulled(progress)
-    return {
-        "refresh_id": cur.get("refresh_id") or progress.get("refresh_id"),
-        "who": cur.get("who"),
-        "via": cur.get("via"),
-        "started_at": started_at,
-        "finished_at": finished_at,
-        "duration_s": round((t1 - t0).total_seconds(), 1) if t0 and t1 else None,
-        "records_pulled": sum(records.values()),
-        "records": records,
-        "requests": requests_made(progress),
-        "result": result,
-        "error": dict(error) if error else None,
-        "snapshot_id": progress.get("snapshot_id") if result == "succeeded" else None,
-        "exit_code": exit_code,
-    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from report.formatting import fmt_number
+from report.formatting import fmt_number, fmt_short
 
 TEXTS: dict[str, tuple[str, str]] = {
     "refresh": ("Обновить данные", "Refresh data"),
@@ -19,6 +19,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Pulling from amoCRM: {col} — {records} records, {requests} requests",
     ),
     "stage_build": ("Сборка снимка данных", "Building the data snapshot"),
+    "stage_step": ("{stage}, шаг {index} из {total}: {what}", "{stage}, step {index} of {total}: {what}"),
+    "step_files": ("файл {done} из {of}", "file {done} of {of}"),
     "stage_publish": ("Публикация нового снимка", "Publishing the new snapshot"),
     "stage_done": ("Готово", "Done"),
     "starting": ("Запуск обновления…", "Starting the refresh…"),
@@ -72,6 +74,27 @@ ERROR_KINDS: dict[str, tuple[str, str]] = {
     ),
 }
 
+#: The build's steps (etl.progress.BUILD_STEPS) in words, and what each one's count counts.
+BUILD_STEPS: dict[str, tuple[str, str]] = {
+    "read": ("чтение выгрузки", "reading the export"),
+    "deals": ("сделки", "deals"),
+    "entries": ("история статусов", "status history"),
+    "touches": ("звонки и SMS", "calls and SMS"),
+    "tasks": ("задачи", "tasks"),
+    "facts": ("производные столбцы", "derived columns"),
+    "write": ("запись таблиц", "writing the tables"),
+    "publish": ("переключение на новый снимок", "switching to the new snapshot"),
+}
+STEP_UNITS: dict[str, tuple[str, str]] = {
+    "read": ("записей прочитано", "records read"),
+    "deals": ("сделок", "deals"),
+    "entries": ("событий", "events"),
+    "touches": ("примечаний", "notes"),
+    "tasks": ("задач", "tasks"),
+    "facts": ("переходов", "status entries"),
+    "write": ("строк", "rows"),
+}
+
 COLLECTIONS: dict[str, tuple[str, str]] = {
     "account": ("аккаунт", "account"),
     "users": ("пользователи", "users"),
@@ -107,13 +130,33 @@ def fmt_seconds(seconds: float | None, lang: str) -> str:
     return f"{s // 60} {mn} {s % 60} {sec}"
 
 
+def fmt_count(n: int, lang: str) -> str:
+    """A count for a progress line: exact under 10 000, then in words (``2,7 млн``)."""
+    return fmt_number(n, lang) if n < 10_000 else fmt_short(n, lang)
+
+
+def step_text(stage: str, step: Mapping[str, Any], lang: str) -> str:
+    """«Сборка снимка данных, шаг 3 из 8: история статусов — 2,7 млн событий»."""
+    key = str(step.get("key"))
+    what = _pick(BUILD_STEPS.get(key, (key, key)), lang)
+    count, part = step.get("count"), step.get("part")
+    if isinstance(count, int) and key in STEP_UNITS:
+        what += f" — {fmt_count(count, lang)} {_pick(STEP_UNITS[key], lang)}"
+    if isinstance(part, list) and len(part) == 2:
+        what += f" ({t('step_files', lang, done=part[0] + 1, of=part[1])})"
+    head = t("stage_build" if stage == "build" else "stage_publish", lang)
+    return t("stage_step", lang, stage=head, index=step.get("index"), total=step.get("total"), what=what)
+
+
 def stage_text(progress: Mapping[str, Any], lang: str) -> str:
-    """What the refresh is doing now, with counts: "Загрузка из amoCRM: сделки — 1 234 записей, 6 запросов"."""
+    """What the refresh is doing now, with counts: "Загрузка из amoCRM: сделки — 1 234 записей, 6 запросов",
+    "Сборка снимка данных, шаг 3 из 8: история статусов — 2,7 млн событий"."""
     stage = progress.get("stage")
-    if stage == "build":
-        return t("stage_build", lang)
-    if stage == "publish":
-        return t("stage_publish", lang)
+    if stage in ("build", "publish"):
+        step = progress.get("step")
+        if isinstance(step, dict) and step.get("index"):
+            return step_text(str(stage), step, lang)
+        return t("stage_build" if stage == "build" else "stage_publish", lang)
     if stage == "done":
         return t("stage_done", lang)
     col = progress.get("collection")

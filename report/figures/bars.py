@@ -11,6 +11,7 @@ from report.figures.base import (
     SERIES_COLORS,
     STAGE_COLORS,
     base_layout,
+    count_ticks,
     duration_unit,
     empty_figure,
     group_label,
@@ -23,10 +24,14 @@ from report.figures.base import (
 from report.formatting import fmt_duration, fmt_number, fmt_percent
 from report.i18n import column_label
 
+#: Height per group of a one-bar-per-group chart.
+ROW_PX = 23
+
 
 def rate_bars(df: pl.DataFrame, group_col: str, rate_col: str, parts: Sequence[str], lang: str) -> go.Figure:
     """A rate per group as horizontal bars, sorted, with the counts it is made of (``parts``,
-    e.g. attended and no-show) in the hover. Groups without a rate (nothing to divide) are left out."""
+    e.g. attended and no-show) in the hover. Groups without a rate (nothing to divide) cannot be
+    drawn: they are left out, counted apart (``no_value``), and stay in the table."""
     rows = df.filter(pl.col(rate_col).is_not_null()).sort(rate_col, descending=False)
     if rows.is_empty():
         return empty_figure(lang)
@@ -42,13 +47,16 @@ def rate_bars(df: pl.DataFrame, group_col: str, rate_col: str, parts: Sequence[s
             marker_color=STAGE_COLORS["contract"],
             text=[fmt_percent(v, lang) for v in rows[rate_col].to_list()],
             textposition="auto",
+            textfont={"size": 11},
             customdata=list(zip(*counts, strict=True)),
             hovertemplate=f"%{{y}}: %{{text}} ({detail})<extra></extra>",
         ),
-        layout=base_layout(lang, max(220, 22 * rows.height + 40)),
+        # a bar 20 px thick holds its 11 px label (a thinner one shrinks it under the 10 px minimum
+        # and plotly hides it)
+        layout=base_layout(lang, max(220, ROW_PX * rows.height + 40), bargap=0.12),
     )
     fig.update_xaxes(tickformat=".0%", rangemode="tozero", title_text=f"{column_label(rate_col, lang)}, %")
-    return mark_rows(fig, group_col, groups[::-1], df.height)
+    return mark_rows(fig, group_col, groups[::-1], rows.height, df.height - rows.height)
 
 
 def bars(
@@ -62,26 +70,31 @@ def bars(
     colors: Sequence[str] | None = None,
     duration: bool = False,
     money: bool = False,
-    limit: int = 25,
+    limit: int | None = 25,
     keep_order: bool = False,
     title: str | None = None,
 ) -> go.Figure:
     """Horizontal bars per group (one or several value columns), largest first (``keep_order``:
     in the rows' own order, top to bottom, e.g. funnel stages); the value axis starts at zero and
-    is titled with its unit (``money``: ₽; durations: minutes, hours, days) or ``title``."""
+    is titled with its unit (``money``: ₽; durations: minutes, hours, days) or ``title``.
+    ``limit`` None: every group (a ranking)."""
     if df.is_empty():
         return empty_figure(lang)
-    if not stacked and len(value_cols) > 1:
+    if not stacked and len(value_cols) > 1 and limit is not None:
         limit = min(limit, 15)  # grouped bars get tall fast
-    shown = row_limit(limit)
+    shown = row_limit(limit) if limit is not None else None
     ranked = df if keep_order else df.sort(value_cols[0], descending=True, nulls_last=True)
     rows = (ranked if shown is None else ranked.head(shown)).reverse()
     labels = [group_label(g, lang, group_col) for g in rows[group_col].to_list()]
-    per_row = 22 if stacked or len(value_cols) == 1 else 8 + 10 * len(value_cols)
+    per_row = ROW_PX if stacked or len(value_cols) == 1 else 8 + 10 * len(value_cols)
     fig = go.Figure(layout=base_layout(lang, max(220, per_row * rows.height + 70)))
-    fig.update_layout(legend_traceorder="normal")
+    # Grouped horizontal bars: plotly draws a group's first trace at the bottom; adding the
+    # columns last-first with a reversed legend puts the first column on top and first in the legend.
+    grouped = not stacked and len(value_cols) > 1
+    fig.update_layout(legend_traceorder="reversed" if grouped else "normal")
     unit = duration_unit([v for c in value_cols for v in rows[c].to_list()]) if duration else "h"
-    for i, (col, name) in enumerate(zip(value_cols, names, strict=True)):
+    columns = list(enumerate(zip(value_cols, names, strict=True)))
+    for i, (col, name) in reversed(columns) if grouped else columns:
         values = rows[col].to_list()
         text = [fmt_duration(v, lang) if duration else fmt_number(v, lang) for v in values]
         fig.add_bar(
@@ -91,13 +104,17 @@ def bars(
             name=name,
             text=text,
             textposition="auto",
+            textfont={"size": 11},
             hovertemplate="%{y}: %{text}<extra>" + name + "</extra>",
             marker_color=(colors[i] if colors else SERIES_COLORS[i % len(SERIES_COLORS)]),
         )
-    fig.update_layout(barmode="stack" if stacked else "group")
+    fig.update_layout(barmode="stack" if stacked else "group", bargap=0.12 if per_row == ROW_PX else None)
     if title is None:
         title = unit_title(unit, lang) if duration else value_title(value_cols, lang, money)
     fig.update_xaxes(title_text=title, rangemode="tozero")
+    if not duration:
+        top = rows.select(pl.sum_horizontal(value_cols) if stacked else pl.max_horizontal(value_cols)).to_series().max()
+        fig.update_xaxes(**count_ticks(top, lang))
     return mark_rows(fig, group_col, rows[group_col].to_list()[::-1], df.height)
 
 

@@ -6,6 +6,7 @@ Colours are fixed per stage across all charts; numbers follow the locale through
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -13,6 +14,7 @@ from contextvars import ContextVar
 import plotly.graph_objects as go
 import polars as pl
 
+from report.formatting import fmt_short
 from report.i18n import column_label, t
 
 #: One colour per stage, used by every chart (funnel order: blue → green; side stages: warm/grey).
@@ -63,14 +65,69 @@ def base_layout(lang: str, height: int = 320, **extra: object) -> dict:
         "plot_bgcolor": "white",
         "paper_bgcolor": "white",
         "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
-        "xaxis": {"automargin": True, "gridcolor": "#eee"},
-        "yaxis": {"automargin": True, "gridcolor": "#eee"},
+        # exponentformat "none": «50 000», never plotly's SI letters «50k» (see count_ticks)
+        "xaxis": {"automargin": True, "gridcolor": "#eee", "exponentformat": "none"},
+        "yaxis": {"automargin": True, "gridcolor": "#eee", "exponentformat": "none"},
         "hoverlabel": {"namelength": -1},
         # Labels inside bars never shrink below 10 px: one that would is hidden (the hover keeps it).
         "uniformtext": {"minsize": 10, "mode": "hide"},
     }
     layout.update(extra)
     return layout
+
+
+def nice_step(top: float, ticks: int = 5) -> float:
+    """A round tick step (1, 2, 2,5 or 5 × 10ⁿ) giving about ``ticks`` ticks from 0 to ``top``."""
+    raw = top / ticks
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+
+
+def count_ticks(top: float | None, lang: str) -> dict:
+    """Tick values and labels for a value axis from 0 to ``top``, with words for large numbers
+    (``50 тыс.``, ``1,5 млн``): plotly's own tick format can only write SI letters (``50k``),
+    which are not Russian. Empty (plotly's ticks) below 10 000, where numbers are short; the
+    layout's ``exponentformat="none"`` then keeps plotly from writing letters anyway."""
+    if top is None or top < 10_000 or not math.isfinite(top):
+        return {}
+    step = nice_step(top)
+    vals = [i * step for i in range(int(math.ceil(top / step)) + 1)]
+    unit = 1e6 if vals[-1] >= 1e6 else 1e3
+    return {"tickmode": "array", "tickvals": vals, "ticktext": [fmt_short(v, lang, unit) for v in vals]}
+
+
+def partial_flags(df: pl.DataFrame, buckets: Sequence[object]) -> list[bool]:
+    """Per bucket: is it cut short (the metric layer's ``partial`` column; none without it)."""
+    if "partial" not in df.columns:
+        return [False] * len(buckets)
+    cut = set(df.filter(pl.col("partial"))["bucket"].to_list())
+    return [b in cut for b in buckets]
+
+
+def hatch(flags: Sequence[bool]) -> dict:
+    """A bar marker's pattern: cut buckets hatched, whole ones plain."""
+    return {"shape": ["/" if f else "" for f in flags], "fillmode": "overlay", "fgcolor": "white", "size": 7}
+
+
+def solid_and_dotted(ys: Sequence[float | None], flags: Sequence[bool]) -> tuple[list, list]:
+    """A line's points split in two traces: solid over whole buckets, dotted from the last whole
+    bucket into a cut one (gaps are not joined, so each part draws only its own segments)."""
+    solid = [None if f else y for y, f in zip(ys, flags, strict=True)]
+    near = [f or (i > 0 and flags[i - 1]) or (i + 1 < len(flags) and flags[i + 1]) for i, f in enumerate(flags)]
+    dotted = [y if n and any(flags) else None for y, n in zip(ys, near, strict=True)]
+    return solid, dotted
+
+
+def add_partial_key(fig: go.Figure, flags: Sequence[bool], lang: str, line: bool = False) -> None:
+    """A legend entry «неполный период» (hatched or dotted, as the chart marks it) when a bucket is cut."""
+    if not any(flags):
+        return
+    name = t("partial_period", lang)
+    if line:
+        fig.add_scatter(x=[None], y=[None], mode="lines", name=name, line={"color": "#888", "dash": "dot"})
+    else:
+        marker = {"color": "#bbb", "pattern": {"shape": "/", "fillmode": "overlay", "fgcolor": "white", "size": 7}}
+        fig.add_bar(x=[None], y=[None], name=name, marker=marker)
 
 
 _UNITS = {  # seconds per unit, axis title ru/en
@@ -99,8 +156,12 @@ MONEY_UNIT = "₽"
 
 
 def value_title(cols: Sequence[str], lang: str, money: bool = False) -> str:
-    """A value axis's title: what is counted, with its unit (₽ for money)."""
-    title = " / ".join(column_label(c, lang) for c in cols)
+    """A value axis's title: what is counted, with its unit (₽ for money). Several columns go
+    one per line when together they would not fit a phone's width (about 40 characters)."""
+    labels = [column_label(c, lang) for c in cols]
+    title = " / ".join(labels)
+    if len(title) > 40:
+        title = " /<br>".join(labels)
     return f"{title}, {MONEY_UNIT}" if money else title
 
 
@@ -146,10 +207,14 @@ def rows_of(df: pl.DataFrame, col: str, value: object) -> pl.DataFrame:
     return df.filter(pl.col(col).is_null() if value is None else pl.col(col) == value)
 
 
-def mark_rows(fig: go.Figure, group_col: str, order: Sequence[object], total: int) -> go.Figure:
-    """Record on the figure which groups it draws, top to bottom, and of how many: the panel
-    writes «показаны N из M» from it and lists its table in the chart's order."""
+def mark_rows(fig: go.Figure, group_col: str, order: Sequence[object], total: int, no_value: int = 0) -> go.Figure:
+    """Record on the figure which groups it draws, top to bottom, and of how many it could draw
+    (``total``): the panel writes «показаны N из M» from it and lists its table in the chart's
+    order. ``no_value``: groups that cannot be drawn at all (a rate with nothing to divide); they
+    are not in ``total`` (no switch could draw them) and the panel names their number apart."""
     fig.layout.meta = {"group": group_col, "order": list(order), "total": total}
+    if no_value:
+        fig.layout.meta["no_value"] = no_value
     return fig
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
@@ -10,6 +11,7 @@ import polars as pl
 from report.figures.base import (
     MEDIAN_COLOR,
     P90_COLOR,
+    add_partial_key,
     add_previous,
     base_layout,
     duration_unit,
@@ -17,11 +19,40 @@ from report.figures.base import (
     group_label,
     in_unit,
     mark_rows,
+    partial_flags,
     row_limit,
+    solid_and_dotted,
     unit_title,
 )
 from report.formatting import fmt_bucket, fmt_duration, fmt_number
 from report.i18n import t
+
+#: Round durations a log axis is ticked at (seconds): 1, 5, 15 min, 1, 4 h, 1, 7, 30, 90, 365 d.
+LOG_TICKS = (60, 300, 900, 3600, 4 * 3600, 86400, 7 * 86400, 30 * 86400, 90 * 86400, 365 * 86400)
+LOG_FLOOR = 30.0  # a shorter median is drawn at 30 s (a log axis has no zero); its label keeps the truth
+LOG_SPREAD = 20  # log axis once the shortest median is under 1/20 of the longest value
+
+
+def needs_log(medians: Sequence[float | None], longest: Sequence[float | None]) -> bool:
+    """A linear axis from zero, unless the shortest median bar would be under 1/20 of the axis
+    (medians in minutes, p90 in hours): then a log axis, so every bar and whisker reads."""
+    lows = [v for v in medians if v is not None]
+    top = max((v for v in longest if v is not None), default=0.0)
+    return bool(lows) and top > 0 and max(min(lows), LOG_FLOOR) * LOG_SPREAD < top
+
+
+def log_time_axis(values: Sequence[float | None], lang: str) -> dict:
+    """A log x axis in seconds ticked at round durations written as people say them (мин/ч/д)."""
+    present = [v for v in values if v is not None and v > 0]
+    lo, hi = min(present) / 1.5, max(present) * 1.5
+    ticks = [v for v in LOG_TICKS if lo <= v <= hi]
+    return {
+        "type": "log",
+        "range": [math.log10(lo), math.log10(hi)],
+        "tickmode": "array",
+        "tickvals": ticks,
+        "ticktext": [fmt_duration(v, lang) for v in ticks],
+    }
 
 
 def duration_ranges(
@@ -49,8 +80,14 @@ def duration_ranges(
             ranked = rows.sort("n", descending=True)
             rows = (ranked if shown is None else ranked.head(shown)).reverse()
         labels = [group_label(g, lang, group_col) for g in rows[group_col].to_list()]
-    unit = duration_unit(rows["p90_s"].to_list() + rows["mean_s"].to_list())
-    median, p90, mean = (in_unit(rows[c].to_list(), unit) for c in ("median_s", "p90_s", "mean_s"))
+    log = needs_log(rows["median_s"].to_list(), rows["p90_s"].to_list() + rows["mean_s"].to_list())
+    unit = "s" if log else duration_unit(rows["p90_s"].to_list() + rows["mean_s"].to_list())
+    median, p90, mean = (
+        [max(v, LOG_FLOOR) if v is not None else None for v in rows[c].to_list()]
+        if log
+        else in_unit(rows[c].to_list(), unit)
+        for c in ("median_s", "p90_s", "mean_s")
+    )
     med_txt = [fmt_duration(v, lang) for v in rows["median_s"].to_list()]
     p90_txt = [fmt_duration(v, lang) for v in rows["p90_s"].to_list()]
     mean_txt = [fmt_duration(v, lang) for v in rows["mean_s"].to_list()]
@@ -95,35 +132,47 @@ def duration_ranges(
         hovertemplate=hover,
     )
     fig.add_scatter(y=[None], x=[None], mode="lines", name=f"{names[0]} → p90", line={"color": P90_COLOR, "width": 2})
-    fig.update_xaxes(title_text=unit_title(unit, lang), rangemode="tozero")
+    if log:
+        fig.update_xaxes(title_text=t("log_time_axis", lang), **log_time_axis(median + p90 + mean, lang))
+    else:
+        fig.update_xaxes(title_text=unit_title(unit, lang), rangemode="tozero")
     if group_col is None:
         return fig
     return mark_rows(fig, group_col, rows[group_col].to_list()[::-1], df.height)
 
 
 def duration_over_time(df: pl.DataFrame, grain: str, lang: str) -> go.Figure:
-    """Median and p90 of a duration per bucket (lines, in days)."""
+    """Median and p90 of a duration per bucket (lines), in the unit the data needs (minutes,
+    hours or days, as the other duration charts)."""
     rows = df.filter(pl.col("n") > 0)
     if rows.is_empty():
         return empty_figure(lang)
     labels = [fmt_bucket(b, grain, lang) for b in rows["bucket"].to_list()]
+    unit = duration_unit(rows["p90_s"].to_list() + rows["median_s"].to_list())
+    cut = partial_flags(rows, rows["bucket"].to_list())
     fig = go.Figure(layout=base_layout(lang))
     for col, name, color in (
         ("median_s", "медиана" if lang != "en" else "median", MEDIAN_COLOR),
         ("p90_s", "p90", P90_COLOR),
     ):
         vals = rows[col].to_list()
-        fig.add_scatter(
-            x=labels,
-            y=[v / 86400 if v is not None else None for v in vals],
-            name=name,
-            mode="lines+markers",
-            line={"color": color},
-            text=[fmt_duration(v, lang) for v in vals],
-            hovertemplate="%{x}: %{text}<extra>" + name + "</extra>",
-        )
+        solid, dotted = solid_and_dotted(in_unit(vals, unit), cut)
+        for ys, dash, legend in ((solid, "solid", True), (dotted, "dot", False)):
+            if not legend and not any(cut):
+                continue
+            fig.add_scatter(
+                x=labels,
+                y=ys,
+                name=name,
+                legendgroup=col,
+                showlegend=legend,
+                mode="lines+markers",
+                line={"color": color, "dash": dash},
+                text=[fmt_duration(v, lang) for v in vals],
+                hovertemplate="%{x}: %{text}<extra>" + name + "</extra>",
+            )
         if f"{col}_prev" in rows.columns:
-            before = rows[f"{col}_prev"].to_list()
-            add_previous(fig, labels, [v / 86400 if v is not None else None for v in before], name, color, lang)
-    fig.update_yaxes(title_text="days" if lang == "en" else "дни", rangemode="tozero")
+            add_previous(fig, labels, in_unit(rows[f"{col}_prev"].to_list(), unit), name, color, lang)
+    add_partial_key(fig, cut, lang, line=True)
+    fig.update_yaxes(title_text=unit_title(unit, lang), rangemode="tozero")
     return fig

@@ -9,11 +9,13 @@ from etl.config import FUNNEL_STAGES
 from report.figures.base import (
     STAGE_COLORS,
     base_layout,
+    count_ticks,
     empty_figure,
     group_label,
     mark_rows,
     row_limit,
     top_groups,
+    value_title,
 )
 from report.formatting import fmt_number, fmt_percent
 from report.i18n import column_label, stage_label, t
@@ -55,7 +57,8 @@ def funnel(df: pl.DataFrame, value_col: str, lang: str) -> go.Figure:
             customdata=custom,
             hovertemplate=hover + "<extra></extra>",
         ),
-        layout=base_layout(lang, 300),
+        # room on the right for the text beside the narrowest bars (outside text is not in automargin)
+        layout=base_layout(lang, 300, margin={"l": 8, "r": 80, "t": 8, "b": 8}),
     )
     fig.update_yaxes(gridcolor="white")
     return fig
@@ -72,7 +75,10 @@ def status_bars(df: pl.DataFrame, group_col: str, lang: str, *, limit: int = 15)
     groups = top_groups(df, group_col, "deals", row_limit(limit))
     shown = df.filter(pl.col(group_col).is_in(groups) | (pl.col(group_col).is_null() if None in groups else False))
     order = [group_label(g, lang) for g in reversed(groups)]
-    fig = go.Figure(layout=base_layout(lang, max(200, 24 * len(groups) + 80), barmode="stack"))
+    # The stage legend wraps into a row per stage on a phone and takes its height from the bars;
+    # 12 px per stage shown keeps every group's label drawn there (on a desktop: roomier bars).
+    legend = shown["stage"].n_unique()
+    fig = go.Figure(layout=base_layout(lang, max(200, 24 * len(groups) + 80 + 12 * legend), barmode="stack"))
     part_col = "city" if group_col != "city" and "city" in df.columns else None
     for stage, color in STAGE_COLORS.items():
         part = shown.filter(pl.col("stage") == stage)
@@ -94,6 +100,8 @@ def status_bars(df: pl.DataFrame, group_col: str, lang: str, *, limit: int = 15)
             hovertemplate="%{y}" + ("%{customdata}" if parts else "") + ": %{x}<extra>" + name + "</extra>",
         )
     fig.update_yaxes(categoryorder="array", categoryarray=order)
+    tallest = shown.group_by(group_col).agg(pl.col("deals").sum())["deals"].max()
+    fig.update_xaxes(title_text=value_title(["deals"], lang), rangemode="tozero", **count_ticks(tallest, lang))
     return mark_rows(fig, group_col, groups, df[group_col].n_unique())
 
 

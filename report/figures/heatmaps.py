@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import polars as pl
 
-from report.figures.base import base_layout, empty_figure, group_label, mark_rows, row_limit, top_groups
+from report.figures.base import base_layout, count_ticks, empty_figure, group_label, mark_rows, row_limit, top_groups
 from report.formatting import fmt_duration, fmt_number
 
 LOG_STEPS = (-2, -1, 0, 1, 2)  # log2 of ¼×, ½×, 1×, 2×, 4×
@@ -33,6 +33,11 @@ def _log_scale(lang: str) -> dict:
         "zmax": LOG_STEPS[-1],
         "colorbar": {"title": {"text": title}, "thickness": 10, "tickvals": list(LOG_STEPS), "ticktext": ticks},
     }
+
+
+def _count_scale(z: list[list[float | None]], lang: str) -> dict:
+    top = max((v for row in z for v in row if v is not None), default=None)
+    return {"colorbar": {"thickness": 10, "exponentformat": "none", **count_ticks(top, lang)}}
 
 
 def heatmap(
@@ -93,7 +98,7 @@ def heatmap(
             customdata=multiples,
             hovertemplate="%{y} · %{x}: %{text}" + (" (%{customdata})" if duration else "") + "<extra></extra>",
             colorscale="RdYlGn_r" if duration else "Blues",
-            **(_log_scale(lang) if duration else {"colorbar": {"thickness": 10}}),
+            **(_log_scale(lang) if duration else _count_scale(z, lang)),
             xgap=2,
             ygap=2,
         ),

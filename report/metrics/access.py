@@ -147,24 +147,54 @@ def table(snap: Snapshot, name: str) -> pl.LazyFrame:
 
 
 def apply_filters(
-    lf: pl.LazyFrame, filters: Filters, tz: str, *, time_col: str | None = None, manager_col: str = "manager"
+    lf: pl.LazyFrame,
+    filters: Filters,
+    tz: str,
+    *,
+    time_col: str | None = None,
+    manager_col: str = "manager",
+    cc_users: frozenset[int] = frozenset(),
 ) -> pl.LazyFrame:
-    """THE filter function: deleted rows out, then cities, managers, pipeline class and the period.
+    """THE filter function: deleted rows out, then cities, managers, contact-centre managers,
+    pipeline class and the period.
 
     Rows without a deal (unattributed touches, tasks on contacts) have null city/channel/deleted:
     they survive the deleted filter, and any city or channel filter drops them (they have neither).
     ``time_col`` None means the metric has no period on this frame (e.g. as-of metrics).
+    ``cc_users`` (:func:`contact_centre_users`) are left out when ``filters.cc_managers`` is
+    False; a row without a manager stays.
     """
     cond = pl.col("is_deleted").fill_null(False).not_()
     if filters.cities:
         cond = cond & pl.col("city").is_in(list(filters.cities))
     if filters.managers:
         cond = cond & pl.col(manager_col).is_in(list(filters.managers))
+    if not filters.cc_managers and cc_users:
+        cond = cond & pl.col(manager_col).is_in(sorted(cc_users)).fill_null(False).not_()
     if filters.channel != "all":
         cond = cond & (pl.col("channel") == filters.channel)
     if time_col is not None:
         cond = cond & in_period(time_col, filters, tz)
     return lf.filter(cond)
+
+
+def contact_centre_users(snap: Snapshot) -> frozenset[int]:
+    """Users most of whose deals (live ones) are in contact-centre pipelines: the contact
+    centre's managers. Read from the data, not from names: amoCRM has no such flag (the demo
+    account marks them «(КЦ)» in the name, a real account need not)."""
+
+    def compute() -> pl.DataFrame:
+        deals = table(snap, "deals").filter(~pl.col("is_deleted") & pl.col("user_id").is_not_null())
+        share = deals.group_by("user_id").agg(cc=(pl.col("channel") == "contact_center").mean())
+        return share.filter(pl.col("cc") > 0.5).select("user_id").collect()
+
+    return frozenset(remembered(snap, ("contact_centre_users",), compute)["user_id"].to_list())
+
+
+def _filter(lf: pl.LazyFrame, filters: Filters, snap: Snapshot, *, time_col: str | None) -> pl.LazyFrame:
+    """:func:`apply_filters` with the snapshot's time zone and contact-centre managers."""
+    cc = frozenset() if filters.cc_managers else contact_centre_users(snap)
+    return apply_filters(lf, filters, snap.timezone, time_col=time_col, cc_users=cc)
 
 
 def _shared(filters: Filters) -> Filters:
@@ -185,7 +215,7 @@ def deals(
     cols = _columns(["deal_id", "city", "channel", "user_id", "is_deleted", *columns], [time_col] if time_col else [])
     shared = time_col == "created_at" and set(cols) <= set(PERIOD_DEAL_COLS)
     src = deals_created_in(snap, filters) if shared else table(snap, "deals")
-    return apply_filters(src.select(cols).rename({"user_id": "manager"}), filters, snap.timezone, time_col=time_col)
+    return _filter(src.select(cols).rename({"user_id": "manager"}), filters, snap, time_col=time_col)
 
 
 def deals_created_in(snap: Snapshot, filters: Filters) -> pl.LazyFrame:
@@ -202,7 +232,7 @@ def entries(snap: Snapshot, filters: Filters, columns: Sequence[str], *, period:
     history (for a deal's status at some instant)."""
     cols = _columns(["deal_id", "at", "city", "channel", "deal_user_id", "is_deleted", *columns])
     lf = table(snap, "entries").select(cols).rename({"deal_user_id": "manager"})
-    return apply_filters(lf, filters, snap.timezone, time_col="at" if period else None)
+    return _filter(lf, filters, snap, time_col="at" if period else None)
 
 
 def status_entries(snap: Snapshot, filters: Filters, end: datetime, columns: Sequence[str]) -> pl.LazyFrame:
@@ -218,7 +248,7 @@ def stages_at(snap: Snapshot, filters: Filters, at: datetime) -> pl.LazyFrame:
     ``at`` (the entry into that stage: a move within the stage is not an entry, METRICS.md)."""
     status = status_entries(snap, filters, at, ["stage"]).select("deal_id", "city", "channel", "manager", "stage")
     since = (
-        snap.scan("entries")
+        table(snap, "entries")
         .select("deal_id", "at", "is_stage_entry")
         .filter(pl.col("is_stage_entry") & (pl.col("at") < at))
         .group_by("deal_id")
@@ -276,7 +306,7 @@ def touches_in(snap: Snapshot, filters: Filters, *, manager: str = "user_id") ->
     rows = remembered(
         snap, ("touches_in", base), lambda: apply_filters(lf, base, snap.timezone, time_col="at").collect()
     )
-    return apply_filters(rows.lazy().rename({manager: "manager"}), filters, snap.timezone, time_col="at")
+    return _filter(rows.lazy().rename({manager: "manager"}), filters, snap, time_col="at")
 
 
 def calls_in(snap: Snapshot, filters: Filters) -> pl.LazyFrame:
@@ -322,14 +352,14 @@ def tasks_created_in(snap: Snapshot, filters: Filters, *, manager: str = "user_i
         ("tasks_created_in", base),
         lambda: apply_filters(lf, base, snap.timezone, time_col="created_at").collect(),
     )
-    return apply_filters(rows.lazy().rename({manager: "manager"}), filters, snap.timezone, time_col="created_at")
+    return _filter(rows.lazy().rename({manager: "manager"}), filters, snap, time_col="created_at")
 
 
 def completions_in(snap: Snapshot, filters: Filters) -> pl.DataFrame:
     """Tasks completed in the period: ``manager`` (responsible user), ``completed_at`` and ``day``
     (the local day in the manager's time zone), sorted by manager and completion time."""
     lf = table(snap, "tasks").select("city", "channel", "user_id", "is_deleted", "completed_at", "completed_day")
-    lf = apply_filters(lf.rename({"user_id": "manager"}), filters, snap.timezone, time_col="completed_at")
+    lf = _filter(lf.rename({"user_id": "manager"}), filters, snap, time_col="completed_at")
     done = lf.select("manager", "completed_at", pl.col("completed_day").alias("day")).collect()
     # two stable one-key sorts give the order of sort("manager", "completed_at") in half the time
     return done.sort("completed_at").sort("manager", maintain_order=True)
@@ -357,7 +387,7 @@ def clock(snap: Snapshot, filters: Filters) -> Clock | None:
             f"snapshot {snap.id} records no working hours: rebuild it to count business hours "
             f"({rebuild_command(snap.path, snap.manifest)})"
         )
-    cities = snap.scan("cities").select("city", "tz").collect()
+    cities = table(snap, "cities").select("city", "tz").collect()
     return Clock.from_settings(hours, dict(cities.iter_rows()), snap.timezone)
 
 

@@ -106,3 +106,52 @@ def with_bucket(lf: pl.LazyFrame, by: Sequence[str], time_col: str, filters: Fil
     if "bucket" not in by:
         return lf
     return lf.with_columns(bucket_expr(time_col, filters.grain, tz, (filters.date_from, filters.date_to)))
+
+
+def bucket_start(day: date, grain: str) -> date:
+    """The first day of the bucket ``day`` falls in (as :func:`bucket_expr`, for one date)."""
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    if grain == "quarter":
+        return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+    if grain == "year":
+        return date(day.year, 1, 1)
+    return day
+
+
+def bucket_last_day(start: date, grain: str) -> date:
+    """The last day of the bucket starting on ``start``."""
+    if grain == "week":
+        return start + timedelta(days=6)
+    if grain in ("month", "quarter", "year"):
+        months = {"month": 1, "quarter": 3, "year": 12}[grain]
+        year, month = divmod(start.month - 1 + months, 12)
+        return date(start.year + year, month + 1, 1) - timedelta(days=1)
+    return start
+
+
+def partial_buckets(filters: Filters, data_date: date) -> frozenset[date]:
+    """First days of the period's buckets that are not whole: the first one when the period
+    starts after the bucket does, the last one when the period ends before the bucket does or
+    the data stops inside it. The data date itself counts as cut (the data were taken during
+    that day), so with a day grain «today» is partial. Only the first and last buckets can be."""
+    grain = filters.grain
+    out = set()
+    first = bucket_start(filters.date_from, grain)
+    if first < filters.date_from:
+        out.add(first)
+    last = bucket_start(min(filters.date_to, data_date), grain)
+    end = bucket_last_day(last, grain)
+    if end > filters.date_to or end >= data_date:
+        out.add(last)
+    return frozenset(out)
+
+
+def with_partial(df: pl.DataFrame, partial: frozenset[date]) -> pl.DataFrame:
+    """A metric's result with a ``partial`` column (its bucket is cut: :func:`partial_buckets`)
+    for the charts to mark; unchanged when it has no buckets."""
+    if "bucket" not in df.columns:
+        return df
+    return df.with_columns(partial=pl.col("bucket").is_in(sorted(partial)))

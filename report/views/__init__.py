@@ -17,6 +17,7 @@ from etl.config import Config
 from etl.snapshot.store import Snapshot
 from report import ids
 from report.metrics.compare import deltas
+from report.metrics.periods import partial_buckets
 from report.urlstate import FUNNEL_TYPES, TAB_PATHS, ViewState
 from report.views import funnels, quality, time, touches
 from report.views.kpis import KPI_KEY, kpi_cards
@@ -67,14 +68,16 @@ def render_tab(state: ViewState, snap: Snapshot, today: date, config: Config) ->
     """KPI cards, then a card per panel (chart, table, downloads), then the data-quality panel."""
     module = MODULES[state.tab]
     panels = module.panels(state)
-    results, errors = run(queries(state), snap, state.filters(today), state.lang, state.compare_mode, ("quality",))
+    filters = state.filters(today)
+    results, errors = run(queries(state), snap, filters, state.lang, state.compare_mode, ("quality",))
     kpis = results.get(KPI_KEY)
     if kpis is not None and state.compare_mode:
         kpis = deltas(kpis, [k.column for k in module.KPIS])
+    cut = partial_buckets(filters, today)
     return [
         dbc.Row(kpi_cards(module.KPIS, kpis, state.lang), id=ids.KPIS, className="g-2 mb-2"),
         dbc.Row(
-            [card(p, state, results.get(p.id), errors.get(p.id), results.get(p.totals_key or "")) for p in panels],
+            [card(p, state, results.get(p.id), errors.get(p.id), results.get(p.totals_key or ""), cut) for p in panels],
             className="g-3",
         ),
         html.Div(

@@ -6,11 +6,12 @@ Labels are ``T(key)`` spans that one callback re-labels when the language change
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import Input, Output, State, dcc, html
 
 from report import ids
 from report.formatting import fmt_datetime, fmt_duration, fmt_number
@@ -72,6 +73,7 @@ def header(lang: str, admin: object = None) -> html.Header:
                 ),
                 html.Div(
                     [
+                        copy_link(lang),
                         html.Div(admin, id=ids.ADMIN_SLOT, className="me-3"),
                         dbc.RadioItems(
                             id=ids.LANG_SWITCH,
@@ -81,7 +83,7 @@ def header(lang: str, admin: object = None) -> html.Header:
                             className="small",
                         ),
                     ],
-                    className="d-flex align-items-center",
+                    className="d-flex flex-wrap align-items-center gap-1",
                 ),
             ],
             fluid=True,
@@ -89,6 +91,76 @@ def header(lang: str, admin: object = None) -> html.Header:
         ),
         id=ids.HEADER,
         className="border-bottom bg-light",
+    )
+
+
+def copy_link(lang: str) -> html.Div:
+    """«Скопировать ссылку»: the page's URL to the clipboard; where the browser refuses (plain
+    http, a denied permission) the URL appears in a selected text field to copy by hand."""
+    return html.Div(
+        [
+            dbc.Button(T("copy_link", lang), id=ids.COPY_LINK, size="sm", color="secondary", outline=True),
+            dcc.Input(
+                id=ids.COPY_LINK_TEXT,
+                type="text",
+                readOnly=True,
+                value="",
+                className="form-control form-control-sm ms-1",
+                style={"display": "none"},
+            ),
+            html.Span(id=ids.COPY_LINK_STATUS, className="small text-success ms-1"),
+        ],
+        className="d-flex align-items-center me-2 copy-link",
+    )
+
+
+_COPY_LINK_TEMPLATE = """function (clicks, data) {
+    if (!clicks) { return window.dash_clientside.no_update; }
+    const url = window.location.href;
+    const en = data && data.lang === 'en';
+    const set = window.dash_clientside.set_props;
+    const field = () => {
+        set(TEXT_ID, {style: {display: 'block', width: 'min(22rem, 60vw)'}});
+        setTimeout(() => { const el = document.getElementById(TEXT_ID); if (el) { el.select(); } }, 50);
+    };
+    const done = () => set(STATUS_ID, {children: en ? COPIED_EN : COPIED_RU});
+    if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(url).then(done, field);
+    } else {
+        field();
+    }
+    return url;
+}"""
+COPY_LINK_JS = (
+    _COPY_LINK_TEMPLATE.replace("TEXT_ID", json.dumps(ids.COPY_LINK_TEXT))
+    .replace("STATUS_ID", json.dumps(ids.COPY_LINK_STATUS))
+    .replace("COPIED_EN", json.dumps(t("copied", "en")))
+    .replace("COPIED_RU", json.dumps(t("copied", "ru"), ensure_ascii=False))
+)
+
+
+#: On a phone the tab strip scrolls sideways; the chosen tab is brought into it (the strip is
+#: scrolled, not the page: ``scrollIntoView`` would also jump the page to the strip).
+TAB_INTO_VIEW_JS = """function (active) {
+    setTimeout(() => {
+        const item = document.getElementById('tab-' + active);
+        const strip = document.getElementById(STRIP_ID);
+        if (!item || !strip || strip.scrollWidth <= strip.clientWidth) { return; }
+        strip.scrollLeft = item.offsetLeft - (strip.clientWidth - item.offsetWidth) / 2;
+    }, 0);
+}""".replace("STRIP_ID", json.dumps(ids.TABS))
+
+
+def register_callbacks(app) -> None:
+    """Client-side behaviour of the frame (runs in the browser, no server round trip)."""
+    app.clientside_callback(TAB_INTO_VIEW_JS, Input(ids.TABS, "active_tab"))
+    # The URL goes into the (hidden) field as well, so a page without a clipboard still has it.
+    app.clientside_callback(
+        COPY_LINK_JS,
+        Output(ids.COPY_LINK_TEXT, "value"),
+        Input(ids.COPY_LINK, "n_clicks"),
+        State(ids.STATE, "data"),
+        prevent_initial_call=True,
     )
 
 
@@ -258,6 +330,13 @@ def filter_bar(lang: str, cities: list[str], managers: list[dict], today: date) 
                                 ),
                                 lang,
                                 {"xs": 6, "md": 3, "xl": 3},
+                            ),
+                            _field(
+                                "cc",
+                                dbc.Switch(id=ids.CC, label=T("show_cc", lang), value=False),
+                                lang,
+                                {"xs": 12, "md": 4, "xl": 2},
+                                wrap_id=ids.CC_WRAP,
                             ),
                         ],
                         className="g-2",

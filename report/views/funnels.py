@@ -27,13 +27,12 @@ def _funnel_by_city(df: pl.DataFrame, state: ViewState) -> object:
     return figures.heatmap(rows, "city", "stage_label", value, order, state.lang, duration=False, limit=20)
 
 
-def _status_by_city(df: pl.DataFrame, state: ViewState) -> object:
-    """Office deals per city, the contact centre as one bar of its own (its deals are all cities')."""
+def status_groups(df: pl.DataFrame, state: ViewState) -> pl.DataFrame:
+    """Office deals per city, the contact centre as one group of its own (its deals are all
+    cities'): the ``group`` column, first, which the chart draws and the table is ordered by."""
     centre = t("c_contact_center", state.lang)
-    rows = df.with_columns(
-        pl.when(pl.col("channel") == "contact_center").then(pl.lit(centre)).otherwise(pl.col("city")).alias("group")
-    )
-    return figures.status_bars(rows, "group", state.lang, limit=16)
+    group = pl.when(pl.col("channel") == "contact_center").then(pl.lit(centre)).otherwise(pl.col("city"))
+    return df.select(group.alias("group"), pl.all())
 
 
 def _open_age(df: pl.DataFrame, state: ViewState) -> object:
@@ -83,10 +82,11 @@ PANELS: tuple[Panel, ...] = (
         "status-city",
         "deals.status_as_of",
         ("city", "channel"),
-        _status_by_city,
+        lambda df, s: figures.status_bars(df, "group", s.lang, limit=16),
         width=12,
         subtitle=BY_CITY_CC,
         totals=False,
+        rows=status_groups,
     ),
     Panel("open-age", "deals.open_age", (), _open_age, width=12),
     Panel("stuck-city", "deals.stuck", ("city",), _stuck_by_city, width=12, subtitle=BY_CITY, totals=False),

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import dash
-from dash import ALL, MATCH, Input, Output, State, ctx, dcc, no_update
+import flask
+from dash import ALL, MATCH, Input, Output, State, ctx, dcc, html, no_update
 
 from report import downloads, ids, urlstate
 from report.formatting import fmt_datetime
@@ -18,6 +19,7 @@ from report.i18n import t
 from report.metrics.compare import shifted
 from report.metrics.drill import deal_list, deal_page
 from report.metrics.filters import Filters
+from report.metrics.periods import partial_buckets
 from report.urlstate import ViewState
 from report.views import drilldown, frame
 from report.views.panels import compute, draw, figure_of, metric_texts, rows_note
@@ -26,9 +28,11 @@ if TYPE_CHECKING:
     from report.app import SnapshotSource
 
 
-def register(app: dash.Dash, source: SnapshotSource, default_lang: str) -> None:
+def register(app: dash.Dash, source: SnapshotSource, default_lang: str, base_url: str = "") -> None:
+    """``base_url``: the report's address for the XLSX's absolute link ("" = the request's)."""
     _register_show_all(app, source)
-    _register_downloads(app, source, default_lang)
+    _register_rank(app, source)
+    _register_downloads(app, source, default_lang, base_url)
     _register_drill(app, source)
     _register_drill_csv(app, source)
 
@@ -53,11 +57,39 @@ def _register_show_all(app: dash.Dash, source: SnapshotSource) -> None:
         mode = state.compare_mode
         df = compute(info.snap, panel.metric_id(state), filters, panel.by, mode)
         totals = compute(info.snap, panel.metric_id(state), filters, (), mode) if panel.totals_key else None
-        children, meta = draw(panel, state, df, totals, every=bool(every))
+        cut = partial_buckets(filters, info.today)
+        children, meta = draw(panel, state, df, totals, every=bool(every), partial=cut)
         return children, rows_note(meta, state.lang, bool(every))
 
 
-def _register_downloads(app: dash.Dash, source: SnapshotSource, default_lang: str) -> None:
+def _register_rank(app: dash.Dash, source: SnapshotSource) -> None:
+    """A ranking panel's «Ранжировать по»: chart and table redrawn in the chosen order."""
+
+    @app.callback(
+        Output({"type": ids.RANK_BODY, "panel": MATCH}, "children"),
+        Input({"type": ids.RANK, "panel": MATCH}, "value"),
+        State(ids.STATE, "data"),
+        prevent_initial_call=True,
+    )
+    def rank(column, data):
+        from report.views import find_panel
+
+        state = ViewState.from_store(data)
+        info = source.get()
+        panel = find_panel(ctx.triggered_id["panel"], state)
+        if info is None or panel is None:
+            return no_update
+        df = compute(info.snap, panel.metric_id(state), state.filters(info.today), panel.by, state.compare_mode)
+        children, _meta = draw(panel, state, df, rank=column)
+        return html.Div(children, id=ids.panel_id(ids.PANEL_BODY, panel.id))
+
+
+def absolute_link(relative: str, base_url: str, host_url: str) -> str:
+    """The view's link as an address: the configured base URL, else the one the request came to."""
+    return (base_url or host_url).rstrip("/") + relative
+
+
+def _register_downloads(app: dash.Dash, source: SnapshotSource, default_lang: str, base_url: str) -> None:
     """CSV/XLSX of one panel: the same metric call (same filters, same cache key) as the view."""
 
     @app.callback(
@@ -82,9 +114,11 @@ def _register_downloads(app: dash.Dash, source: SnapshotSource, default_lang: st
         df = compute(info.snap, metric_id, filters, panel.by, state.compare_mode)
         fmt = trigger["fmt"]
         name = downloads.filename(metric_id, filters.date_from, filters.date_to, fmt)
+        lang = state.lang
         if fmt == "csv":
             return dcc.send_bytes(downloads.to_csv(df), name)
-        lang = state.lang
+        if fmt == "excel_csv":
+            return dcc.send_bytes(downloads.to_excel_csv(df, lang), name.removesuffix(".excel_csv") + "_excel.csv")
         title, definition = metric_texts(metric_id, lang, filters.hours)
         names = dict(zip(info.users["user_id"].to_list(), info.users["name"].to_list(), strict=True))
         rows = downloads.filter_rows(
@@ -100,7 +134,7 @@ def _register_downloads(app: dash.Dash, source: SnapshotSource, default_lang: st
             as_of=filters.effective_as_of,
             snapshot_id=info.snap.id,
             data_as_of=fmt_datetime(info.snap.data_as_of.astimezone(ZoneInfo(info.snap.timezone)), lang),
-            link=urlstate.href(state, default_lang=default_lang),
+            link=absolute_link(urlstate.href(state, default_lang=default_lang), base_url, flask.request.host_url),
         )
         content = downloads.to_xlsx(df, lang=lang, title=title, definition=definition, filter_rows=rows)
         return dcc.send_bytes(content, name)
@@ -146,7 +180,8 @@ def _register_drill(app: dash.Dash, source: SnapshotSource) -> None:
                 every = any(
                     s["id"]["panel"] == panel.id and s.get("value") for s in ctx.states_list[0] if isinstance(s, dict)
                 )
-                traces = figure_of(panel, state, df, every).data
+                shown = panel.rows(df, state) if panel.rows is not None else df
+                traces = figure_of(panel, state, shown, every, partial_buckets(filters, info.today)).data
                 trace = traces[point["curveNumber"]].name if point["curveNumber"] < len(traces) else None
             request = drilldown.from_point(panel.id, metric_id, panel.by, df, point, trace, state.lang, state.grain)
         if request is None:

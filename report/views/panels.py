@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import date
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
@@ -20,9 +21,10 @@ from etl.snapshot.store import Snapshot
 from report import ids
 from report.cache import compute_metric
 from report.figures import all_rows
-from report.i18n import t
+from report.i18n import column_label, t
 from report.metrics.compare import compare_with
 from report.metrics.filters import Filters
+from report.metrics.periods import with_partial
 from report.urlstate import ViewState
 from report.views.drilldown import CLICKS
 from report.views.grid import grid
@@ -49,6 +51,13 @@ class Panel:
     totals: bool = True
     #: An i18n key of a short text under the definition (what a table's parts mean), or None.
     note: str | None = None
+    #: The rows the panel shows, derived from the metric's (e.g. a grouping column): the chart
+    #: and the table both get them, so the table can follow the chart's order. Exports keep the
+    #: metric's own rows.
+    rows: Callable[[pl.DataFrame, ViewState], pl.DataFrame] | None = None
+    #: A ranking panel: the columns it can rank by (first = default), chosen in the card; its
+    #: ``figure`` then takes the column as a third argument, and the table follows the chart.
+    ranks: tuple[str, ...] = ()
 
     def metric_id(self, state: ViewState) -> str:
         return self.metric(state) if callable(self.metric) else self.metric
@@ -99,6 +108,10 @@ def graph(fig: go.Figure, panel_id: str, lang: str) -> dcc.Graph:
     )
 
 
+#: The panel's downloads: the contract CSV, the CSV for a Russian Excel, the XLSX.
+DOWNLOADS = ("csv", "excel_csv", "xlsx")
+
+
 def download_buttons(panel_id: str, lang: str) -> html.Div:
     return html.Div(
         [
@@ -110,7 +123,7 @@ def download_buttons(panel_id: str, lang: str) -> html.Div:
                 outline=True,
                 className="me-1",
             )
-            for fmt in ("csv", "xlsx")
+            for fmt in DOWNLOADS
         ],
         className="mt-2",
     )
@@ -127,22 +140,43 @@ def ordered(df: pl.DataFrame, meta: dict | None) -> pl.DataFrame:
     return df.with_columns(pl.Series("_rank", ranks)).sort("_rank", maintain_order=True).drop("_rank")
 
 
-def figure_of(panel: Panel, state: ViewState, df: pl.DataFrame, every: bool = False) -> go.Figure:
-    """The panel's chart (``every``: all groups, not its top N)."""
+def figure_of(
+    panel: Panel,
+    state: ViewState,
+    df: pl.DataFrame,
+    every: bool = False,
+    partial: frozenset[date] = frozenset(),
+    rank: str | None = None,
+) -> go.Figure:
+    """The panel's chart of ``df`` (its derived rows), as :func:`draw` draws it: ``every``: all
+    groups, not its top N; ``partial``: the cut buckets it marks; ``rank``: a ranking panel's column."""
     assert panel.figure is not None
     with all_rows() if every else nullcontext():
-        return panel.figure(df, state)
+        shown = with_partial(df, partial) if partial else df
+        if panel.ranks:
+            return panel.figure(shown, state, rank if rank in panel.ranks else panel.ranks[0])  # type: ignore[call-arg]
+        return panel.figure(shown, state)
 
 
 def draw(
-    panel: Panel, state: ViewState, df: pl.DataFrame, totals: pl.DataFrame | None = None, every: bool = False
+    panel: Panel,
+    state: ViewState,
+    df: pl.DataFrame,
+    totals: pl.DataFrame | None = None,
+    every: bool = False,
+    partial: frozenset[date] = frozenset(),
+    rank: str | None = None,
 ) -> tuple[list, dict | None]:
     """The panel's chart and table (``every``: the chart draws all groups, not its top N), and
-    what the chart says about its rows (see ``figures.base.mark_rows``)."""
+    what the chart says about its rows (see ``figures.base.mark_rows``). ``partial``: the
+    buckets cut short (``metrics.periods.partial_buckets``), which the chart marks. ``rank``: the
+    column a ranking panel ranks by (its first by default)."""
     children: list = []
     meta = None
+    if panel.rows is not None:
+        df = panel.rows(df, state)
     if panel.figure is not None:
-        fig = figure_of(panel, state, df, every)
+        fig = figure_of(panel, state, df, every, partial, rank)
         meta = fig.layout.meta
         children.append(graph(fig, panel.id, state.lang))
     if panel.table:
@@ -151,34 +185,66 @@ def draw(
 
 
 def rows_note(meta: dict | None, lang: str, every: bool) -> str:
-    """«показаны N из M» while the chart leaves groups out, «показаны все M» once it shows all."""
+    """«показаны N из M» while the chart leaves groups out, «показаны все M» once it shows all,
+    then how many groups have no value to draw (they are only in the table)."""
     if not meta:
         return ""
-    return (
-        t("rows_all", lang, m=meta["total"]) if every else t("rows_shown", lang, n=len(meta["order"]), m=meta["total"])
+    cut = not every and len(meta["order"]) < meta["total"]
+    shown = (
+        t("rows_shown", lang, n=len(meta["order"]), m=meta["total"]) if cut else t("rows_all", lang, m=meta["total"])
     )
+    missing = meta.get("no_value", 0)
+    return f"{shown} · {t('rows_no_value', lang, k=missing)}" if missing else shown
 
 
 def rows_control(panel_id: str, meta: dict | None, lang: str) -> html.Div | None:
-    """Only on a chart that left groups out: the note and a switch that draws them all."""
-    if not meta or len(meta["order"]) >= meta["total"]:
+    """On a chart that left groups out: the note and a switch that draws them all; on one with
+    groups it cannot draw: the note alone."""
+    if not meta:
         return None
+    cut = len(meta["order"]) < meta["total"]
+    if not cut and not meta.get("no_value"):
+        return None
+    note = html.Span(rows_note(meta, lang, False), id=ids.panel_id(ids.ROWS_NOTE, panel_id), className="me-3")
+    switch = dbc.Switch(
+        id=ids.panel_id(ids.SHOW_ALL, panel_id),
+        label=t("show_all", lang),
+        value=False,
+        className="d-inline-block mb-0",
+    )
     return html.Div(
-        [
-            html.Span(rows_note(meta, lang, False), id=ids.panel_id(ids.ROWS_NOTE, panel_id), className="me-3"),
-            dbc.Switch(
-                id=ids.panel_id(ids.SHOW_ALL, panel_id),
-                label=t("show_all", lang),
-                value=False,
-                className="d-inline-block mb-0",
-            ),
-        ],
+        [note, switch] if cut else [note],
         className="small text-muted mb-1 d-flex flex-wrap align-items-center",
     )
 
 
+def rank_control(panel: Panel, lang: str) -> html.Div | None:
+    """«Ранжировать по»: which column a ranking panel's chart and table are ordered by."""
+    if not panel.ranks:
+        return None
+    return html.Div(
+        [
+            html.Label(t("rank_by", lang), className="small text-muted me-2 mb-0"),
+            dcc.Dropdown(
+                id=ids.panel_id(ids.RANK, panel.id),
+                options=[{"label": column_label(c, lang), "value": c} for c in panel.ranks],
+                value=panel.ranks[0],
+                clearable=False,
+                searchable=False,
+                style={"minWidth": "16rem"},
+            ),
+        ],
+        className="d-flex flex-wrap align-items-center mb-2",
+    )
+
+
 def card(
-    panel: Panel, state: ViewState, df: pl.DataFrame | None, error: str | None, totals: pl.DataFrame | None = None
+    panel: Panel,
+    state: ViewState,
+    df: pl.DataFrame | None,
+    error: str | None,
+    totals: pl.DataFrame | None = None,
+    partial: frozenset[date] = frozenset(),
 ) -> dbc.Col:
     lang = state.lang
     metric_id = panel.metric_id(state)
@@ -191,10 +257,12 @@ def card(
     if error is not None:
         body.append(dbc.Alert(error, color="danger", className="small"))
     elif df is not None:
-        children, meta = draw(panel, state, df, totals)
+        children, meta = draw(panel, state, df, totals, partial=partial)
+        body.append(rank_control(panel, lang))
         body.append(rows_control(panel.id, meta, lang))
         drillable = "drillable" if panel.id in CLICKS else None
-        body.append(html.Div(children, id=ids.panel_id(ids.PANEL_BODY, panel.id), className=drillable))
+        inner = html.Div(children, id=ids.panel_id(ids.PANEL_BODY, panel.id), className=drillable)
+        body.append(html.Div(inner, id=ids.panel_id(ids.RANK_BODY, panel.id)) if panel.ranks else inner)
         body.append(download_buttons(panel.id, lang))
     return dbc.Col(
         dbc.Card(

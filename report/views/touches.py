@@ -64,8 +64,16 @@ def _gaps(df: pl.DataFrame, s: ViewState):
     return figures.bars(df, "manager", cols, [column_label(c, s.lang) for c in cols], s.lang, duration=True)
 
 
-def _leaderboard(df: pl.DataFrame, s: ViewState):
-    return figures.rate_bars(df, "manager", "conversion", ("contracts", "deals"), s.lang)
+#: What the leaderboard can rank by (the first is the default); largest first in every case.
+LEADERBOARD_RANKS = ("conversion", "contracts", "deals", "answered_minutes", "touches_per_deal", "median_first_touch_s")
+
+
+def _leaderboard(df: pl.DataFrame, s: ViewState, rank: str):
+    """Every manager, ranked by the chosen column (a leaderboard lists all, not a top N)."""
+    if rank == "conversion":
+        return figures.rate_bars(df, "manager", "conversion", ("contracts", "deals"), s.lang)
+    duration = rank.endswith("_s")
+    return figures.bars(df, "manager", [rank], [column_label(rank, s.lang)], s.lang, duration=duration, limit=None)
 
 
 def _office_load(df: pl.DataFrame, s: ViewState):
@@ -111,7 +119,15 @@ COMMON: tuple[Panel, ...] = (
     Panel("calls-manager", "calls.by_manager", ("manager",), _calls_by_manager, subtitle=BY_MANAGER),
     Panel("tasks", "tasks.by_manager", ("manager",), _tasks, subtitle=BY_MANAGER),
     Panel("day-gaps", "tasks.day_gaps", ("manager",), _gaps, subtitle=BY_MANAGER),
-    Panel("leaderboard", "managers.leaderboard", ("manager",), _leaderboard, width=12, totals=False),
+    Panel(
+        "leaderboard",
+        "managers.leaderboard",
+        ("manager",),
+        _leaderboard,  # type: ignore[arg-type]  # a ranking figure: (df, state, rank)
+        width=12,
+        totals=False,
+        ranks=LEADERBOARD_RANKS,
+    ),
 )
 OFFICE: tuple[Panel, ...] = (Panel("office-load", "office.load", ("city",), _office_load, width=12, totals=False),)
 

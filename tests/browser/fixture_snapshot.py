@@ -176,10 +176,17 @@ TASKS = [
 FUNNEL = ("lead", "phone", "booked", "attended", "contract")
 
 
-def build_tables() -> dict[str, pl.DataFrame]:
-    """Snapshot tables per docs/data-model.md, derived from the hand-written deals above."""
+def build_tables(
+    deals_in: dict[int, tuple] = DEALS,
+    touches_in: list[tuple] = TOUCHES,
+    tasks_in: list[tuple] = TASKS,
+    users_in: list[tuple] = USERS,
+    cities_in: list[tuple[str, str]] = CITIES,
+) -> dict[str, pl.DataFrame]:
+    """Snapshot tables per docs/data-model.md, derived from hand-written deals (by default the
+    ones above; fixture_cities.py passes its own). A user's time zone is their city's."""
     deal_rows, entry_rows = [], []
-    for deal_id, (city, pipe, user, price, package, deleted, path) in DEALS.items():
+    for deal_id, (city, pipe, user, price, package, deleted, path) in deals_in.items():
         created = path[0][1]
         stages = []
         prev_stage = None
@@ -236,7 +243,7 @@ def build_tables() -> dict[str, pl.DataFrame]:
     deals, entries = pl.DataFrame(deal_rows), pl.DataFrame(entry_rows)
     by_id = {r["deal_id"]: r for r in deal_rows}
     touch_rows = []
-    for tid, deal_id, kind, at, dur, user in TOUCHES:
+    for tid, deal_id, kind, at, dur, user in touches_in:
         d = by_id.get(deal_id)
         touch_rows.append(
             {
@@ -258,7 +265,7 @@ def build_tables() -> dict[str, pl.DataFrame]:
         )
     touches = pl.DataFrame(touch_rows, schema_overrides={"deal_id": pl.Int64, "contact_id": pl.Int64})
     task_rows = []
-    for tid, deal_id, user, created, deadline, completed in TASKS:
+    for tid, deal_id, user, created, deadline, completed in tasks_in:
         d = by_id[deal_id]
         task_rows.append(
             {
@@ -277,12 +284,13 @@ def build_tables() -> dict[str, pl.DataFrame]:
             }
         )
     tasks = pl.DataFrame(task_rows)
+    zones = dict(cities_in)
     users = pl.DataFrame(
         {
-            "user_id": [u[0] for u in USERS],
-            "name": [u[1] for u in USERS],
-            "city": [u[2] for u in USERS],
-            "tz": ["Europe/Moscow", "Europe/Moscow", "Asia/Novosibirsk", "Europe/Moscow"],
+            "user_id": [u[0] for u in users_in],
+            "name": [u[1] for u in users_in],
+            "city": [u[2] for u in users_in],
+            "tz": [zones.get(u[2], "Europe/Moscow") for u in users_in],
         }
     )
     statuses = pl.DataFrame(
@@ -297,7 +305,7 @@ def build_tables() -> dict[str, pl.DataFrame]:
             "channel": [s[5] for s in STATUSES],
         }
     )
-    cities = pl.DataFrame({"city": [c for c, _ in CITIES], "tz": [z for _, z in CITIES]})
+    cities = pl.DataFrame({"city": [c for c, _ in cities_in], "tz": [z for _, z in cities_in]})
     return {
         "deals": deals,
         "entries": entries,

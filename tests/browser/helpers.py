@@ -82,9 +82,28 @@ def click(dash_duo, selector: str) -> None:
 
 
 def trace_names(dash_duo, panel_id: str) -> list[str]:
-    """The names of a panel's chart traces (legend order), read from the plotly element."""
+    """The names of a panel's chart traces that draw something (legend order), read from the plotly
+    element; a legend-only key (e.g. «неполный период») is not a series."""
     return dash_duo.driver.execute_script(
         "const el = document.querySelector(arguments[0] + ' .js-plotly-plot');"
-        "return el && el.data ? el.data.map(t => t.name) : [];",
+        "const drawn = t => (t.x || []).some(v => v !== null) || (t.y || []).some(v => v !== null);"
+        "return el && el.data ? el.data.filter(drawn).map(t => t.name) : [];",
         panel_selector("graph", panel_id),
     )
+
+
+GROUPS_JS = """
+const el = document.querySelector(arguments[0] + ' .js-plotly-plot');
+if (!el || !el.data) { return null; }
+const across = el.data.some(t => t.orientation === 'h' || t.type === 'heatmap');
+if (!across) { return el.data.filter(t => t.x && t.x.some(v => v !== null)).map(t => t.name); }
+const seen = new Set();
+el.data.forEach(t => (t.y || []).forEach(v => { if (v !== null) { seen.add(v); } }));
+return Array.from(seen);
+"""
+
+
+def drawn_groups(dash_duo, panel_id: str) -> list[str] | None:
+    """The groups a panel's chart draws: the bars' or heat map's rows across, else one trace per
+    group (stacked bars, lines over time); None while the chart is not drawn."""
+    return dash_duo.driver.execute_script(GROUPS_JS, panel_selector("graph", panel_id))

@@ -189,3 +189,13 @@ def test_publish_guard_and_frame_ancestors_are_read_and_checked(tmp_path):
     msg = problems(tmp_path, MINIMAL + bad)
     assert "line 9: publish_guard.max_drop: Input should be less than or equal to 1, got 1.5" in msg
     assert "line 11: security.frame_ancestors[0]: expected an origin such as https://portal.example" in msg
+
+
+def test_the_report_base_url_is_optional_and_must_be_an_address(tmp_path):
+    assert load_config().base_url == ""  # shipped: links from the request
+    config = load_config(write(tmp_path, MINIMAL + "report:\n  base_url: https://report.example.ru/sales/\n"))
+    assert config.base_url == "https://report.example.ru/sales"  # no trailing slash
+    message = problems(tmp_path, MINIMAL + "report:\n  base_url: report.example.ru\n")
+    assert "line 9: report.base_url: expected the report's address such as https://report.example.ru" in message
+    message = problems(tmp_path, MINIMAL + "report:\n  base_url: https://x.ru/?a=1\n")
+    assert "line 9: report.base_url:" in message

@@ -15,6 +15,7 @@ from report.formatting import (
     fmt_money,
     fmt_number,
     fmt_percent,
+    fmt_short,
 )
 
 
@@ -91,3 +92,12 @@ def test_bucket_labels_name_the_bucket_by_its_first_day():
 def test_count_of():
     assert fmt_count_of(12, 1040, "ru") == "12 из 1 040"
     assert fmt_count_of(12, 40, "en") == "12 of 40"
+
+
+def test_fmt_short_writes_thousands_and_millions_in_words():
+    assert fmt_short(1500, "ru") == "1,5 тыс."
+    assert fmt_short(2_500_000, "ru") == "2,5 млн"
+    assert fmt_short(1_250_000, "ru") == "1,25 млн"
+    assert fmt_short(500_000, "ru", unit=1e6) == "0,5 млн"  # one word per axis
+    assert fmt_short(950, "ru") == "950"
+    assert fmt_short(1500, "en") == "1.5k"

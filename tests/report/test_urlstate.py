@@ -244,3 +244,16 @@ def test_compare_switch_round_trips_in_its_canonical_place():
     assert encode(ViewState())[1] == "" and ViewState().compare_mode is None
     dropped, notices = p("/funnels", "?compare=decade")
     assert dropped.compare == "none" and [n.key for n in notices] == ["compare"]
+
+
+def test_contact_centre_switch_is_in_the_url_and_only_the_office_tab_leaves_it_out():
+    office = ViewState(tab="touches_office")
+    assert office.filters(TODAY).cc_managers is False  # office managers only by default
+    shown = office.with_(cc=True)
+    path, search = encode(shown)
+    assert search == "?cc=1"
+    again, notices = p(path, search)
+    assert again == shown and notices == [] and again.filters(TODAY).cc_managers is True
+    assert ViewState(tab="touches_all").filters(TODAY).cc_managers is True  # other tabs: everyone
+    dropped, notices = p(path, "?cc=yes")
+    assert dropped.cc is False and [n.key for n in notices] == ["cc"]

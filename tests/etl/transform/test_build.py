@@ -307,3 +307,29 @@ def test_events_pulled_twice_count_once(tmp_path, config, snap):
     assert again.read("entries").equals(snap.read("entries"))
     n_events = len(events.splitlines())
     assert again.quality["duplicate_records_dropped"] == snap.quality["duplicate_records_dropped"] + n_events
+
+
+def test_the_build_reports_every_step_in_order_with_what_it_counts(tmp_path, config):
+    from etl.progress import BUILD_STEPS, Progress, read_progress
+
+    raw = tx.write(tmp_path / "raw")
+    recs = tx.records()
+    path = tmp_path / "progress.json"
+    tracker = Progress(path)
+    seen: list[dict] = []
+
+    def progress(message: str, step=None, count=None, part=None) -> None:
+        tracker.build_step(message, step=step, count=count, part=part)
+        seen.append(dict(read_progress(path)["step"], stage=read_progress(path)["stage"]))
+
+    build_snapshot(raw, config, tmp_path / "data", progress)
+    steps = list(dict.fromkeys(s["key"] for s in seen))
+    assert steps == list(BUILD_STEPS)
+    assert [s["index"] for s in seen] == sorted(s["index"] for s in seen)  # never goes back
+    files = [s["part"] for s in seen if s["key"] == "read"]
+    assert files[0] == [0, len(files)] and files[-1] == [len(files) - 1, len(files)]  # file by file
+    by_key = {s["key"]: s for s in seen}
+    assert by_key["deals"]["count"] == len(recs["leads"])
+    assert by_key["tasks"]["count"] == len(recs["tasks"])
+    assert by_key["write"]["stage"] == "publish" and by_key["publish"]["stage"] == "publish"
+    assert by_key["facts"]["stage"] == "build"

@@ -79,3 +79,30 @@ def test_a_current_json_left_by_a_killed_supervisor_is_recorded_as_failed(tmp_pa
     lines = paths.audit.read_text(encoding="utf-8").splitlines()
     assert [json.loads(x)["refresh_id"] for x in lines] == ["r0"]
     assert jobs.cancel(tmp_path) is None  # nothing to cancel
+
+
+def test_the_bar_moves_through_the_build_step_by_step():
+    def step(key, index, part=None, count=None, stage="build"):
+        return progress(stage=stage, step={"key": key, "index": index, "total": 8, "count": count, "part": part})
+
+    # reading 9 files: file 1 → 80 %, after 4 of 9 files → 80 + 19 × (4/9)/8 = 81,06 → 81
+    assert jobs.percent(step("read", 1, part=[0, 9])) == 80
+    assert jobs.percent(step("read", 1, part=[4, 9])) == 81
+    # status history is step 3: 80 + 19 × 2/8 = 84,75 → 85; writing (step 7) 80 + 19 × 6/8 = 94,25 → 94
+    assert jobs.percent(step("entries", 3)) == 85
+    assert jobs.percent(step("write", 7, stage="publish")) == 94
+    assert jobs.percent(step("publish", 8, stage="publish")) == 97  # 80 + 19 × 7/8 = 96,6
+    values = [jobs.percent(step(k, i + 1)) for i, k in enumerate(("read", "deals", "entries", "touches", "tasks"))]
+    assert values == sorted(set(values))  # every step moves the bar
+
+
+def test_stage_text_of_a_build_step_says_which_and_how_many():
+    p = progress(stage="build", step={"key": "entries", "index": 3, "total": 8, "count": 2_700_000, "part": None})
+    assert stage_text(p, "ru") == "Сборка снимка данных, шаг 3 из 8: история статусов — 2,7 млн событий"
+    assert stage_text(p, "en") == "Building the data snapshot, step 3 of 8: status history — 2.7M events"
+    reading = progress(stage="build", step={"key": "read", "index": 1, "total": 8, "count": 1234, "part": [2, 9]})
+    assert stage_text(reading, "ru") == (
+        "Сборка снимка данных, шаг 1 из 8: чтение выгрузки — 1 234 записей прочитано (файл 3 из 9)"
+    )
+    publish = progress(stage="publish", step={"key": "publish", "index": 8, "total": 8, "count": None, "part": None})
+    assert stage_text(publish, "ru") == "Публикация нового снимка, шаг 8 из 8: переключение на новый снимок"

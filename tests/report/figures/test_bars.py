@@ -54,3 +54,28 @@ def test_bars_can_keep_the_rows_order_and_name_their_axis():
     assert list(fig.data[0].y) == ["Номер получен", "Лид"]  # plotly draws bottom-up: Лид is on top
     assert fig.layout.meta["order"] == ["Лид", "Номер получен"]
     assert fig.layout.xaxis.title.text == "Сделки" and fig.layout.barmode == "stack"
+
+
+def test_large_values_are_ticked_in_russian_words_never_si_letters():
+    df = pl.DataFrame({"package": ["Стандарт", "Премиум"], "price_mean": [100000.0, 150000.0]})
+    axis = figures.bars(df, "package", ["price_mean"], ["средний чек"], "ru", money=True).layout.xaxis
+    assert list(axis.ticktext) == ["0", "50 тыс.", "100 тыс.", "150 тыс."]
+    assert list(axis.tickvals) == [0, 50000, 100000, 150000]
+    assert axis.exponentformat == "none"  # plotly's own ticks (zoomed, small axes) write no «k» either
+    stacked = pl.DataFrame({"city": ["Москва"], "a": [1_200_000], "b": [1_300_000]})
+    axis = figures.bars(stacked, "city", ["a", "b"], ["a", "b"], "ru", stacked=True).layout.xaxis
+    assert axis.ticktext[-1] == "2,5 млн"  # the stack's top, 2,5 млн, not its largest part
+    english = figures.bars(df, "package", ["price_mean"], ["mean"], "en", money=True).layout.xaxis
+    assert english.ticktext[1] == "50k"
+    small = pl.DataFrame({"city": ["Москва"], "n": [40]})
+    assert figures.bars(small, "city", ["n"], ["n"], "ru").layout.xaxis.tickvals is None  # plotly's ticks: 0…40
+
+
+def test_grouped_bars_read_top_down_in_the_legends_order():
+    df = pl.DataFrame({"manager": ["Анна"], "outgoing": [5], "incoming": [3], "answered": [2]})
+    fig = figures.bars(df, "manager", ["outgoing", "incoming", "answered"], ["исх", "вх", "отв"], "ru")
+    # plotly draws a group's first trace lowest: the first column is added last, so it is on top,
+    # and the reversed legend lists it first
+    assert [tr.name for tr in fig.data] == ["отв", "вх", "исх"]
+    assert fig.layout.legend.traceorder == "reversed"
+    assert [tr.marker.color for tr in fig.data] == [figures.SERIES_COLORS[i] for i in (2, 1, 0)]

@@ -137,3 +137,9 @@ def test_funnel_hover_gives_the_compared_periods_figure_when_comparing():
     assert "было: %{customdata[2]}" in fig.data[0].hovertemplate
     assert [c[2] for c in fig.data[0].customdata] == ["1", "1", "0", "0", "0"]
     assert "было" not in figures.funnel(COHORT, "reached", "ru").data[0].hovertemplate
+
+
+def test_status_bars_title_their_value_axis():
+    df = pl.DataFrame({"city": ["Москва", "Москва"], "stage": ["lead", "booked"], "deals": [3, 4]})
+    axis = figures.status_bars(df, "city", "ru").layout.xaxis
+    assert axis.title.text == "Сделки" and axis.rangemode == "tozero"

@@ -64,3 +64,52 @@ def test_the_compared_period_is_a_faint_dashed_line_per_group_with_one_legend_ke
     assert key.name == "пунктир — период сравнения" and key.showlegend is not False
     # without a comparison nothing extra is drawn
     assert len(figures.stacked_over_time(df.drop("deals_prev"), "deals", "city", "month", "ru").data) == 1
+
+
+def test_stacked_counts_are_ticked_to_the_tallest_stack_in_thousands():
+    # March: 6 000 + 7 000 = 13 000 deals, April 2 000: about five steps to 13 000 = 2 600, rounded
+    # up to 5 000, so the axis runs to 15 тыс.
+    df = pl.DataFrame(
+        {
+            "city": ["Москва", "Казань", "Москва"],
+            "bucket": [date(2026, 3, 1), date(2026, 3, 1), date(2026, 4, 1)],
+            "deals": [6000, 7000, 2000],
+        }
+    )
+    axis = figures.stacked_over_time(df, "deals", "city", "month", "ru").layout.yaxis
+    assert list(axis.ticktext) == ["0", "5 тыс.", "10 тыс.", "15 тыс."]
+    assert "k" not in "".join(axis.ticktext)
+
+
+def test_a_cut_last_bucket_is_hatched_and_named_in_the_legend():
+    df = pl.DataFrame(
+        {
+            "city": ["Москва", "Москва"],
+            "bucket": [date(2026, 11, 1), date(2026, 12, 1)],
+            "deals": [40, 9],
+            "partial": [False, True],  # December: data to the 7th
+        }
+    )
+    fig = figures.stacked_over_time(df, "deals", "city", "month", "ru")
+    assert list(fig.data[0].marker.pattern.shape) == ["", "/"]
+    assert fig.data[-1].name == "неполный период"
+    whole = figures.stacked_over_time(df.drop("partial"), "deals", "city", "month", "ru")
+    assert list(whole.data[0].marker.pattern.shape) == ["", ""]
+    assert "неполный период" not in [t.name for t in whole.data]
+
+
+def test_a_cut_bucket_is_reached_by_a_dotted_segment():
+    df = pl.DataFrame(
+        {
+            "g": ["все"] * 3,
+            "bucket": [date(2026, 10, 1), date(2026, 11, 1), date(2026, 12, 1)],
+            "price_mean": [100.0, 120.0, 90.0],
+            "partial": [False, False, True],
+        }
+    )
+    fig = figures.lines_over_time(df, "g", "price_mean", "month", "ru")
+    solid, dotted = fig.data[0], fig.data[1]
+    assert list(solid.y) == [100.0, 120.0, None] and solid.line.dash == "solid"
+    assert list(dotted.y) == [None, 120.0, 90.0] and dotted.line.dash == "dot"
+    assert dotted.showlegend is False
+    assert fig.data[-1].name == "неполный период"
