@@ -24,7 +24,7 @@ from etl.snapshot.store import Snapshot, SnapshotError, open_current
 from report import ids, urlstate
 from report.i18n import t
 from report.urlstate import ViewState
-from report.views import drilldown, frame, panel_callbacks
+from report.views import drilldown, frame, hours_tabs, panel_callbacks
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -412,7 +412,7 @@ def _register_page(app: dash.Dash, source: SnapshotSource, config: Config) -> No
         hide = {"display": "none"}
         funnel_style = None if state.tab == "funnels" else hide
         channel_style = hide if state.tab == "touches_office" else None
-        hours_style = None if state.tab == "time" else hide  # the durations tab only
+        hours_style = None if state.tab in hours_tabs() else hide
         cc_style = None if state.tab == "touches_office" else hide
         styles = (channel_style, funnel_style, funnel_style, hours_style, cc_style)
         if info is None:

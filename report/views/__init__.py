@@ -8,6 +8,7 @@ shown, and how). Views say what a tab shows; metrics compute every number.
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from types import ModuleType
 
 import dash_bootstrap_components as dbc
@@ -18,6 +19,7 @@ from etl.snapshot.store import Snapshot
 from report import ids
 from report.metrics.compare import deltas
 from report.metrics.periods import partial_buckets
+from report.metrics.registry import get
 from report.urlstate import FUNNEL_TYPES, TAB_PATHS, ViewState
 from report.views import funnels, quality, time, touches
 from report.views.kpis import KPI_KEY, kpi_cards
@@ -62,6 +64,13 @@ def tab_metrics() -> dict[str, list[str]]:
         )
         for tab in TAB_PATHS
     }
+
+
+@cache
+def hours_tabs() -> frozenset[str]:
+    """The tabs that show a duration following the «Часы» switch (a metric declared ``hours=True``):
+    the switch is offered there, and only there."""
+    return frozenset(tab for tab, ids_ in tab_metrics().items() if any(get(m).hours for m in ids_))
 
 
 def render_tab(state: ViewState, snap: Snapshot, today: date, config: Config) -> list:
