@@ -133,7 +133,12 @@ def prepare(config: Config, data: Path, config_path: str | None, demo_deals: int
 def build_app(config: Config, data: Path) -> Any:
     """The report app with admin login, refresh and viewer access installed (one place for
     ``python -m report`` and WSGI servers)."""
-    # Imported late: nothing heavy before the data exists.
+    # Imported late: nothing heavy before the data exists. numpy.ma is imported lazily on first
+    # use (plotly's JSON encoder): two threads of a new worker doing that at once saw a half-
+    # initialised module ("partially initialized module 'numpy' has no attribute 'ma'", a 500 on
+    # /_dash-layout under load), so it is imported here, before any thread serves.
+    import numpy.ma  # noqa: F401
+
     from report import admin
     from report.app import create_app
 
