@@ -1,4 +1,5 @@
-"""The tab's page callback and the managers list (registered per app by ``report.app``)."""
+"""The tab's page callback, each panel's callback and the managers list (registered per app by
+``report.app``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import UTC, datetime
 
 import dash
 import polars as pl
-from dash import Input, Output
+from dash import MATCH, Input, Output, ctx
 
 from etl.config import Config
 from report import ids
@@ -77,3 +78,17 @@ def register_page(app: dash.Dash, source: SnapshotSource, config: Config) -> Non
             return [], as_of_line, *styles
         body = render_tab(state, info.snap, info.today, config)
         return body, as_of_line, *styles
+
+    @app.callback(
+        Output({"type": ids.PANEL_SLOT, "panel": MATCH}, "children"),
+        Input({"type": ids.PANEL_VIEW, "panel": MATCH}, "data"),
+    )
+    def panel(data):
+        """One panel's body, when its card appears (each panel has its own request, so the
+        browser shows each as soon as it is drawn)."""
+        from report.views import render_panel
+
+        info = source.get()
+        if info is None or not data:
+            return []
+        return render_panel(ctx.outputs_list["id"]["panel"], ViewState.from_store(data), info.snap, info.today)
