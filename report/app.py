@@ -39,10 +39,12 @@ def create_app(
     extra_layout: Callable[[str], object] | None = None,
     register_extra_callbacks: Callable[[dash.Dash], None] | None = None,
     metric_cache: bool = True,
+    warm_up: bool = False,
 ) -> dash.Dash:
     """Build the report app. ``extra_layout(lang)`` fills the header's admin slot (issue 6);
     ``register_extra_callbacks(app)`` adds its callbacks. ``metric_cache`` sets up the
-    process-wide metric cache at ``<data_dir>/<config.cache_dir>`` (shared by every worker)."""
+    process-wide metric cache at ``<data_dir>/<config.cache_dir>`` (shared by every worker);
+    ``warm_up`` starts this process's background warm-up of each new snapshot (``report.warmup``)."""
     source = SnapshotSource(Path(data_dir) / config.snapshots_dir, snapshot_loader)
     if metric_cache:
         from report.cache import configure_cache
@@ -110,4 +112,8 @@ def create_app(
     )
     if register_extra_callbacks is not None:
         register_extra_callbacks(app)
+    if warm_up:
+        from report.warmup import Warmer
+
+        app.server.config["REPORT_WARMER"] = Warmer(source, config, default_lang).start()
     return app

@@ -130,9 +130,10 @@ def prepare(config: Config, data: Path, config_path: str | None, demo_deals: int
     return 0
 
 
-def build_app(config: Config, data: Path) -> Any:
+def build_app(config: Config, data: Path, warm_up: bool = False) -> Any:
     """The report app with admin login, refresh and viewer access installed (one place for
-    ``python -m report`` and WSGI servers)."""
+    ``python -m report`` and WSGI servers); ``warm_up``: this process warms each new snapshot's
+    common views in the background (``report.warmup``)."""
     # Imported late: nothing heavy before the data exists. numpy.ma is imported lazily on first
     # use (plotly's JSON encoder): two threads of a new worker doing that at once saw a half-
     # initialised module ("partially initialized module 'numpy' has no attribute 'ma'", a 500 on
@@ -142,7 +143,7 @@ def build_app(config: Config, data: Path) -> Any:
     from report import admin
     from report.app import create_app
 
-    app = create_app(config, data, extra_layout=admin.panel_layout)
+    app = create_app(config, data, extra_layout=admin.panel_layout, warm_up=warm_up)
     admin.install(app, config, data)
     return app
 
@@ -154,7 +155,7 @@ def wsgi() -> Any:
     ``$REPORT_DATA_DIR``. It serves what is published; it does not build a snapshot.
     """
     config = load_config(os.environ.get("REPORT_CONFIG") or None)
-    return build_app(config, data_dir()).server
+    return build_app(config, data_dir(), warm_up=True).server
 
 
 #: Seconds an idle keep-alive connection stays open.  Longer than the reverse proxy's upstream
@@ -227,7 +228,8 @@ def main(argv: list[str]) -> int:
     from report.admin.auth import AuthConfigError
 
     try:
-        app = build_app(config, data)  # also checks the access settings before gunicorn starts
+        # Also checks the access settings before gunicorn starts; gunicorn's workers warm up, not this process.
+        app = build_app(config, data, warm_up=not production)
     except AuthConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
