@@ -99,10 +99,11 @@ def _key_expr(df: pl.DataFrame) -> pl.Expr:
     return pl.concat_str([*parts, pl.lit("}")]).alias(KEY)
 
 
-def records(df: pl.DataFrame, lang: str, grain: str) -> list[dict[str, object]]:
+def records(df: pl.DataFrame, lang: str, grain: str, keys: bool = True) -> list[dict[str, object]]:
     """The rows as grid records: a number column's value; another column's text (``<col>__t``),
-    and for the bucket its ISO date too; the row's key (its id)."""
-    columns: list[pl.Expr] = [_key_expr(df)]
+    and for the bucket its ISO date too; the row's key (its id), unless ``keys`` is False (a grid
+    nothing drills from: its ids would only add bytes)."""
+    columns: list[pl.Expr] = [_key_expr(df)] if keys else []
     for col, dtype in df.schema.items():
         if dtype.is_numeric():
             columns.append(pl.col(col))
@@ -163,7 +164,10 @@ def beside_previous(columns: list[str]) -> list[str]:
     return out
 
 
-def grid(df: pl.DataFrame, totals: pl.DataFrame | None, panel_id: str, lang: str, grain: str) -> dag.AgGrid:
+def grid(
+    df: pl.DataFrame, totals: pl.DataFrame | None, panel_id: str, lang: str, grain: str, keys: bool = True
+) -> dag.AgGrid:
+    """``keys``: rows carry their key as their id (a click on a cell drills into it)."""
     numeric = {c for c, dt in df.schema.items() if dt.is_numeric()}
     df = df.select(beside_previous(df.columns))
     options: dict[str, object] = {
@@ -182,7 +186,7 @@ def grid(df: pl.DataFrame, totals: pl.DataFrame | None, panel_id: str, lang: str
         style["height"] = f"{AUTO_HEIGHT_ROWS * ROW_HEIGHT + 80}px"
     return dag.AgGrid(
         id=ids.panel_id(ids.TABLE, panel_id),
-        rowData=records(df, lang, grain),
+        rowData=records(df, lang, grain, keys),
         columnDefs=[column_def(c, c in numeric, i == 0, lang) for i, c in enumerate(df.columns)],
         defaultColDef={
             "sortable": True,
@@ -196,7 +200,7 @@ def grid(df: pl.DataFrame, totals: pl.DataFrame | None, panel_id: str, lang: str
         columnSize="autoSize",
         columnSizeOptions={"skipHeader": False},
         dashGridOptions=options,
-        getRowId=f"params.data.{KEY}",
+        getRowId=f"params.data.{KEY}" if keys else None,
         style=style,
         className="report-grid",
     )

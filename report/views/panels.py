@@ -180,7 +180,7 @@ def draw(
         meta = fig.layout.meta
         children.append(graph(fig, panel.id, state.lang))
     if panel.table:
-        children.append(grid(ordered(df, meta), totals, panel.id, state.lang, state.grain))
+        children.append(grid(ordered(df, meta), totals, panel.id, state.lang, state.grain, keys=panel.id in CLICKS))
     return children, meta
 
 
