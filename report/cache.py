@@ -175,6 +175,17 @@ class MetricCache:
         except Exception as exc:
             log.warning("render cache write failed for %s: %s", key, exc)
 
+    def claim(self, key: str, ttl_s: float) -> bool:
+        """True for the first caller (of any process sharing the store) to claim ``key`` within
+        ``ttl_s`` seconds; True too when there is no store (nobody else to leave it to)."""
+        if self._cache is None:
+            return True
+        try:
+            return bool(self._cache.add(key, b"1", expire=ttl_s))
+        except Exception as exc:
+            log.warning("cache claim failed for %s: %s", key, exc)
+            return True
+
     def close(self) -> None:
         if self._cache is not None and hasattr(self._cache, "close"):
             self._cache.close()
@@ -228,3 +239,8 @@ def rendered(key: str, render: Callable[[], Any]) -> Any:
 
         _CACHE.set_json(_view_key(key), to_json_plotly(value))
     return value
+
+
+def claim(key: str, ttl_s: float) -> bool:
+    """:meth:`MetricCache.claim` on the process-wide cache (True when none is configured)."""
+    return True if _CACHE is None else _CACHE.claim(key, ttl_s)

@@ -148,14 +148,19 @@ def build_app(config: Config, data: Path, warm_up: bool = False) -> Any:
     return app
 
 
+#: ``0`` turns the warm-up of each new snapshot (report/warmup.py) off in the WSGI workers.
+ENV_WARM_UP = "REPORT_WARM_UP"
+
+
 def wsgi() -> Any:
     """WSGI factory for several workers: ``gunicorn -w 4 'report.server:wsgi()'``.
 
     Config from ``$REPORT_CONFIG`` (default: the repository's config.yaml), data from
-    ``$REPORT_DATA_DIR``. It serves what is published; it does not build a snapshot.
+    ``$REPORT_DATA_DIR``. It serves what is published; it does not build a snapshot. Each worker
+    warms new snapshots in the background unless ``$REPORT_WARM_UP`` is ``0``.
     """
     config = load_config(os.environ.get("REPORT_CONFIG") or None)
-    return build_app(config, data_dir(), warm_up=True).server
+    return build_app(config, data_dir(), warm_up=os.environ.get(ENV_WARM_UP, "1") != "0").server
 
 
 #: Seconds an idle keep-alive connection stays open.  Longer than the reverse proxy's upstream

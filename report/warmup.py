@@ -8,22 +8,27 @@ Choices where the spec is silent:
 
 * One daemon thread per server process (:class:`Warmer`), which looks at the snapshot source
   every :data:`POLL_S` seconds (a ``stat`` of ``CURRENT``) and warms each new snapshot once;
-  viewers are never made to wait for it. With several workers each warms, but the second finds
-  the first one's tables and panels in the shared cache.
-* Bounded: it stops after :data:`BUDGET_S` seconds of work per snapshot, and yields between
-  panels so a viewer's request is not stuck behind it.
+  viewers are never made to wait for it. Of the processes sharing the cache (workers, hosts on
+  one Redis) only the first to claim a snapshot (``report.cache.claim``) warms it: under load
+  two workers warming at once cost viewers a fifth of the views per second (bench/README.md).
+* Bounded: it stops after :data:`BUDGET_S` seconds of work per snapshot, runs at the lowest
+  CPU priority (Linux: a thread has its own nice value) and yields between panels, so a
+  viewer's request is not stuck behind it.
 * In the default language and the default filters (all cities, all managers); the order puts
   each tab's default view first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
 
 from etl.config import Config
+from report import cache
 from report.source import SnapshotInfo, SnapshotSource
 from report.urlstate import DEFAULT_PERIOD, TAB_PATHS, ViewState
 
@@ -85,6 +90,8 @@ class Warmer:
         self._stop.set()
 
     def _run(self) -> None:
+        with contextlib.suppress(AttributeError, OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # this thread only (Linux)
         while not self._stop.is_set():
             self.once()
             self._stop.wait(self._poll_s)
@@ -95,9 +102,11 @@ class Warmer:
             info = self._source.get()
             if info is None or info.snap.id == self._warmed:
                 return 0
+            self._warmed = info.snap.id
+            if not cache.claim(f"warm-up|{info.snap.id}", BUDGET_S * 2):
+                return 0  # another process warms this snapshot
             started = time.monotonic()
             done = warm(info, self._config, self._lang)
-            self._warmed = info.snap.id
             log.info("warm-up of %s: %d panels in %.1f s", info.snap.id, done, time.monotonic() - started)
             return done
         except Exception:  # a failed warm-up only means colder first views

@@ -68,6 +68,14 @@ def test_after_warm_up_each_tabs_default_view_is_served_from_the_cache(counted, 
     assert kept["touches_all"] == json.loads(to_json_plotly(fresh))
 
 
+def test_of_two_workers_sharing_the_cache_only_one_warms_a_snapshot(counted, source):
+    first = warmup.Warmer(source, load_config(), "ru")
+    second = warmup.Warmer(source, load_config(), "ru")
+    assert first.once() > 0
+    counted.clear()
+    assert second.once() == 0 and counted == []
+
+
 def test_a_view_the_warm_up_did_not_cover_computes_its_metrics(counted, source):
     warmup.Warmer(source, load_config(), "ru").once()
     counted.clear()
