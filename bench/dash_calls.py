@@ -4,8 +4,9 @@ from ``GET /_dash-dependencies`` as the renderer builds them (bench/ui.py, bench
 1. the URL ⇄ filters callback (``report.app``: outputs ``url.pathname`` … ``view-state.data``);
    on opening a link its trigger is ``url.pathname`` and it answers with the controls (the dates
    of the period among them); on a filter change its trigger is that control;
-2. the page callback (output ``page-content.children``): every metric of the tab, its figures and
-   tables, from the ``view-state`` store the first one answered.
+2. the page callback (output ``page-content.children``): the tab's KPI cards and an empty card
+   per panel, from the ``view-state`` store the first one answered;
+3. one request per panel card (output ``panel-slot.children``): its metric calls, chart and table.
 
 The light callbacks that follow the store (labels, the managers list) compute no metric and are
 left out. Pure: no Dash, no polars, no HTTP client here.
@@ -13,6 +14,7 @@ left out. Pure: no Dash, no polars, no HTTP client here.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -21,6 +23,7 @@ from report.urlstate import ViewState
 
 SYNC = f"{ids.URL}.pathname"
 PAGE = f"{ids.PAGE}.children"
+PANEL = f'{{"panel":["MATCH"],"type":"{ids.PANEL_SLOT}"}}.children'
 
 
 def find(deps: list[dict[str, Any]], marker: str) -> dict[str, Any]:
@@ -85,6 +88,44 @@ def page(page_dep: dict[str, Any], sync_answer: dict[str, Any]) -> dict[str, Any
     """Request 2: the page callback, fed the ``view-state`` store request 1 answered."""
     store = sync_answer["response"][ids.STATE]["data"]
     return payload(page_dep, {f"{ids.STATE}.data": store}, [f"{ids.STATE}.data"])
+
+
+def panels(panel_dep: dict[str, Any], page_answer: dict[str, Any]) -> list[dict[str, Any]]:
+    """Requests 3…: one per panel card the page answered (its ``PANEL_VIEW`` store), as the
+    renderer sends them (at once, in parallel) when the cards appear."""
+    out = []
+    for store in components_of(page_answer, ids.PANEL_VIEW):
+        panel = store["props"]["id"]["panel"]
+        view = {"type": ids.PANEL_VIEW, "panel": panel}
+        out.append(
+            {
+                "output": panel_dep["output"],
+                "outputs": {"id": {"type": ids.PANEL_SLOT, "panel": panel}, "property": "children"},
+                "inputs": [{"id": view, "property": "data", "value": store["props"]["data"]}],
+                "changedPropIds": [json.dumps(view, sort_keys=True, separators=(",", ":")) + ".data"],
+            }
+        )
+    return out
+
+
+def components_of(tree: Any, kind: str) -> list[dict[str, Any]]:
+    """The components in ``tree`` (an answer's JSON) whose pattern-matching id has type ``kind``,
+    in the page's order."""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            props = node.get("props")
+            if isinstance(props, dict) and isinstance(props.get("id"), dict) and props["id"].get("type") == kind:
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(tree)
+    return found
 
 
 def options_in(layout: Any, component_id: str) -> list[Any]:

@@ -7,23 +7,27 @@
 Each user first loads the page (the HTML, ``/_dash-layout``, ``/_dash-dependencies``), then, with
 a pause of 0.5–2 s between actions (someone reading a chart):
 
-- *open a tab* (1 in 4): the tab's HTML and the two callbacks of opening its link;
+- *open a tab* (1 in 4): the tab's HTML and the callbacks of opening its link;
 - *change a filter* (3 in 4): one or two cities, a manager, the grain, the period or the pipeline
-  class on the current tab, then the two callbacks a filter change sends
-  (bench/dash_calls.py: URL ⇄ filters, then the page with every metric of the tab).
+  class on the current tab, then the callbacks a filter change sends (bench/dash_calls.py: URL ⇄
+  filters, the tab (KPI cards, empty panel cards), then one per panel, six at a time as a
+  browser sends them to one host).
 
 Cities and managers come from the layout's options, so every user picks among real ones,
 and most changes are combinations the metric cache has not seen yet at the start of a run.
-Requests are named ``html``, ``static``, ``sync`` and ``page`` in locust's statistics.
+Requests are named ``html``, ``static``, ``sync``, ``page`` and ``panel`` in locust's statistics;
+``view`` (not a request) is the time from the filter change to the last panel drawn.
 """
 
 from __future__ import annotations
 
 import random
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
+from gevent.pool import Pool
 from locust import FastHttpUser, between, task
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -33,6 +37,7 @@ from report import ids, urlstate  # noqa: E402
 from report.urlstate import ViewState  # noqa: E402
 
 LANG = "ru"
+BROWSER_CONNECTIONS = 6  # requests a browser sends to one host at once (HTTP/1.1)
 PERIODS = ("this_year", "last_quarter", "this_month", "last_30_days")
 GRAINS = ("day", "week", "month")
 
@@ -46,6 +51,7 @@ class Viewer(FastHttpUser):
         deps = self.client.get("/_dash-dependencies", name="static").json()
         self.sync = dash_calls.find(deps, dash_calls.SYNC)
         self.page = dash_calls.find(deps, dash_calls.PAGE)
+        self.panel = dash_calls.find(deps, dash_calls.PANEL)
         self.cities: list[str] = dash_calls.options_in(layout, ids.CITIES)
         self.managers: list[int] = dash_calls.options_in(layout, ids.MANAGERS)
         self.rng = random.Random()
@@ -63,12 +69,27 @@ class Viewer(FastHttpUser):
             return resp.json()
 
     def _open(self, state: ViewState) -> dict | None:
+        started = time.perf_counter()
         answer = self._post("sync", dash_calls.open_link(self.sync, state, LANG))
         if answer:
             end = answer["response"].get(ids.DATE_RANGE, {}).get("end_date")
             self.today = date.fromisoformat(end) if end else self.today
-            self._post("page", dash_calls.page(self.page, answer))
+            self._view(answer, started)
         return answer
+
+    def _view(self, sync_answer: dict, started: float) -> None:
+        """The tab, then its panels in parallel; ``view``: from the change to the last panel."""
+        shells = self._post("page", dash_calls.page(self.page, sync_answer))
+        if not shells:
+            return
+        pool = Pool(BROWSER_CONNECTIONS)
+        for request in dash_calls.panels(self.panel, shells):
+            pool.spawn(self._post, "panel", request)
+        pool.join()
+        self.environment.events.request.fire(
+            request_type="VIEW", name="view", response_time=(time.perf_counter() - started) * 1000,
+            response_length=0, exception=None, context={},
+        )  # fmt: skip
 
     @task(1)
     def open_tab(self) -> None:
@@ -92,7 +113,8 @@ class Viewer(FastHttpUser):
             state = shown.with_(period=rng.choice([p for p in PERIODS if p != shown.period]))
         else:
             state = shown.with_(channel="office" if shown.channel == "all" else "all")
+        started = time.perf_counter()
         answer = self._post("sync", dash_calls.change_filters(self.sync, state, shown, LANG, self.today))
         if answer:
-            self._post("page", dash_calls.page(self.page, answer))
+            self._view(answer, started)
             self.state = state

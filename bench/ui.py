@@ -64,11 +64,16 @@ def _post(client, payload: dict) -> dict:
 
 
 def filter_change(deps: list[dict], client, state: ViewState, prev: ViewState, default_lang: str, today) -> float:
-    """Both requests of one filter change (URL sync + page render, bench/dash_calls.py); seconds."""
+    """The requests of one filter change (URL sync, the tab, each panel: bench/dash_calls.py), one
+    after the other; seconds. A browser sends the panels' requests at once, so on a server with
+    free threads this is an upper bound."""
     sync, page = dash_calls.find(deps, dash_calls.SYNC), dash_calls.find(deps, dash_calls.PAGE)
+    panel = dash_calls.find(deps, dash_calls.PANEL)
     t0 = time.perf_counter()
     out = _post(client, dash_calls.change_filters(sync, state, prev, default_lang, today))
-    _post(client, dash_calls.page(page, out))
+    shells = _post(client, dash_calls.page(page, out))
+    for request in dash_calls.panels(panel, shells):
+        _post(client, request)
     return time.perf_counter() - t0
 
 

@@ -268,6 +268,10 @@ class RedisKV:
     def set(self, key: str, value: bytes) -> None:
         self._client.set(_key(f"kv:{self.namespace}", key), value, ex=self.ttl_s)
 
+    def add(self, key: str, value: bytes, expire: float) -> bool:
+        """Set ``key`` only if it is not there (kept ``expire`` seconds); True if this call set it."""
+        return bool(self._client.set(_key(f"kv:{self.namespace}", key), value, ex=max(1, int(expire)), nx=True))
+
 
 class DiskKV:
     """The local store: a diskcache folder bounded by size (least recently used goes first)."""

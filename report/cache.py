@@ -13,6 +13,9 @@ The cache story (docs/metrics.md repeats it) — two layers, no more:
      the config), so a code change never serves stale numbers.
    - Metrics that depend on the wall clock (``cacheable=False``: ``quality.panel``) skip it.
    - Any cache failure degrades to computing: a broken cache must never break a view.
+   Next to the tables, the same store keeps rendered panels (:func:`rendered`): a panel's Dash
+   components as JSON, keyed by (view code version, snapshot id, panel, ``Filters.key()``, the
+   view state, the cut buckets), so a view seen before costs no metric call and no figure.
 2. **In process** (``report.metrics.access.remembered``): the last few period reads (a period's
    deals, touches, tasks, first losses) that several metrics of one view share, keyed by the
    snapshot (id and folder) and every input of the read. A snapshot never changes, so nothing
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -47,6 +51,21 @@ VERSIONED: tuple[str, ...] = (
     "etl/config.py",
     "etl/config_hours.py",
 )
+
+
+#: What a rendered panel depends on besides its numbers: the views, the figures, the texts.
+VIEW_VERSIONED: tuple[str, ...] = (
+    *VERSIONED,
+    "report/views/**/*.py",
+    "report/figures/**/*.py",
+    "report/i18n.py",
+    "report/formatting.py",
+    "report/ids.py",
+    "report/urlstate.py",
+)
+#: A rendered panel larger than this is not kept (a day-grain table of every manager: megabytes
+#: that would push many metric tables out of the shared size limit).
+MAX_RENDERED_BYTES = 2 * 2**20
 
 
 def versioned_files(root: Path = REPO, patterns: Iterable[str] = VERSIONED) -> list[Path]:
@@ -135,6 +154,38 @@ class MetricCache:
             log.warning("metric cache write failed for %s: %s", key, exc)
         return df
 
+    def get_json(self, key: str) -> Any | None:
+        """A rendered value kept under ``key`` (None: not there, or the cache failed)."""
+        if self._cache is None:
+            return None
+        try:
+            data = self._cache.get(key)
+        except Exception as exc:
+            log.warning("render cache read failed for %s: %s", key, exc)
+            return None
+        return None if data is None else json.loads(data)
+
+    def set_json(self, key: str, text: str) -> None:
+        """Keep ``text`` (JSON) under ``key`` unless it exceeds :data:`MAX_RENDERED_BYTES`."""
+        data = text.encode()
+        if self._cache is None or len(data) > MAX_RENDERED_BYTES:
+            return
+        try:
+            self._cache.set(key, data)
+        except Exception as exc:
+            log.warning("render cache write failed for %s: %s", key, exc)
+
+    def claim(self, key: str, ttl_s: float) -> bool:
+        """True for the first caller (of any process sharing the store) to claim ``key`` within
+        ``ttl_s`` seconds; True too when there is no store (nobody else to leave it to)."""
+        if self._cache is None:
+            return True
+        try:
+            return bool(self._cache.add(key, b"1", expire=ttl_s))
+        except Exception as exc:
+            log.warning("cache claim failed for %s: %s", key, exc)
+            return True
+
     def close(self) -> None:
         if self._cache is not None and hasattr(self._cache, "close"):
             self._cache.close()
@@ -160,3 +211,36 @@ def compute_metric(snap: Snapshot, metric_id: str, filters: Filters, by: tuple[s
     if _CACHE is None:
         return registry.get(metric_id).fn(snap, filters, tuple(by))
     return _CACHE.compute(snap, metric_id, filters, tuple(by))
+
+
+_VIEW_VERSION: str | None = None
+
+
+def _view_key(key: str) -> str:
+    global _VIEW_VERSION
+    if _VIEW_VERSION is None:
+        _VIEW_VERSION = code_version(versioned_files(REPO, VIEW_VERSIONED))
+    return f"view|{_VIEW_VERSION}|{key}"
+
+
+def kept_render(key: str) -> Any | None:
+    """What :func:`rendered` kept under ``key``: the components' JSON (the page sends it as it
+    is), or None (not kept, or no cache configured)."""
+    return None if _CACHE is None else _CACHE.get_json(_view_key(key))
+
+
+def rendered(key: str, render: Callable[[], Any]) -> Any:
+    """``render()`` (Dash components), its JSON kept in the shared cache under ``key`` for
+    :func:`kept_render`. ``key`` says everything the render depends on besides the code (the
+    version of the view code is added here)."""
+    value = render()
+    if _CACHE is not None:
+        from plotly.io.json import to_json_plotly
+
+        _CACHE.set_json(_view_key(key), to_json_plotly(value))
+    return value
+
+
+def claim(key: str, ttl_s: float) -> bool:
+    """:meth:`MetricCache.claim` on the process-wide cache (True when none is configured)."""
+    return True if _CACHE is None else _CACHE.claim(key, ttl_s)

@@ -35,6 +35,17 @@ def base_column(col: str) -> str:
     return col.removesuffix(PREV) if col.endswith(PREV) and col not in RATE_COLUMNS else col
 
 
+def number_kind(col: str) -> str:
+    """How a numeric column reads: ``percent``, ``money``, ``duration`` (``*_s``) or ``number``
+    (the grid's browser formatter, assets/dashAgGridFunctions.js, takes this name)."""
+    col = base_column(col)
+    if col in RATE_COLUMNS:
+        return "percent"
+    if col in MONEY_COLUMNS:
+        return "money"
+    return "duration" if col.endswith("_s") else "number"
+
+
 def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 

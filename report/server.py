@@ -130,26 +130,37 @@ def prepare(config: Config, data: Path, config_path: str | None, demo_deals: int
     return 0
 
 
-def build_app(config: Config, data: Path) -> Any:
+def build_app(config: Config, data: Path, warm_up: bool = False) -> Any:
     """The report app with admin login, refresh and viewer access installed (one place for
-    ``python -m report`` and WSGI servers)."""
-    # Imported late: nothing heavy before the data exists.
+    ``python -m report`` and WSGI servers); ``warm_up``: this process warms each new snapshot's
+    common views in the background (``report.warmup``)."""
+    # Imported late: nothing heavy before the data exists. numpy.ma is imported lazily on first
+    # use (plotly's JSON encoder): two threads of a new worker doing that at once saw a half-
+    # initialised module ("partially initialized module 'numpy' has no attribute 'ma'", a 500 on
+    # /_dash-layout under load), so it is imported here, before any thread serves.
+    import numpy.ma  # noqa: F401
+
     from report import admin
     from report.app import create_app
 
-    app = create_app(config, data, extra_layout=admin.panel_layout)
+    app = create_app(config, data, extra_layout=admin.panel_layout, warm_up=warm_up)
     admin.install(app, config, data)
     return app
+
+
+#: ``0`` turns the warm-up of each new snapshot (report/warmup.py) off in the WSGI workers.
+ENV_WARM_UP = "REPORT_WARM_UP"
 
 
 def wsgi() -> Any:
     """WSGI factory for several workers: ``gunicorn -w 4 'report.server:wsgi()'``.
 
     Config from ``$REPORT_CONFIG`` (default: the repository's config.yaml), data from
-    ``$REPORT_DATA_DIR``. It serves what is published; it does not build a snapshot.
+    ``$REPORT_DATA_DIR``. It serves what is published; it does not build a snapshot. Each worker
+    warms new snapshots in the background unless ``$REPORT_WARM_UP`` is ``0``.
     """
     config = load_config(os.environ.get("REPORT_CONFIG") or None)
-    return build_app(config, data_dir()).server
+    return build_app(config, data_dir(), warm_up=os.environ.get(ENV_WARM_UP, "1") != "0").server
 
 
 #: Seconds an idle keep-alive connection stays open.  Longer than the reverse proxy's upstream
@@ -222,7 +233,8 @@ def main(argv: list[str]) -> int:
     from report.admin.auth import AuthConfigError
 
     try:
-        app = build_app(config, data)  # also checks the access settings before gunicorn starts
+        # Also checks the access settings before gunicorn starts; gunicorn's workers warm up, not this process.
+        app = build_app(config, data, warm_up=not production)
     except AuthConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2

@@ -18,6 +18,7 @@ Choices the spec leaves open, recorded here:
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -162,12 +163,27 @@ def _declared(dep: Mapping[str, Any]) -> list[tuple[Any, str]]:
     return [(d.get("id"), d.get("property")) for d in dep]
 
 
+def _matches(sent: Any, pattern: str) -> bool:
+    """A MATCH item's id (a dict, as the renderer sends it) fits the declared pattern (its JSON
+    text in ``callback_map``): the same keys, and the same value wherever no wildcard stands."""
+    try:
+        declared = json.loads(pattern)
+    except ValueError:
+        return False
+    return (
+        isinstance(sent, dict)
+        and isinstance(declared, dict)
+        and sent.keys() == declared.keys()
+        and all(isinstance(v, list) or sent[k] == v for k, v in declared.items())
+    )
+
+
 def dash_payload_error(payload: Any, callback_map: Mapping[str, Mapping[str, Any]]) -> str | None:
     """Why a ``/_dash-update-component`` body is not one the renderer would send; None if it is.
 
     Checked: a JSON object; ``output`` a registered callback; ``inputs``/``state`` lists as long as
-    the callback declares, each item naming the declared id and property (pattern-matching items
-    come as lists and are checked for shape only); ``changedPropIds`` a list of strings.
+    the callback declares, each item naming the declared id and property (a MATCH item: an id
+    of the declared pattern; ALL items come as lists and are checked for shape only); ``changedPropIds`` a list of strings.
     """
     if not isinstance(payload, dict):
         return "body is not a JSON object"
@@ -190,7 +206,10 @@ def dash_payload_error(payload: Any, callback_map: Mapping[str, Mapping[str, Any
                 continue
             if not isinstance(item, dict) or "property" not in item:
                 return f"{part}: malformed item"
-            if isinstance(dep_id, str) and (item.get("id") != dep_id or item.get("property") != dep_prop):
+            if isinstance(dep_id, str) and dep_id.startswith("{"):  # a pattern-matching id (MATCH)
+                if not _matches(item.get("id"), dep_id) or item.get("property") != dep_prop:
+                    return f"{part}: unknown component id or property"
+            elif isinstance(dep_id, str) and (item.get("id") != dep_id or item.get("property") != dep_prop):
                 return f"{part}: unknown component id or property"
     return None
 

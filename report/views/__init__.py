@@ -1,4 +1,4 @@
-"""One module per tab; :func:`render_tab` makes the tab's one round of metric calls and lays it out.
+"""One module per tab; :func:`render_tab` lays a tab out and :func:`render_panel` draws each panel.
 
 A tab module declares ``panels(state)`` (each a metric call and how it is drawn), ``KPI_METRIC``
 (the ``kpi.<tab>`` metric whose one row feeds the cards) and ``KPIS`` (which of its columns are
@@ -7,8 +7,9 @@ shown, and how). Views say what a tab shows; metrics compute every number.
 
 from __future__ import annotations
 
+import json
 from datetime import date
-from functools import cache
+from functools import cache, partial
 from types import ModuleType
 
 import dash_bootstrap_components as dbc
@@ -17,13 +18,15 @@ from dash import html
 from etl.config import Config
 from etl.snapshot.store import Snapshot
 from report import ids
+from report.cache import kept_render, rendered
 from report.metrics.compare import deltas
+from report.metrics.filters import Filters
 from report.metrics.periods import partial_buckets
 from report.metrics.registry import get
 from report.urlstate import FUNNEL_TYPES, TAB_PATHS, ViewState
 from report.views import funnels, quality, time, touches
 from report.views.kpis import KPI_KEY, kpi_cards
-from report.views.panels import Panel, card, run
+from report.views.panels import Panel, card_body, run, shell
 
 MODULES: dict[str, ModuleType] = {
     "funnels": funnels,
@@ -73,25 +76,51 @@ def hours_tabs() -> frozenset[str]:
     return frozenset(tab for tab, ids_ in tab_metrics().items() if any(get(m).hours for m in ids_))
 
 
+def panel_key(panel: Panel, state: ViewState, snap: Snapshot, filters: Filters, cut: frozenset[date]) -> str:
+    """What a panel's card depends on: the snapshot, the panel and its metric call, the view
+    (language, grain, comparison, hours…) and the buckets cut short (which depend on "today")."""
+    view = json.dumps(state.to_store(), sort_keys=True)
+    return f"{snap.id}|{state.tab}|{panel.id}|{panel.metric_id(state)}|{filters.key()}|{view}|{sorted(cut)}"
+
+
 def render_tab(state: ViewState, snap: Snapshot, today: date, config: Config) -> list:
-    """KPI cards, then a card per panel (chart, table, downloads), then the data-quality panel."""
+    """KPI cards, then each panel's card with a placeholder body (:func:`render_panel` fills it,
+    one callback per panel, so the first screen does not wait for the last panel), then the
+    data-quality panel."""
     module = MODULES[state.tab]
-    panels = module.panels(state)
     filters = state.filters(today)
-    results, errors = run(queries(state), snap, filters, state.lang, state.compare_mode, ("quality",))
+    calls = [(KPI_KEY, module.KPI_METRIC, ()), ("quality", QUALITY_METRIC, ())]
+    results, errors = run(calls, snap, filters, state.lang, state.compare_mode, ("quality",))
     kpis = results.get(KPI_KEY)
     if kpis is not None and state.compare_mode:
         kpis = deltas(kpis, [k.column for k in module.KPIS])
-    cut = partial_buckets(filters, today)
     return [
         dbc.Row(kpi_cards(module.KPIS, kpis, state.lang), id=ids.KPIS, className="g-2 mb-2"),
-        dbc.Row(
-            [card(p, state, results.get(p.id), errors.get(p.id), results.get(p.totals_key or ""), cut) for p in panels],
-            className="g-3",
-        ),
+        dbc.Row([shell(p, state) for p in module.panels(state)], className="g-3"),
         html.Div(
             quality.panel(results.get("quality"), snap, state.lang, errors.get("quality")),
             id=ids.QUALITY,
             className="mt-2",
         ),
     ]
+
+
+def render_panel(panel_id: str, state: ViewState, snap: Snapshot, today: date) -> list:
+    """A panel's card body: its metric call (and its totals call), drawn; kept rendered in the
+    shared cache (``report.cache.rendered``), so a view seen before costs no metric call and no
+    figure. A body with an error is not kept."""
+    panel = find_panel(panel_id, state)
+    if panel is None:
+        return []
+    filters = state.filters(today)
+    cut = partial_buckets(filters, today)
+    key = panel_key(panel, state, snap, filters, cut)
+    kept = kept_render(key)
+    if kept is not None:
+        return kept
+    metric_id = panel.metric_id(state)
+    calls = [(panel.id, metric_id, panel.by)] + ([(panel.totals_key, metric_id, ())] if panel.totals_key else [])
+    results, errors = run(calls, snap, filters, state.lang, state.compare_mode)
+    totals = results.get(panel.totals_key or "")
+    body = partial(card_body, panel, state, results.get(panel.id), errors.get(panel.id), totals, cut)
+    return body() if errors else rendered(key, body)

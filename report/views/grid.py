@@ -1,15 +1,18 @@
 """A panel's table as an AG Grid: sortable and filterable by any column, first column pinned,
 numbers right-aligned in the locale's format, and a footer row of totals from the metric.
 
-Formatting is done once, in Python (:func:`format_cell`, the same text the rest of the UI uses):
-each row carries the raw value (sorting and number filters use it) and its text next to it
-(``<col>__t``), which the grid shows through a one-line ``valueFormatter``. Writing the formats
-again in JavaScript would make two places that must agree.
+Numbers travel as numbers and are written in the browser (``reportCell`` in
+assets/dashAgGridFunctions.js, the formats of report/formatting.py; a test runs both on the same
+values): formatting every cell in Python was most of a page's time and size (124k cells on a
+touches tab at day grain). Sorting and number filters use the value. The other columns (bucket,
+city, stage…) carry their text (``<col>__t``), written in Python once per distinct value, and
+the bucket its ISO date too, which it sorts by.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 
 import dash_ag_grid as dag
@@ -26,13 +29,18 @@ from report.formatting import (
     fmt_money,
     fmt_number,
     fmt_percent,
+    number_kind,
 )
 from report.i18n import GRID_LOCALE_RU, column_label, stage_label, t, transition_label
 
 TEXT = "__t"  # suffix of the field holding a cell's text
+TOTAL = "__total"  # the totals row's label, for a numeric first column
 KEY = "__key"  # the field holding a row's id (row_key)
 ROW_HEIGHT = 28
 AUTO_HEIGHT_ROWS = 10  # up to this many rows the grid grows to fit; above, it scrolls at a fixed height
+
+
+NUMBER_FORMATS = {"percent": fmt_percent, "money": fmt_money, "duration": fmt_duration, "number": fmt_number}
 
 
 def format_cell(col: str, value: object, lang: str, grain: str) -> str:
@@ -51,12 +59,8 @@ def format_cell(col: str, value: object, lang: str, grain: str) -> str:
         return transition_label(str(value), lang)
     if col == "channel":
         return t(f"c_{value}", lang) if value in ("office", "contact_center") else str(value)
-    if col in RATE_COLUMNS:
-        return fmt_percent(value, lang)  # type: ignore[arg-type]
-    if col in MONEY_COLUMNS:
-        return fmt_money(value, lang)  # type: ignore[arg-type]
-    if col.endswith("_s"):
-        return fmt_duration(value, lang)  # type: ignore[arg-type]
+    if col in RATE_COLUMNS or col in MONEY_COLUMNS or col.endswith("_s"):
+        return NUMBER_FORMATS[number_kind(col)](value, lang)  # type: ignore[operator]
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int | float):
@@ -71,34 +75,57 @@ def _raw(value: object) -> object:
     return value.isoformat() if isinstance(value, date | datetime) else value
 
 
-def row_key(row: dict[str, object], index: int) -> str:
-    """A row's id in the grid: its key values (the non-numeric columns, raw) as JSON, and its
-    position (``#``), which keeps ids unique should two rows share their keys (two managers of
-    one name). A click on the row drills into the key values (views/drilldown.py)."""
-    keys = {k: v for k, v in row.items() if isinstance(v, bool) or not isinstance(v, int | float)}
-    return json.dumps({**keys, "#": index}, ensure_ascii=False, sort_keys=True, default=_raw)
+def _replaced(col: str, series: pl.Series, fn: Callable[[object], str], missing: str) -> pl.Expr:
+    """``fn`` of each value of ``col``, called once per distinct value (``missing`` for null)."""
+    values = series.drop_nulls().unique(maintain_order=True)
+    texts = [fn(v) for v in values.to_list()]
+    return pl.col(col).replace_strict(values, texts, default=missing, return_dtype=pl.String)
 
 
-def records(df: pl.DataFrame, lang: str, grain: str) -> list[dict[str, object]]:
-    """The rows as grid records: raw value and text per column, and the row's key (its id)."""
-    out = []
-    for i, row in enumerate(df.iter_rows(named=True)):
-        record: dict[str, object] = {KEY: row_key(row, i)}
-        for col, value in row.items():
-            record[col] = _raw(value)
-            record[col + TEXT] = format_cell(col, value, lang, grain)
-        out.append(record)
-    return out
+def _key_expr(df: pl.DataFrame) -> pl.Expr:
+    """Each row's id in the grid: its key values (the columns that are not numbers, raw, dates as
+    ISO text) and its position (``#``) as JSON (``json.dumps(sort_keys=True)``'s text), which
+    keeps ids unique should two rows share their keys (two managers of one name). A click on the
+    row drills into the key values (views/drilldown.py). Written per distinct value."""
+    keys = [c for c, dt in df.schema.items() if not dt.is_numeric()]
+    parts: list[pl.Expr] = []
+    for name in sorted(["#", *keys]):
+        value = (
+            pl.int_range(pl.len()).cast(pl.String)
+            if name == "#"
+            else _replaced(name, df[name], lambda v: json.dumps(_raw(v), ensure_ascii=False), "null")
+        )
+        parts += [pl.lit((", " if parts else "{") + json.dumps(name, ensure_ascii=False) + ": "), value]
+    return pl.concat_str([*parts, pl.lit("}")]).alias(KEY)
+
+
+def records(df: pl.DataFrame, lang: str, grain: str, keys: bool = True) -> list[dict[str, object]]:
+    """The rows as grid records: a number column's value; another column's text (``<col>__t``),
+    and for the bucket its ISO date too; the row's key (its id), unless ``keys`` is False (a grid
+    nothing drills from: its ids would only add bytes)."""
+    columns: list[pl.Expr] = [_key_expr(df)] if keys else []
+    for col, dtype in df.schema.items():
+        if dtype.is_numeric():
+            columns.append(pl.col(col))
+            continue
+        if col == "bucket":
+            columns.append(_replaced(col, df[col], lambda v: _raw(v), None).alias(col))  # type: ignore[arg-type]
+        text = _replaced(
+            col, df[col], lambda v, c=col: format_cell(c, v, lang, grain), format_cell(col, None, lang, grain)
+        )
+        columns.append(text.alias(col + TEXT))
+    return df.select(columns).to_dicts()
 
 
 def totals_row(totals: pl.DataFrame | None, df: pl.DataFrame, lang: str, grain: str) -> list[dict[str, object]]:
     """The footer: the metric's by=() row (never a sum made here), labelled «Итого» in the first
-    column. None (no totals call, or one that is not a single row) = no footer."""
+    column (``__total``: the label a numeric first column shows). None (no totals call, or one
+    that is not a single row) = no footer."""
     if totals is None or totals.height != 1 or df.is_empty():
         return []
     (record,) = records(totals.select([c for c in df.columns if c in totals.columns]), lang, grain)
-    first = df.columns[0]
-    return [{**record, KEY: "{}", first: None, first + TEXT: t("total", lang)}]
+    first, label = df.columns[0], t("total", lang)
+    return [{**record, KEY: "{}", TOTAL: label, first: None, first + TEXT: label}]
 
 
 def column_def(col: str, numeric: bool, first: bool, lang: str) -> dict[str, object]:
@@ -108,9 +135,10 @@ def column_def(col: str, numeric: bool, first: bool, lang: str) -> dict[str, obj
     text = f"params.data ? params.data[{json.dumps(col + TEXT)}] : ''"
     spec: dict[str, object] = {"colId": col, "headerName": label, "headerTooltip": label}
     if numeric:
+        cell = f"reportCell(params, {json.dumps(number_kind(col))}, {json.dumps(lang)})"
         spec |= {
             "field": col,
-            "valueFormatter": {"function": text},
+            "valueFormatter": {"function": cell},
             "type": "rightAligned",
             "filter": "agNumberColumnFilter",
         }
@@ -136,7 +164,10 @@ def beside_previous(columns: list[str]) -> list[str]:
     return out
 
 
-def grid(df: pl.DataFrame, totals: pl.DataFrame | None, panel_id: str, lang: str, grain: str) -> dag.AgGrid:
+def grid(
+    df: pl.DataFrame, totals: pl.DataFrame | None, panel_id: str, lang: str, grain: str, keys: bool = True
+) -> dag.AgGrid:
+    """``keys``: rows carry their key as their id (a click on a cell drills into it)."""
     numeric = {c for c, dt in df.schema.items() if dt.is_numeric()}
     df = df.select(beside_previous(df.columns))
     options: dict[str, object] = {
@@ -155,7 +186,7 @@ def grid(df: pl.DataFrame, totals: pl.DataFrame | None, panel_id: str, lang: str
         style["height"] = f"{AUTO_HEIGHT_ROWS * ROW_HEIGHT + 80}px"
     return dag.AgGrid(
         id=ids.panel_id(ids.TABLE, panel_id),
-        rowData=records(df, lang, grain),
+        rowData=records(df, lang, grain, keys),
         columnDefs=[column_def(c, c in numeric, i == 0, lang) for i, c in enumerate(df.columns)],
         defaultColDef={
             "sortable": True,
@@ -169,7 +200,7 @@ def grid(df: pl.DataFrame, totals: pl.DataFrame | None, panel_id: str, lang: str
         columnSize="autoSize",
         columnSizeOptions={"skipHeader": False},
         dashGridOptions=options,
-        getRowId=f"params.data.{KEY}",
+        getRowId=f"params.data.{KEY}" if keys else None,
         style=style,
         className="report-grid",
     )

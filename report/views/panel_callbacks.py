@@ -25,7 +25,7 @@ from report.views import drilldown, frame
 from report.views.panels import compute, draw, figure_of, metric_texts, rows_note
 
 if TYPE_CHECKING:
-    from report.app import SnapshotSource
+    from report.source import SnapshotSource
 
 
 def register(app: dash.Dash, source: SnapshotSource, default_lang: str, base_url: str = "") -> None:

@@ -180,7 +180,7 @@ def draw(
         meta = fig.layout.meta
         children.append(graph(fig, panel.id, state.lang))
     if panel.table:
-        children.append(grid(ordered(df, meta), totals, panel.id, state.lang, state.grain))
+        children.append(grid(ordered(df, meta), totals, panel.id, state.lang, state.grain, keys=panel.id in CLICKS))
     return children, meta
 
 
@@ -238,19 +238,48 @@ def rank_control(panel: Panel, lang: str) -> html.Div | None:
     )
 
 
-def card(
+def card_title(panel: Panel, state: ViewState) -> str:
+    title, _definition = metric_texts(panel.metric_id(state), state.lang, state.hours)
+    if panel.subtitle:
+        title = f"{title}: {panel.subtitle[1] if state.lang == 'en' else panel.subtitle[0]}"
+    return title
+
+
+def shell(panel: Panel, state: ViewState) -> dbc.Col:
+    """The panel's card as the tab lays it out: its title, and a placeholder where its body
+    comes once the panel's own callback has drawn it (``PANEL_VIEW`` says which view)."""
+    placeholder = html.Div(
+        dbc.Placeholder(xs=12, animation="glow", style={"height": "12rem"}),
+        className="panel-placeholder",
+    )
+    return dbc.Col(
+        dbc.Card(
+            [
+                dbc.CardHeader(html.H3(card_title(panel, state), className="h6 mb-0")),
+                dbc.CardBody(html.Div(placeholder, id=ids.panel_id(ids.PANEL_SLOT, panel.id))),
+                dcc.Store(id=ids.panel_id(ids.PANEL_VIEW, panel.id), data=state.to_store()),
+            ],
+            id=ids.panel_id(ids.PANEL, panel.id),
+            className="h-100 shadow-sm",
+        ),
+        xs=12,
+        lg=panel.width,
+        className="mb-3",
+    )
+
+
+def card_body(
     panel: Panel,
     state: ViewState,
     df: pl.DataFrame | None,
     error: str | None,
     totals: pl.DataFrame | None = None,
     partial: frozenset[date] = frozenset(),
-) -> dbc.Col:
+) -> list:
+    """What the card holds under its title: the definition, then the chart, table and downloads
+    (or the error)."""
     lang = state.lang
-    metric_id = panel.metric_id(state)
-    title, definition = metric_texts(metric_id, lang, state.hours)
-    if panel.subtitle:
-        title = f"{title}: {panel.subtitle[1] if lang == 'en' else panel.subtitle[0]}"
+    _title, definition = metric_texts(panel.metric_id(state), lang, state.hours)
     body: list = [html.P(definition, className="small text-muted mb-2")] if definition else []
     if panel.note:
         body.append(html.P(t(panel.note, lang), className="small text-muted mb-2 panel-note"))
@@ -264,16 +293,7 @@ def card(
         inner = html.Div(children, id=ids.panel_id(ids.PANEL_BODY, panel.id), className=drillable)
         body.append(html.Div(inner, id=ids.panel_id(ids.RANK_BODY, panel.id)) if panel.ranks else inner)
         body.append(download_buttons(panel.id, lang))
-    return dbc.Col(
-        dbc.Card(
-            [dbc.CardHeader(html.H3(title, className="h6 mb-0")), dbc.CardBody(body)],
-            id=ids.panel_id(ids.PANEL, panel.id),
-            className="h-100 shadow-sm",
-        ),
-        xs=12,
-        lg=panel.width,
-        className="mb-3",
-    )
+    return [b for b in body if b is not None]
 
 
 def run(

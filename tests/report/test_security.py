@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 from dataclasses import replace
 
 import pytest
 
 from report.admin import ids, jobs
+from report.urlstate import ViewState
 from tests.report.admin.admin_fixtures import (  # noqa: F401  (fixtures)
     ADMIN_PASSWORD,
     admin_config,
@@ -279,3 +281,38 @@ def test_frame_ancestors_from_config_and_the_environment_over_it(admin_config, d
     resp = make_app(config, data_dir, env).server.test_client().get("/funnels")
     assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
     assert resp.headers["X-Frame-Options"] == "DENY"
+
+
+VIEW = ViewState(tab="funnels").to_store()
+
+
+def _match_payload(deps, output_type: str, input_id: dict, value: object) -> dict:
+    dep = next(d for d in deps if f'"type":"{output_type}"' in d["output"])
+    many = dep["output"].startswith("..")
+    keys = [k.rsplit(".", 1) for k in (dep["output"][2:-2].split("...") if many else [dep["output"]])]
+    outputs = [{"id": {**json.loads(i), "panel": input_id["panel"]}, "property": p} for i, p in keys]
+    return {
+        "output": dep["output"],
+        "outputs": outputs if many else outputs[0],
+        "inputs": [{"id": input_id, "property": dep["inputs"][0]["property"], "value": value}],
+        "changedPropIds": [
+            json.dumps(input_id, sort_keys=True, separators=(",", ":")) + "." + dep["inputs"][0]["property"]
+        ],
+        "state": [{"id": st["id"], "property": st["property"], "value": VIEW} for st in dep.get("state", [])],
+    }
+
+
+def test_a_panel_callback_as_the_renderer_sends_it_passes_the_payload_check(app_factory):
+    """MATCH callbacks (a panel's body, its «показать все» switch) carry their ids as dicts: the
+    check must let the renderer's own payload through and still refuse an id of another pattern."""
+    client = app_factory().server.test_client()
+    deps = client.get("/_dash-dependencies").json
+    view = {"type": "panel-view", "panel": "created"}
+    ok = client.post("/_dash-update-component", json=_match_payload(deps, "panel-slot", view, VIEW))
+    assert ok.status_code in (200, 204), ok.get_data(as_text=True)[:300]
+    switch = {"type": "show-all", "panel": "created"}
+    ok = client.post("/_dash-update-component", json=_match_payload(deps, "panel-body", switch, False))
+    assert ok.status_code != 400, ok.get_data(as_text=True)[:300]
+    ghost = {"type": "dl-btn", "panel": "created"}
+    bad = client.post("/_dash-update-component", json=_match_payload(deps, "panel-slot", ghost, None))
+    assert bad.status_code == 400 and bad.json["error"] == "bad_callback_request"

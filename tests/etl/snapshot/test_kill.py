@@ -20,7 +20,7 @@ import pytest
 from etl.config import REPO_ROOT, load_config
 from etl.snapshot.store import CURRENT, PAUSE_POINTS, current_id, list_snapshots
 from etl.transform.build import build_snapshot
-from report.app import SnapshotSource
+from report.source import SnapshotSource
 from tests.builders import raw_export as rx
 
 

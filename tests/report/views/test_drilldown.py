@@ -10,7 +10,7 @@ from report.metrics.drill import DRILLS
 from report.urlstate import FUNNEL_TYPES, TAB_PATHS, ViewState
 from report.views import tab_panels
 from report.views.drilldown import CLICKS, DrillRequest, from_cell, from_point, title
-from report.views.grid import records, row_key
+from report.views.grid import records
 
 COHORT_BY_CITY = pl.DataFrame(
     {
@@ -49,8 +49,19 @@ def test_the_totals_row_lists_every_deal_of_the_panel():
 
 
 def test_row_keys_carry_the_key_columns_only_and_dates_as_iso_text():
-    row = {"city": "Москва", "bucket": date(2026, 3, 1), "deals": 2, "rate": 0.5}
-    assert row_key(row, 4) == '{"#": 4, "bucket": "2026-03-01", "city": "Москва"}'
+    rows = pl.DataFrame(
+        {
+            "city": ["Казань", "Москва"],
+            "bucket": [date(2026, 2, 1), date(2026, 3, 1)],
+            "deals": [1, 2],
+            "rate": [None, 0.5],
+        }
+    )
+    keys = [r["__key"] for r in records(rows, "ru", "month")]
+    assert keys == [
+        '{"#": 0, "bucket": "2026-02-01", "city": "Казань"}',
+        '{"#": 1, "bucket": "2026-03-01", "city": "Москва"}',
+    ]
     # two managers of one name still get two row ids, and drill into the same name
     twins = pl.DataFrame({"manager": ["Анна Петрова", "Анна Петрова"], "stage": ["lead", "lead"], "reached": [1, 2]})
     keys = [r["__key"] for r in records(twins, "ru", "month")]

@@ -39,8 +39,9 @@ def test_a_cut_chart_offers_the_switch_and_a_full_one_says_nothing():
 
 
 def _table_rows(children: list, col: str) -> list:
+    """The text column ``col`` shows, row by row."""
     grid = children[-1]
-    return [r[col] for r in grid.rowData]
+    return [r[col + "__t"] for r in grid.rowData]
 
 
 def test_status_table_lists_its_groups_in_the_charts_order():
