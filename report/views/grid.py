@@ -146,6 +146,10 @@ def column_def(col: str, numeric: bool, first: bool, lang: str) -> dict[str, obj
         spec |= {"field": col, "valueFormatter": {"function": text}, "filterValueGetter": {"function": text}}
     else:
         spec |= {"field": col + TEXT}
+    if not numeric and col != "bucket":
+        # long labels («Записан на консультацию → Пришёл на первичку») wrap onto a second line
+        # rather than push the numbers out of the card
+        spec |= {"wrapText": True, "autoHeight": True, "minWidth": 110, "flex": 2}
     if first:
         spec |= {"pinned": "left", "lockPinned": True}
     return spec
@@ -188,17 +192,19 @@ def grid(
         id=ids.panel_id(ids.TABLE, panel_id),
         rowData=records(df, lang, grain, keys),
         columnDefs=[column_def(c, c in numeric, i == 0, lang) for i, c in enumerate(df.columns)],
+        # Columns share the card's width (flex): at 1280 px a half-width card holds the cohort
+        # funnel's six columns and a duration table's p90 (sized to their headers, the last ones
+        # were cut off behind a sideways scroll). Headers wrap, label columns wrap and take twice
+        # a number's share; below the minimum widths the grid scrolls sideways, first column pinned.
         defaultColDef={
             "sortable": True,
             "filter": True,
             "resizable": True,
             "wrapHeaderText": True,
             "autoHeaderHeight": True,
+            "minWidth": 80,
+            "flex": 1,
         },
-        # autoSize: every column as wide as its widest cell and header, so nothing is cut; a wide
-        # table scrolls sideways inside its card with the first column pinned.
-        columnSize="autoSize",
-        columnSizeOptions={"skipHeader": False},
         dashGridOptions=options,
         getRowId=f"params.data.{KEY}" if keys else None,
         style=style,
