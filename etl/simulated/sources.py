@@ -6,15 +6,12 @@ account's ``as_of(t)`` view changes as the emulator's clock advances.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from etl.extract.amo_client import lenient_int
-from etl.extract.rawio import COLLECTIONS
-from etl.simulated.view_store import VIEW_KEYS, StoreView, ViewBuilder, view_of_dict, view_of_raw
+from etl.simulated.view_store import StoreView, ViewBuilder, view_of_dict, view_of_raw
 
 
 class AccountSource(Protocol):
@@ -110,36 +107,8 @@ def as_source(obj: Any, clock: datetime | None = None) -> AccountSource:
 
 
 def load_raw_view(raw_dir: Path) -> dict[str, Any]:
-    """Read a raw export folder into a view: latest record per id, trashed leads apart."""
-    raw_dir = Path(raw_dir)
-    if not raw_dir.is_dir():
-        raise FileNotFoundError(f"raw export folder {raw_dir} does not exist")
-    view: dict[str, Any] = {key: [] for key in VIEW_KEYS}
-    account_path = raw_dir / "account.json"
-    view["account"] = json.loads(account_path.read_text(encoding="utf-8")) if account_path.is_file() else {}
-    for name in COLLECTIONS:
-        path = raw_dir / f"{name}.jsonl"
-        if not path.is_file():
-            continue
-        latest: dict[Any, dict[str, Any]] = {}
-        with path.open(encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}:{lineno}: not valid JSON: {exc.msg}") from exc
-                key = str(rec.get("id"))
-                old = latest.get(key)
-                if old is None or (lenient_int(rec.get("updated_at")) or 0) >= (
-                    lenient_int(old.get("updated_at")) or 0
-                ):
-                    latest[key] = rec
-        records = list(latest.values())
-        if name == "leads":
-            view["leads"] = [rec for rec in records if not rec.get("is_deleted")]
-            view["deleted_leads"] = [rec for rec in records if rec.get("is_deleted")]
-        else:
-            view[name] = records
-    return view
+    """Read a raw export folder into a view of dicts: latest record per id, trashed leads apart.
+
+    For tests and small folders; the emulator itself holds a folder as record stores (``RawSource``).
+    """
+    return view_of_raw(Path(raw_dir)).as_dict()

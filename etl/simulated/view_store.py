@@ -46,7 +46,7 @@ class StoreView:
     def as_dict(self) -> dict[str, Any]:
         """The whole view as dicts (for tests and small accounts)."""
         view: dict[str, Any] = {"account": self.account}
-        view.update({name: store.all_records() for name, store in self.stores.items()})
+        view.update({name: store.all_records() if (store := self.stores.get(name)) else [] for name in VIEW_KEYS})
         return view
 
     @property
@@ -88,9 +88,9 @@ def view_of_dict(view: dict[str, Any]) -> StoreView:
 
 
 def view_of_raw(raw_dir: Path, chunk: int = 50_000) -> StoreView:
-    """A raw export folder, as :func:`~etl.simulated.sources.load_raw_view` reads it: the latest record
-    per id (a later line with an ``updated_at`` as new or newer wins, in the first one's place),
-    trashed leads apart; read line by line, never all dicts at once."""
+    """A raw export folder: the latest record per ``str(id)`` (a later line with an ``updated_at`` as
+    new or newer wins, in the first one's place), trashed leads apart; read line by line, never all
+    dicts at once."""
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"raw export folder {raw_dir} does not exist")
