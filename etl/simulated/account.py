@@ -109,7 +109,8 @@ class SynthAccount:
         self, sink: Any, when: datetime, chunk: int = 50_000, progress: Callable[[str], None] | None = None
     ) -> None:
         """Hand the view at ``when`` to ``sink`` chunk by chunk: ``sink.add(name, records)`` and
-        ``sink.add_lines(name, json_lines, cursor)`` (events), in the raw export's order; the trashed
+        ``sink.add_lines(name, json_lines, cursor)`` (events, unless ``sink.wants_records``), in the
+        raw export's order; the trashed
         leads last, as ``deleted_leads``.  Feeds the chunked export and the emulator's record stores."""
         with no_gc():
             self._emit(sink, to_ts(when), chunk, progress or (lambda message: None))
@@ -129,7 +130,10 @@ class SynthAccount:
             writer.add("contacts", contact_records(self, ts, links, lo, lo + chunk))
         progress(f"leads and contacts written ({writer.summary['leads']['records']} leads)")
         for lo in range(0, len(self.events["created"]), chunk):
-            writer.add_lines("events", *event_lines(self, ts, lo, lo + chunk))
+            if getattr(writer, "wants_records", False):  # it would decode the lines again
+                writer.add("events", event_records(self, ts, lo, lo + chunk))
+            else:
+                writer.add_lines("events", *event_lines(self, ts, lo, lo + chunk))
         progress(f"events written ({writer.summary['events']['records']})")
         for lo in range(0, len(self.notes["created"]), chunk):
             part = note_records(self, ts, lo, lo + chunk)

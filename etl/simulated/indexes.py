@@ -2,8 +2,8 @@
 
 Incremental pulls page through ``filter[updated_at][from]`` ordered by ``updated_at``; a sort order
 is a numpy permutation of the store's positions, so a page is a ``searchsorted`` and a slice, and
-only the page's records are decoded.  Filters on the time fields and on ``type``/``note_type`` are
-numpy masks; any other filter is :func:`~etl.simulated.query.record_checks` on decoded records.
+only the page's records are decoded.  Filters on the time fields and on the store's category
+columns (``type``, ``note_type``) are numpy masks; any other filter is :func:`~etl.simulated.query.record_checks` on decoded records.
 Records "touched" by the fault switch are overlaid with their new ``updated_at``.
 
 The answers are those of sorting dicts by ``(lenient_int(rec[field]) or 0, id)`` (ids: integers
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from etl.simulated.query import RANGE_FIELDS, as_set, record_checks, time_range
-from etl.simulated.record_store import CATEGORY_FIELDS, RecordStore, StoreBuilder
+from etl.simulated.record_store import RecordStore, StoreBuilder
 from etl.simulated.view_store import StoreView
 
 #: Collections whose records can be "updated while a client pages" (they have ``updated_at``).
@@ -109,7 +109,7 @@ class CollectionIndex:
                 if bounds[1] is not None:
                     part = part & (values <= _clip(bounds[1]))
                 mask &= part
-            elif name in CATEGORY_FIELDS:
+            elif name in self.store.categories:
                 codes, vocab = self.store.categories[name]
                 mask &= np.isin(codes[positions], [vocab[text] for text in as_set(value) if text in vocab])
         return mask
@@ -144,7 +144,8 @@ class CollectionIndex:
             order = next(((name, False) for name in RANGE_FIELDS if name in filters), None)
         fld, desc = order or ("id", False)
         rng = time_range(filters.get(fld)) if fld in RANGE_FIELDS and fld in filters else None
-        rest = {name: value for name, value in filters.items() if name not in (*RANGE_FIELDS, *CATEGORY_FIELDS)}
+        vectorised = (*RANGE_FIELDS, *self.store.categories)
+        rest = {name: value for name, value in filters.items() if name not in vectorised}
         checks = record_checks(rest)
         if rng is not None and not desc and offset <= 4 * limit:
             # Keyset-friendly path: the range on the sort keys (a missing value counts as 0), then the rest.

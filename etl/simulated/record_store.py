@@ -5,7 +5,8 @@ A one-year account is ~2.5 million records; as Python dicts that is ~4.7 GB, as 
 compact JSON in such a block (block, offset and length per record) and, beside it, the fields the
 list endpoints sort and filter on as numpy arrays: the id (an integer, or a string such as an
 event's), the four time fields of ``RANGE_FIELDS`` as :func:`~etl.extract.amo_client.lenient_int`
-sees them, and ``str()`` of ``type`` and ``note_type`` as category codes.  A page's records are
+sees them, and ``str()`` of ``type`` and ``note_type`` as category codes (where the first record
+has the field: the event log and the notes).  A page's records are
 decompressed and decoded (``json.loads``) on request, ~20–50 µs a block; a decoded record is the
 very dict that was stored, so the answers are byte for byte those of a dict per record.
 
@@ -198,10 +199,11 @@ class StoreBuilder:
             present, stamps = self._stamps[fld]
             present.append(np.array([v is not None for v in values], dtype=bool))
             stamps.append(np.array([v or 0 for v in values], dtype=np.int64))
-        for fld in CATEGORY_FIELDS:
+        if not self.count:  # category columns only where the first record has the field (else checks decode)
+            self._codes = {fld: [] for fld in CATEGORY_FIELDS if fld in records[0]}
+        for fld, parts in self._codes.items():
             vocab = self.vocab[fld]
-            codes = [vocab.setdefault(str(rec.get(fld)), len(vocab)) for rec in records]
-            self._codes[fld].append(np.array(codes, dtype=np.int32))
+            parts.append(np.array([vocab.setdefault(str(rec.get(fld)), len(vocab)) for rec in records], dtype=np.int32))
         self.count += len(records)
 
     def finish(self) -> RecordStore:
@@ -219,9 +221,7 @@ class StoreBuilder:
         for fld, (present, values) in self._stamps.items():
             if any(flags.any() for flags in present):
                 stamps[fld] = (np.concatenate(values), np.concatenate(present))
-        codes = {
-            fld: np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32) for fld, parts in self._codes.items()
-        }
+        codes = {fld: np.concatenate(parts) for fld, parts in self._codes.items() if parts}
         for pos, rec, line in self._replaced:  # a later version of a record: a block of its own
             where[pos] = (len(self._blocks), 0, len(line))
             self._blocks.append(zlib.compress(line, 1))
@@ -237,7 +237,7 @@ class StoreBuilder:
                     stamps[fld] = (np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool))
                 if fld in stamps:
                     stamps[fld][0][pos], stamps[fld][1][pos] = value or 0, value is not None
-            for fld in CATEGORY_FIELDS:
+            for fld in codes:
                 codes[fld][pos] = self.vocab[fld].setdefault(str(rec.get(fld)), len(self.vocab[fld]))
         id_str = _narrow(id_str)
         columns = {
@@ -245,7 +245,7 @@ class StoreBuilder:
             "id_is_int": is_int,
             "id_str": id_str,
             "stamps": stamps,
-            "categories": {fld: (codes[fld], self.vocab[fld]) for fld in CATEGORY_FIELDS},
+            "categories": {fld: (codes[fld], self.vocab[fld]) for fld in codes},
         }
         store = RecordStore(self._blocks, where, columns)
         self._blocks = []

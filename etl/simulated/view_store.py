@@ -57,6 +57,8 @@ class StoreView:
 class ViewBuilder:
     """A sink for :meth:`SynthAccount.emit` (``add``/``add_lines`` per collection) that fills record stores."""
 
+    wants_records = True  # events as dicts: encoding them is cheaper than decoding their lines
+
     def __init__(self) -> None:
         self.builders: dict[str, StoreBuilder] = {}
 
