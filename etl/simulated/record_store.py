@@ -133,10 +133,27 @@ class RecordStore:
         return np.flatnonzero(hit)
 
     def subset(self, positions: np.ndarray) -> RecordStore:
-        """A new store of these records, in this order."""
-        builder = StoreBuilder()
-        builder.add_lines(self.lines(positions))
-        return builder.finish()
+        """A new store of these records, in this order (their columns taken along, nothing decoded)."""
+        blocks, where = _blocks_of(self.lines(positions), 0)
+        columns = {
+            "id_int": self.id_int[positions],
+            "id_is_int": self.id_is_int[positions],
+            "id_str": self.id_str[positions],
+            "stamps": {fld: (values[positions], present[positions]) for fld, (values, present) in self._stamps.items()},
+            "categories": {fld: (codes[positions], vocab) for fld, (codes, vocab) in self.categories.items()},
+        }
+        return RecordStore(blocks, where, columns)
+
+
+def _blocks_of(lines: Sequence[bytes], first: int) -> tuple[list[bytes], np.ndarray]:
+    """``lines`` compressed in blocks of :data:`BLOCK` numbered from ``first``, and each line's (block, offset, length)."""
+    blocks, where = [], []
+    for lo in range(0, len(lines), BLOCK):
+        part = lines[lo : lo + BLOCK]
+        offsets = np.cumsum([0, *map(len, part)])
+        where.append(np.column_stack((np.full(len(part), first + len(blocks)), offsets[:-1], np.diff(offsets))))
+        blocks.append(zlib.compress(b"".join(part), 1))
+    return blocks, (np.concatenate(where) if where else np.zeros((0, 3))).astype(np.int32)
 
 
 class StoreBuilder:
@@ -172,17 +189,12 @@ class StoreBuilder:
 
     def _pack(self, final: bool) -> None:
         """Compress the pending lines into blocks (all full ones; at the end the rest too)."""
-        pending, where = self._pending, []
-        done = 0
-        while len(pending) - done >= BLOCK or (final and done < len(pending)):
-            lines = pending[done : done + BLOCK]
-            offsets = np.cumsum([0, *map(len, lines)])
-            where.append(np.column_stack((np.full(len(lines), len(self._blocks)), offsets[:-1], np.diff(offsets))))
-            self._blocks.append(zlib.compress(b"".join(lines), 1))
-            done += len(lines)
-        if where:
-            self._where.append(np.concatenate(where).astype(np.int32))
-        del pending[:done]
+        done = len(self._pending) if final else len(self._pending) // BLOCK * BLOCK
+        if done:
+            blocks, where = _blocks_of(self._pending[:done], len(self._blocks))
+            self._blocks += blocks
+            self._where.append(where)
+            del self._pending[:done]
 
     def _append(self, records: Sequence[dict[str, Any]], lines: Sequence[bytes]) -> None:
         if not records:
