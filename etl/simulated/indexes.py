@@ -3,8 +3,8 @@
 Incremental pulls page through ``filter[updated_at][from]`` ordered by ``updated_at``; a sort order
 is a numpy permutation of the store's positions, so a page is a ``searchsorted`` and a slice, and
 only the page's records are decoded.  Filters on the time fields and on the store's category
-columns (``type``, ``note_type``) are numpy masks; any other filter is :func:`~etl.simulated.query.record_checks` on decoded records.
-Records "touched" by the fault switch are overlaid with their new ``updated_at``.
+columns (``type``, ``note_type``) are numpy masks; any other filter is
+:func:`~etl.simulated.query.record_checks` on decoded records.  Records "touched" by the fault switch are overlaid with their new ``updated_at``.
 
 The answers are those of sorting dicts by ``(lenient_int(rec[field]) or 0, id)`` (ids: integers
 first, then strings; descending = Python's stable ``reverse=True``) and filtering them one by one.

@@ -76,14 +76,16 @@ class EmulatorState:
                 return idx
         with self._view_lock:  # one view built at a time; others wait for it
             with self.lock:
+                clock = self.clock  # it may have moved while we waited
+                view_key = self.source.view_key(clock)
+                key = (view_key, self._touch_seq)
                 idx = self._views.get(key)
                 if idx is not None:
                     return idx
-                clock = self.clock
                 touched = {name: dict(ids) for name, ids in self.touched.items()}
                 view = self._store_views.get(view_key)
                 if view is None:
-                    # A one-year view is ~1 GB: let the old one go before building the next.
+                    # Let the old view go before building the next (a one-year view is ~0.5 GB).
                     self._store_views.clear()
                     self._views.clear()
             if view is None:
