@@ -99,14 +99,23 @@ class SynthAccount:
         """
         writer = ExportWriter(out_dir)
         try:
-            with no_gc():
-                self._export_into(writer, to_ts(when), chunk, progress or (lambda message: None))
+            self.emit(writer, when, chunk, progress)
             writer.commit(self.account_record(), source, pulled_at or when, extra)
         except BaseException:
             writer.abort()
             raise
 
-    def _export_into(self, writer: ExportWriter, ts: int, chunk: int, progress: Callable[[str], None]) -> None:
+    def emit(
+        self, sink: Any, when: datetime, chunk: int = 50_000, progress: Callable[[str], None] | None = None
+    ) -> None:
+        """Hand the view at ``when`` to ``sink`` chunk by chunk: ``sink.add(name, records)`` and
+        ``sink.add_lines(name, json_lines, cursor)`` (events, unless ``sink.wants_records``), in the
+        raw export's order; the trashed
+        leads last, as ``deleted_leads``.  Feeds the chunked export and the emulator's record stores."""
+        with no_gc():
+            self._emit(sink, to_ts(when), chunk, progress or (lambda message: None))
+
+    def _emit(self, writer: Any, ts: int, chunk: int, progress: Callable[[str], None]) -> None:
         for name, records in self._fixed_lists().items():
             writer.add(name, records)
         state = lead_state(self, ts)
@@ -115,15 +124,17 @@ class SynthAccount:
             part = lead_records(self, ts, state, lo, lo + chunk)
             writer.add("leads", part["leads"])
             deleted += part["deleted_leads"]
-        writer.add("leads", deleted)
+        writer.add("deleted_leads", deleted)
         links = contact_links(self, ts)
         for lo in range(0, len(self.contacts["id"]), chunk):
             writer.add("contacts", contact_records(self, ts, links, lo, lo + chunk))
-        summary = writer.summary
-        progress(f"leads and contacts written ({summary['leads']['records']} leads)")
+        progress(f"leads and contacts written ({writer.summary['leads']['records']} leads)")
         for lo in range(0, len(self.events["created"]), chunk):
-            writer.add_lines("events", *event_lines(self, ts, lo, lo + chunk))
-        progress(f"events written ({summary['events']['records']})")
+            if getattr(writer, "wants_records", False):  # it would decode the lines again
+                writer.add("events", event_records(self, ts, lo, lo + chunk))
+            else:
+                writer.add_lines("events", *event_lines(self, ts, lo, lo + chunk))
+        progress(f"events written ({writer.summary['events']['records']})")
         for lo in range(0, len(self.notes["created"]), chunk):
             part = note_records(self, ts, lo, lo + chunk)
             writer.add("lead_notes", part["lead_notes"])
@@ -131,8 +142,8 @@ class SynthAccount:
         for lo in range(0, len(self.tasks["created"]), chunk):
             writer.add("tasks", task_records(self, ts, lo, lo + chunk))
         progress(
-            f"notes and tasks written ({summary['lead_notes']['records']} + "
-            f"{summary['contact_notes']['records']} notes, {summary['tasks']['records']} tasks)"
+            f"notes and tasks written ({writer.summary['lead_notes']['records']} + "
+            f"{writer.summary['contact_notes']['records']} notes, {writer.summary['tasks']['records']} tasks)"
         )
 
     def account_record(self) -> dict[str, Any]:

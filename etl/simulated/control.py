@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
-from etl.simulated.sources import VIEW_KEYS
 from etl.simulated.state import EmulatorState
 from etl.simulated.tokens import ACCESS_TTL_S
 
@@ -46,9 +45,7 @@ def control(state: EmulatorState, method: str, path: str, query: str, body: dict
             return 400, {"error": f"unknown client_id {client_id!r}"}
         return 200, {"code": state.authorize(client_id)}
     if path == "/_emulator/state" and method == "GET":
-        idx = state.current()
-        counts = {key: len(idx.view.get(key) or []) for key in VIEW_KEYS}
-        return 200, {"clock": state.clock.isoformat(), "counts": counts}
+        return 200, {"clock": state.clock.isoformat(), "counts": state.current().view.counts()}
     return 404, {"error": f"no control endpoint {method} {path}"}
 
 

@@ -30,13 +30,13 @@ from etl.simulated.query import page_links, parse_filters, parse_order, parse_wi
 from etl.simulated.request_log import LogEntry, iter_log_times, sliding_window_max
 from etl.simulated.routes import ENTITY_ROUTES, LIST_ROUTES
 from etl.simulated.server import EmulatorHandle, start_emulator
-from etl.simulated.sources import AccountSource, AsOfSource, StaticSource, as_source, load_raw_view
+from etl.simulated.sources import AccountSource, AsOfSource, RawSource, StaticSource, as_source, load_raw_view
 from etl.simulated.state import EmulatorState
 from etl.simulated.tokens import OAuthClient, jwt_claims, make_jwt
 
 __all__ = [
     "ENTITY_ROUTES", "LIST_ROUTES", "AccountSource", "AsOfSource", "CollectionIndex", "EmulatorHandle",
-    "EmulatorState", "Faults", "Handler", "LogEntry", "OAuthClient", "StaticSource", "ViewIndex", "as_source",
+    "EmulatorState", "Faults", "Handler", "LogEntry", "OAuthClient", "RawSource", "StaticSource", "ViewIndex", "as_source",
     "demo_account", "demo_params", "iter_log_times", "jwt_claims", "load_raw_view", "main", "make_jwt",
     "page_links", "parse_filters", "parse_order", "parse_with", "record_predicate", "sliding_window_max",
     "start_emulator",
@@ -110,7 +110,9 @@ def _source(args: argparse.Namespace) -> tuple[AccountSource, str]:
 
     clock = _parse_time(args.clock) if args.clock else None
     if args.raw:
-        return StaticSource(load_raw_view(Path(args.raw)), clock), f"raw export {args.raw}"
+        if not Path(args.raw).is_dir():
+            raise FileNotFoundError(f"raw export folder {args.raw} does not exist")
+        return RawSource(Path(args.raw), clock), f"raw export {args.raw}"
     params = demo_params(data_dir(args.data_dir) / "raw")
     for key, value in (("seed", args.seed), ("deals_per_year", args.deals_per_year), ("years", args.years)):
         if value is not None:

@@ -82,7 +82,7 @@ def parse_with(pairs: Iterable[tuple[str, str]]) -> set[str]:
     return out
 
 
-def _as_set(value: Any) -> set[str]:
+def as_set(value: Any) -> set[str]:
     if isinstance(value, dict):
         items = list(value.values())
     elif isinstance(value, list):
@@ -113,6 +113,12 @@ def _bool(value: Any) -> bool | None:
 
 def record_predicate(filters: dict[str, Any], skip_range: str | None = None) -> Callable[[dict[str, Any]], bool]:
     """A predicate for one record from parsed filters; unknown filter names are ignored."""
+    checks = record_checks(filters, skip_range)
+    return lambda rec: all(check(rec) for check in checks)
+
+
+def record_checks(filters: dict[str, Any], skip_range: str | None = None) -> list[Callable[[dict[str, Any]], bool]]:
+    """The checks of :func:`record_predicate`, one per filter it understands (none: every record passes)."""
     checks: list[Callable[[dict[str, Any]], bool]] = []
     for name, value in filters.items():
         if name in RANGE_FIELDS:
@@ -129,14 +135,14 @@ def record_predicate(filters: dict[str, Any], skip_range: str | None = None) -> 
 
             checks.append(in_range)
         elif name in ("id", "responsible_user_id", "pipeline_id", "status_id", "entity_id", "created_by", "task_type"):
-            wanted = _as_set(value)
+            wanted = as_set(value)
             key = "task_type_id" if name == "task_type" else name
             checks.append(lambda rec, fld=key, ids=wanted: str(rec.get(fld)) in ids)
         elif name in ("note_type", "type"):
-            wanted = _as_set(value)
+            wanted = as_set(value)
             checks.append(lambda rec, fld=name, kinds=wanted: str(rec.get(fld)) in kinds)
         elif name in ("entity", "entity_type"):
-            wanted = {entity.rstrip("s") for entity in _as_set(value)}
+            wanted = {entity.rstrip("s") for entity in as_set(value)}
             checks.append(lambda rec, entities=wanted: str(rec.get("entity_type", "")).rstrip("s") in entities)
         elif name == "is_completed":
             flag = _bool(value)
@@ -149,7 +155,7 @@ def record_predicate(filters: dict[str, Any], skip_range: str | None = None) -> 
                 if isinstance(item, dict)
             }
             checks.append(lambda rec, wanted=pairs: (str(rec.get("pipeline_id")), str(rec.get("status_id"))) in wanted)
-    return lambda rec: all(check(rec) for check in checks)
+    return checks
 
 
 def page_links(base: str, path: str, pairs: list[tuple[str, str]], page: int, has_next: bool) -> dict[str, Any]:

@@ -55,8 +55,10 @@ class ExportWriter:
         self.summary: dict[str, dict[str, Any]] = {name: {"records": 0, "cursor": None} for name in RAW_FILES}
 
     def add(self, name: str, records: list[dict[str, Any]]) -> None:
+        """Records of a collection (``deleted_leads`` go to ``leads.jsonl``, as ``with=only_deleted`` shows them)."""
         if not records:
             return
+        name = "leads" if name == "deleted_leads" else name
         enc = self.encode
         self.files[name].write("\n".join([enc(rec) for rec in records]) + "\n")
         info = self.summary[name]

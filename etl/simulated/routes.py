@@ -51,7 +51,8 @@ def resolve(state: EmulatorState, path: str, query: str, base: str) -> tuple[int
         return 200, _account(state, base, with_)
     if path == "/api/v4/leads/pipelines":
         pipes = [
-            _with_self(pipe, base, "/api/v4/leads/pipelines") for pipe in state.current().view.get("pipelines") or []
+            _with_self(pipe, base, "/api/v4/leads/pipelines")
+            for pipe in state.current().collection("pipelines").all_records()
         ]
         return 200, {
             "_total_items": len(pipes),
@@ -62,7 +63,7 @@ def resolve(state: EmulatorState, path: str, query: str, base: str) -> tuple[int
         return _list(state, path, pairs, base, with_)
     head, _, tail = path.rpartition("/")
     if head in ENTITY_ROUTES and tail.isdigit():
-        rec = state.current().collection(ENTITY_ROUTES[head]).by_id().get(tail)
+        rec = state.current().collection(ENTITY_ROUTES[head]).find(tail)
         if rec is None:
             return 204, None
         return 200, _shape(state, ENTITY_ROUTES[head], rec, base, head, with_)
@@ -70,7 +71,7 @@ def resolve(state: EmulatorState, path: str, query: str, base: str) -> tuple[int
 
 
 def _account(state: EmulatorState, base: str, with_: set[str]) -> dict[str, Any]:
-    account = dict(state.current().view.get("account") or {})
+    account = dict(state.current().view.account or {})
     embedded = dict(account.get("_embedded") or {})
     if "datetime_settings" not in with_:
         embedded.pop("datetime_settings", None)
@@ -148,7 +149,7 @@ def _list(state: EmulatorState, path: str, pairs: list[tuple[str, str]], base: s
     shaped = [_shape(state, collection, row, base, path, with_) for row in rows[:limit]]
     payload: dict[str, Any] = {"_page": page}
     if collection == "users":
-        total = len(idx.records)
+        total = len(idx)
         payload["_total_items"] = total
         payload["_page_count"] = max(1, -(-total // limit))
     payload["_links"] = page_links(base, path, pairs, page, has_more or state.faults.phantom_next)

@@ -69,10 +69,11 @@ class EmulatorHandle:
 
     def records(self, collection: str) -> list[dict[str, Any]]:
         """What the emulator now serves for a collection (touches applied), for comparisons."""
-        return list(self.state.current().collection(collection).records)
+        return self.state.current().collection(collection).all_records()
 
     def view(self) -> dict[str, Any]:
-        return self.state.current().view
+        """The view now served, as dicts (touches not applied)."""
+        return self.state.current().view.as_dict()
 
 
 def start_emulator(

@@ -6,36 +6,28 @@ account's ``as_of(t)`` view changes as the emulator's clock advances.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from etl.extract.amo_client import lenient_int
-from etl.extract.rawio import COLLECTIONS
-
-#: The collections of a view (besides ``account``); trashed leads are apart from the others.
-VIEW_KEYS = (
-    "users",
-    "pipelines",
-    "lead_fields",
-    "leads",
-    "deleted_leads",
-    "contacts",
-    "events",
-    "lead_notes",
-    "contact_notes",
-    "tasks",
-)
+from etl.simulated.view_store import StoreView, ViewBuilder, view_of_dict, view_of_raw
 
 
 class AccountSource(Protocol):
-    """What the emulator serves: a view of the account at a given clock time."""
+    """What the emulator serves: a view of the account at a given clock time.
+
+    ``store_view`` is what the emulator holds (record stores, not dicts); ``view_key`` says which
+    clock times share one view (None: every one).
+    """
 
     def initial_clock(self) -> datetime: ...
 
     def view(self, clock: datetime) -> dict[str, Any]: ...
+
+    def store_view(self, clock: datetime) -> StoreView: ...
+
+    def view_key(self, clock: datetime) -> datetime | None: ...
 
 
 @dataclass
@@ -51,6 +43,32 @@ class StaticSource:
     def view(self, clock: datetime) -> dict[str, Any]:
         return self.data
 
+    def store_view(self, clock: datetime) -> StoreView:
+        return view_of_dict(self.data)
+
+    def view_key(self, clock: datetime) -> datetime | None:
+        return None
+
+
+@dataclass
+class RawSource:
+    """A raw export folder, read into record stores line by line (``--raw``); the clock changes nothing."""
+
+    raw_dir: Path
+    clock: datetime | None = None
+
+    def initial_clock(self) -> datetime:
+        return self.clock or datetime.now(UTC).replace(microsecond=0)
+
+    def view(self, clock: datetime) -> dict[str, Any]:
+        return load_raw_view(self.raw_dir)
+
+    def store_view(self, clock: datetime) -> StoreView:
+        return view_of_raw(self.raw_dir)
+
+    def view_key(self, clock: datetime) -> datetime | None:
+        return None
+
 
 @dataclass
 class AsOfSource:
@@ -65,6 +83,17 @@ class AsOfSource:
     def view(self, clock: datetime) -> dict[str, Any]:
         return self.account.as_of(clock)
 
+    def store_view(self, clock: datetime) -> StoreView:
+        """The view at ``clock`` built chunk by chunk (``as_of`` would hold ~4.7 GB of dicts a year)."""
+        if not hasattr(self.account, "emit"):  # a small hand-made account: as_of is fine
+            return view_of_dict(self.account.as_of(clock))
+        sink = ViewBuilder()
+        self.account.emit(sink, clock)
+        return sink.finish(self.account.account_record())
+
+    def view_key(self, clock: datetime) -> datetime | None:
+        return clock
+
 
 def as_source(obj: Any, clock: datetime | None = None) -> AccountSource:
     """Accept a view dict, an account with ``as_of``, or a ready source."""
@@ -72,42 +101,14 @@ def as_source(obj: Any, clock: datetime | None = None) -> AccountSource:
         return StaticSource(obj, clock)
     if hasattr(obj, "as_of"):
         return AsOfSource(obj, clock)
-    if hasattr(obj, "view") and hasattr(obj, "initial_clock"):
+    if hasattr(obj, "store_view") and hasattr(obj, "initial_clock"):
         return obj
     raise TypeError(f"cannot serve {type(obj).__name__}: expected a view dict or an account with as_of()")
 
 
 def load_raw_view(raw_dir: Path) -> dict[str, Any]:
-    """Read a raw export folder into a view: latest record per id, trashed leads apart."""
-    raw_dir = Path(raw_dir)
-    if not raw_dir.is_dir():
-        raise FileNotFoundError(f"raw export folder {raw_dir} does not exist")
-    view: dict[str, Any] = {key: [] for key in VIEW_KEYS}
-    account_path = raw_dir / "account.json"
-    view["account"] = json.loads(account_path.read_text(encoding="utf-8")) if account_path.is_file() else {}
-    for name in COLLECTIONS:
-        path = raw_dir / f"{name}.jsonl"
-        if not path.is_file():
-            continue
-        latest: dict[Any, dict[str, Any]] = {}
-        with path.open(encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}:{lineno}: not valid JSON: {exc.msg}") from exc
-                key = str(rec.get("id"))
-                old = latest.get(key)
-                if old is None or (lenient_int(rec.get("updated_at")) or 0) >= (
-                    lenient_int(old.get("updated_at")) or 0
-                ):
-                    latest[key] = rec
-        records = list(latest.values())
-        if name == "leads":
-            view["leads"] = [rec for rec in records if not rec.get("is_deleted")]
-            view["deleted_leads"] = [rec for rec in records if rec.get("is_deleted")]
-        else:
-            view[name] = records
-    return view
+    """Read a raw export folder into a view of dicts: latest record per id, trashed leads apart.
+
+    For tests and small folders; the emulator itself holds a folder as record stores (``RawSource``).
+    """
+    return view_of_raw(Path(raw_dir)).as_dict()

@@ -1,7 +1,8 @@
 """The emulator's state (thread-safe): the clock, the views, tokens, faults, the request log.
 
-Views are cached per clock time and per touch state; building a synthetic account's view takes a
-while, so one is built at a time and the others wait for it.
+One view (record stores, :mod:`~etl.simulated.view_store`) is kept, for the current clock time, with
+indexes per touch state; building a synthetic account's view takes a while, so one is built at a
+time and the others wait for it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from etl.simulated.tokens import (
     jwt_claims,
     make_jwt,
 )
+from etl.simulated.view_store import StoreView
 
 
 @dataclass
@@ -57,7 +59,7 @@ class EmulatorState:
         self.clock = self.source.initial_clock()
         self.lock = threading.RLock()
         self._views: collections.OrderedDict[Any, ViewIndex] = collections.OrderedDict()
-        self._raw_views: collections.OrderedDict[datetime, dict[str, Any]] = collections.OrderedDict()
+        self._store_views: dict[datetime | None, StoreView] = {}
         self._windows: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
         self._rng = random.Random(self.faults.seed)
         self._touch_seq = 0
@@ -65,38 +67,39 @@ class EmulatorState:
 
     # -- views ------------------------------------------------------------------------------
     def current(self) -> ViewIndex:
-        """The indexed view at the current clock (views cached per clock, indexes per touch state)."""
+        """The indexed view at the current clock (one view kept, indexes per touch state)."""
         with self.lock:
-            key = (self.clock, self._touch_seq)
+            view_key = self.source.view_key(self.clock)
+            key = (view_key, self._touch_seq)
             idx = self._views.get(key)
             if idx is not None:
                 return idx
-        with self._view_lock:  # one generator run at a time; others wait for it
+        with self._view_lock:  # one view built at a time; others wait for it
             with self.lock:
+                clock = self.clock  # it may have moved while we waited
+                view_key = self.source.view_key(clock)
+                key = (view_key, self._touch_seq)
                 idx = self._views.get(key)
                 if idx is not None:
                     return idx
-                clock = self.clock
                 touched = {name: dict(ids) for name, ids in self.touched.items()}
-                view = self._raw_views.get(clock)
+                view = self._store_views.get(view_key)
+                if view is None:
+                    # Let the old view go before building the next (a one-year view is ~0.5 GB).
+                    self._store_views.clear()
+                    self._views.clear()
             if view is None:
-                view = self.source.view(clock)
-                # Millions of long-lived dicts: a full GC pass over them pauses every thread for
-                # tens of ms, which skews request timing (client and emulator share a process in
-                # the demo).  Freezing moves them out of the collector's sight.
                 gc.collect()
-                gc.freeze()
+                view = self.source.store_view(clock)
             idx = ViewIndex(view, touched)
             idx.warm()
             with self.lock:
-                self._raw_views[clock] = view
-                while len(self._raw_views) > 2:
-                    self._raw_views.popitem(last=False)
+                self._store_views[view_key] = view
                 self._views[key] = idx
                 while len(self._views) > 2:
                     self._views.popitem(last=False)
                 if not self.account_id:
-                    self.account_id = int((view.get("account") or {}).get("id") or 0)
+                    self.account_id = int((view.account or {}).get("id") or 0)
             return idx
 
     def advance(self, seconds: float) -> datetime:
@@ -109,9 +112,8 @@ class EmulatorState:
 
     def touch(self, collection: str, count: int) -> None:
         """Update ``count`` records of a collection now: they move to the end of updated_at order."""
-        idx = self.current()
-        records = idx.collection(collection).records
-        if not records:
+        records = self.current().collection(collection)
+        if not len(records):
             return
         with self.lock:
             count = min(count, self.faults.touch_budget - self.touches_done)
@@ -120,7 +122,7 @@ class EmulatorState:
             overlay = self.touched.setdefault(collection, {})
             base = max(int(self.clock.timestamp()), max(overlay.values(), default=0))
             for i in range(count):
-                rec = records[self._rng.randrange(len(records))]
+                rec = records.record(self._rng.randrange(len(records)))
                 overlay[str(rec.get("id"))] = base + 1 + i
             self.touches_done += count
             self._touch_seq += 1
