@@ -37,6 +37,26 @@ def register(app: dash.Dash, source: SnapshotSource, default_lang: str, base_url
     _register_drill_csv(app, source)
 
 
+def _redraw(source: SnapshotSource, data: dict, *, every: bool = False, rank: str | None = None):
+    """The panel whose control fired, drawn again for the view in ``data`` with the same calls
+    as its card (comparison, totals, cut buckets): (state, panel, children, meta), or None when
+    there is no snapshot or no such panel."""
+    from report.views import find_panel
+
+    state = ViewState.from_store(data)
+    info = source.get()
+    panel = find_panel(ctx.triggered_id["panel"], state)
+    if info is None or panel is None:
+        return None
+    filters = state.filters(info.today)
+    mode = state.compare_mode
+    df = compute(info.snap, panel.metric_id(state), filters, panel.by, mode)
+    totals = compute(info.snap, panel.metric_id(state), filters, (), mode) if panel.totals_key else None
+    cut = partial_buckets(filters, info.today)
+    children, meta = draw(panel, state, df, totals, every=every, partial=cut, rank=rank)
+    return state, panel, children, meta
+
+
 def _register_show_all(app: dash.Dash, source: SnapshotSource) -> None:
     @app.callback(
         Output({"type": ids.PANEL_BODY, "panel": MATCH}, "children"),
@@ -46,19 +66,10 @@ def _register_show_all(app: dash.Dash, source: SnapshotSource) -> None:
         prevent_initial_call=True,
     )
     def show_all(every, data):
-        from report.views import find_panel
-
-        state = ViewState.from_store(data)
-        info = source.get()
-        panel = find_panel(ctx.triggered_id["panel"], state)
-        if info is None or panel is None:
+        drawn = _redraw(source, data, every=bool(every))
+        if drawn is None:
             return no_update, no_update
-        filters = state.filters(info.today)
-        mode = state.compare_mode
-        df = compute(info.snap, panel.metric_id(state), filters, panel.by, mode)
-        totals = compute(info.snap, panel.metric_id(state), filters, (), mode) if panel.totals_key else None
-        cut = partial_buckets(filters, info.today)
-        children, meta = draw(panel, state, df, totals, every=bool(every), partial=cut)
+        state, _panel, children, meta = drawn
         return children, rows_note(meta, state.lang, bool(every))
 
 
@@ -72,15 +83,10 @@ def _register_rank(app: dash.Dash, source: SnapshotSource) -> None:
         prevent_initial_call=True,
     )
     def rank(column, data):
-        from report.views import find_panel
-
-        state = ViewState.from_store(data)
-        info = source.get()
-        panel = find_panel(ctx.triggered_id["panel"], state)
-        if info is None or panel is None:
+        drawn = _redraw(source, data, rank=column)
+        if drawn is None:
             return no_update
-        df = compute(info.snap, panel.metric_id(state), state.filters(info.today), panel.by, state.compare_mode)
-        children, _meta = draw(panel, state, df, rank=column)
+        _state, panel, children, _meta = drawn
         return html.Div(children, id=ids.panel_id(ids.PANEL_BODY, panel.id))
 
 
