@@ -64,7 +64,8 @@ def _gaps(df: pl.DataFrame, s: ViewState):
     return figures.bars(df, "manager", cols, [column_label(c, s.lang) for c in cols], s.lang, duration=True)
 
 
-#: What the leaderboard can rank by (the first is the default); largest first in every case.
+#: What the leaderboard can rank by (the first is the default): best first, so largest first
+#: except for a time (the fastest first touch leads).
 LEADERBOARD_RANKS = ("conversion", "contracts", "deals", "answered_minutes", "touches_per_deal", "median_first_touch_s")
 
 
@@ -73,7 +74,11 @@ def _leaderboard(df: pl.DataFrame, s: ViewState, rank: str):
     if rank == "conversion":
         return figures.rate_bars(df, "manager", "conversion", ("contracts", "deals"), s.lang)
     duration = rank.endswith("_s")
-    return figures.bars(df, "manager", [rank], [column_label(rank, s.lang)], s.lang, duration=duration, limit=None)
+    if duration:  # a time: the fastest leads (bars keep the rows' order)
+        df = df.sort(rank, nulls_last=True, maintain_order=True)
+    return figures.bars(
+        df, "manager", [rank], [column_label(rank, s.lang)], s.lang, duration=duration, limit=None, keep_order=duration
+    )
 
 
 def _office_load(df: pl.DataFrame, s: ViewState):
