@@ -45,6 +45,7 @@ from etl.transform.deals import (
     with_stage_and_channel,
 )
 from etl.transform.facts import add_derived
+from etl.transform.parsed import PARSED_DIR, ParsedCache
 from etl.transform.raw import Progress, RawFrames, latest_by_id, read_raw
 
 __all__ = ["BuildError", "Progress", "RawFrames", "build_snapshot", "latest_by_id", "main", "read_raw", "transform"]
@@ -143,19 +144,27 @@ def _data_as_of(raw: RawFrames, tables: dict[str, pl.DataFrame]) -> datetime:
 
 
 def build_snapshot(
-    raw_dir: Path, config: Config, data_dir: Path, progress: Progress | None = None, *, force: bool = False
+    raw_dir: Path,
+    config: Config,
+    data_dir: Path,
+    progress: Progress | None = None,
+    *,
+    force: bool = False,
+    full: bool = False,
 ) -> Path:
     """Read ``raw_dir``, build every table, publish atomically under ``data_dir``; return the folder.
 
     Raises :class:`BuildError` with a message naming the file/line or the problem; on any error
     nothing is published and the current snapshot stays.  Unless ``force``, a snapshot that loses
     more than ``publish_guard.max_drop`` of the current one's coverage is refused before anything is
-    written (:mod:`etl.snapshot.guard`).
+    written (:mod:`etl.snapshot.guard`).  The raw JSONL is read through the parsed parts kept in
+    ``<data_dir>/parsed`` (:mod:`etl.transform.parsed`): only the lines appended since the last
+    build are parsed, unless ``full`` (every file parsed again, the parts replaced).
     """
     raw_dir = Path(raw_dir)
     snapshots_dir = Path(data_dir) / config.snapshots_dir
     try:
-        raw = read_raw(raw_dir, progress)
+        raw = read_raw(raw_dir, progress, ParsedCache(Path(data_dir) / PARSED_DIR, raw_dir, full=full))
         tables, quality = transform(raw, config, progress)
     except (RawExportError, ConfigError) as exc:
         raise BuildError(str(exc)) from exc
@@ -221,6 +230,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--config", default=None, help="config file (default: the repository's config.yaml)")
     parser.add_argument("--data-dir", default=None, help="data folder (default: $REPORT_DATA_DIR or ./data)")
     parser.add_argument("--force", action="store_true", help="publish even if the publish guard would refuse")
+    parser.add_argument(
+        "--full", action="store_true", help="parse the whole raw export again (not only what was appended)"
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
 
@@ -229,7 +241,9 @@ def main(argv: list[str]) -> int:
 
     try:
         config = load_config(args.config)
-        folder = build_snapshot(Path(args.raw), config, data_dir(args.data_dir), progress, force=args.force)
+        folder = build_snapshot(
+            Path(args.raw), config, data_dir(args.data_dir), progress, force=args.force, full=args.full
+        )
     except (BuildError, ConfigError) as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1

@@ -15,6 +15,7 @@ import polars as pl
 
 from etl.extract import rawio
 from etl.extract.rawio import int_col
+from etl.transform.parsed import ParsedCache
 
 #: ``progress(message, step=…, count=…, part=…)``: a line for people, and which build step
 #: (etl.progress.BUILD_STEPS) it is, with the rows it handles and (done, of) within the step.
@@ -40,7 +41,9 @@ class RawFrames:
     wrong_types: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-def read_raw(raw_dir: Path, progress: Progress | None = None) -> RawFrames:
+def read_raw(raw_dir: Path, progress: Progress | None = None, cache: ParsedCache | None = None) -> RawFrames:
+    """Every collection of the export in ``raw_dir``; through ``cache`` (the parsed parts of the
+    lines read before, :mod:`etl.transform.parsed`) when given, which is then brought up to date."""
     rawio.check_files(raw_dir)
     frames: dict[str, pl.DataFrame] = {}
     wrong: dict[str, dict[str, int]] = {}
@@ -50,9 +53,14 @@ def read_raw(raw_dir: Path, progress: Progress | None = None) -> RawFrames:
             read = sum(f.height for f in frames.values())
             progress(f"чтение {name}", step="read", count=read, part=(i, len(files)))
         collection = name.removesuffix(".jsonl")
-        frames[collection] = rawio.read_jsonl(raw_dir / name, schema, rawio.KEEP.get(name))
+        if cache is None:
+            frames[collection] = rawio.read_jsonl(raw_dir / name, schema, rawio.KEEP.get(name))
+        else:
+            frames[collection] = cache.read(name)
         if found := rawio.wrong_types(name, frames[collection]):
             wrong[collection] = found
+    if cache is not None:
+        cache.save()
     return RawFrames(
         **frames,
         account=rawio.read_json_object(raw_dir / "account.json"),

@@ -1,0 +1,190 @@
+"""The parsed raw export, kept as parquet so that a build reads only the JSONL a pull appended.
+
+Layout, under the data folder (next to the snapshots)::
+
+    parsed/manifest.json                   which raw bytes each collection's parts cover
+    parsed/<collection>/part-<n>.parquet   what rawio.read_jsonl gave for one stretch of lines
+
+The raw JSONL files only grow: a pull appends whole lines and never rewrites one (DATA.md §1,
+etl/extract/staging.py).  So the frame of a whole file is the frame of the lines already parsed
+(the parts, in order) followed by the frame of the lines appended since (read from the byte
+offset the manifest records).  Before trusting the parts, the file must be at least as long as
+the bytes they cover, and the first and last 64 KiB of those bytes must hash as recorded;
+anything else (a file cut back, rewritten, replaced by another account's export, a collection
+read with another schema or filter) re-parses that file whole, and its parts are replaced.
+
+Choices the issue left open:
+- Parts follow the file's line order rather than month partitions: later lines win ties in the
+  dedupe (``latest_by_id``, events' ``unique``), and the build reads every record anyway, so the
+  order is what must survive; a month layout would need a line number column and a sort.
+- Parts are compacted into one when a collection has more than :data:`MAX_PARTS`, so a refresh
+  every few minutes does not leave thousands of small files.
+- The cache is an optimisation: a write it cannot make (a full disk) is given up quietly, the
+  build goes on from the frames in memory and the next build parses those lines again.  The
+  manifest is replaced atomically after its parts are written, so a build killed half-way
+  leaves the old manifest (and perhaps an unlisted part, removed by the next write).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from etl.diskio import writing
+from etl.extract import rawio
+
+FORMAT = 1
+#: The cache's folder under the data folder.
+PARSED_DIR = "parsed"
+MANIFEST = "manifest.json"
+#: Bytes hashed at each end of the covered stretch of a raw file.
+PROBE = 64 * 1024
+MAX_PARTS = 8
+
+
+def collection_key(name: str) -> str:
+    """What a collection's parsed frame depends on besides its bytes: schema, filter, decoding."""
+    parts = [str(rawio.SCHEMAS[name]), str(rawio.KEEP.get(name)), str(rawio.NESTED.get(name)), str(FORMAT)]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def _probe(path: Path, size: int) -> tuple[str, str]:
+    """sha256 of the first and of the last :data:`PROBE` bytes of ``path[:size]``."""
+    with open(path, "rb") as fh:
+        head = fh.read(min(size, PROBE))
+        fh.seek(max(0, size - PROBE))
+        tail = fh.read(min(size, PROBE))
+    return hashlib.sha256(head).hexdigest(), hashlib.sha256(tail).hexdigest()
+
+
+def _ends_with_newline(path: Path, size: int) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(size - 1)
+        return fh.read(1) == b"\n"
+
+
+class ParsedCache:
+    """The parsed parts of one raw export folder, under ``folder`` (``<data-dir>/parsed``)."""
+
+    def __init__(self, folder: Path, raw_dir: Path, *, full: bool = False) -> None:
+        """``full``: parse every file whole and replace the parts (``etl build --full``)."""
+        self.folder = Path(folder)
+        self.raw_dir = Path(raw_dir).resolve()
+        self.manifest = self._load()
+        if full:
+            self.manifest["collections"] = {}
+        #: collection → what this build did with it: "cached", "appended" or "parsed" (for tests
+        #: and the progress line).
+        self.how: dict[str, str] = {}
+        #: collection → (bytes covered, parts kept, frame of the lines after them) to write
+        self._pending: dict[str, tuple[int, list[str], pl.DataFrame]] = {}
+
+    def _load(self) -> dict[str, Any]:
+        try:
+            value = json.loads((self.folder / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {"format": FORMAT, "raw_dir": str(self.raw_dir), "collections": {}}
+        if not isinstance(value, dict) or value.get("format") != FORMAT or value.get("raw_dir") != str(self.raw_dir):
+            return {"format": FORMAT, "raw_dir": str(self.raw_dir), "collections": {}}
+        return value
+
+    def _valid(self, name: str, path: Path) -> dict[str, Any] | None:
+        entry = self.manifest["collections"].get(name)
+        if not isinstance(entry, dict) or entry.get("key") != collection_key(name):
+            return None
+        size = int(entry.get("size", -1))
+        if size <= 0 or path.stat().st_size < size:
+            return None
+        if list(_probe(path, size)) != [entry.get("head"), entry.get("tail")]:
+            return None
+        if not all((self.folder / part).is_file() for part in entry.get("parts", [])):
+            return None
+        return entry
+
+    def read(self, name: str) -> pl.DataFrame:
+        """The parsed frame of raw file ``name`` (``leads.jsonl`` …), from the parts plus the
+        appended lines when the parts are still valid, else from the whole file; the cache is
+        brought up to date on the way."""
+        path = self.raw_dir / name
+        schema, keep = rawio.SCHEMAS[name], rawio.KEEP.get(name)
+        entry = self._valid(name, path)
+        size = path.stat().st_size
+        if entry is not None:
+            old = [pl.read_parquet(self.folder / part) for part in entry["parts"]]
+            try:
+                new = rawio.read_jsonl(path, schema, keep, start=entry["size"])
+            except rawio.RawExportError:
+                entry = None  # read whole below: its error (if any) names the file and line
+            else:
+                self.how[name] = "appended" if size > entry["size"] else "cached"
+                frames = [f for f in (*old, new) if f.height]
+                df = pl.concat(frames) if frames else old[0] if old else new
+                if size > entry["size"]:
+                    self._record(name, path, size, entry["parts"], new)
+                return df
+        self.how[name] = "parsed"
+        df = rawio.read_jsonl(path, schema, keep)
+        self._record(name, path, size, [], df)
+        return df
+
+    def _record(self, name: str, path: Path, size: int, parts: list[str], new: pl.DataFrame) -> None:
+        """Note that ``parts`` + ``new`` hold ``path[:size]``; :meth:`save` writes it down."""
+        if size and not _ends_with_newline(path, size):
+            self.manifest["collections"].pop(name, None)  # a line still being written: parse again
+            return
+        self._pending[name] = (size, parts, new)
+
+    def save(self) -> None:
+        """Write the new parts and then the manifest (atomically); give up quietly on a refused
+        write (the next build parses those lines again)."""
+        pending, self._pending = self._pending, {}
+        if not pending:
+            return
+        written: list[Path] = []
+        tmp = self.folder / f".{MANIFEST}.{os.getpid()}.tmp"
+        try:
+            for name, (size, parts, new) in pending.items():
+                stem = name.removesuffix(".jsonl")
+                (self.folder / stem).mkdir(parents=True, exist_ok=True)
+                if new.height:
+                    if len(parts) >= MAX_PARTS:
+                        new = pl.concat([*(pl.read_parquet(self.folder / p) for p in parts), new])
+                        parts = []
+                    part = self._part_name(stem)
+                    with writing(self.folder / part):
+                        new.write_parquet(self.folder / part, compression="lz4", statistics=False)
+                    written.append(self.folder / part)
+                    parts = [*parts, part]
+                head, tail = _probe(self.raw_dir / name, size)
+                self.manifest["collections"][name] = {
+                    "key": collection_key(name), "size": size, "head": head, "tail": tail, "parts": parts,
+                }  # fmt: skip
+            with writing(tmp):
+                tmp.write_text(json.dumps(self.manifest, indent=1), encoding="utf-8")
+            os.replace(tmp, self.folder / MANIFEST)
+        except OSError:
+            for p in [*written, tmp]:
+                with contextlib.suppress(OSError):
+                    p.unlink()
+            self.manifest = self._load()
+            return
+        self._remove_unlisted()
+
+    def _part_name(self, stem: str) -> str:
+        n = 0
+        while (self.folder / stem / f"part-{n:05d}.parquet").exists():
+            n += 1
+        return f"{stem}/part-{n:05d}.parquet"
+
+    def _remove_unlisted(self) -> None:
+        listed = {p for e in self.manifest["collections"].values() for p in e.get("parts", [])}
+        for p in self.folder.glob("*/part-*.parquet"):
+            if str(p.relative_to(self.folder)) not in listed:
+                with contextlib.suppress(OSError):
+                    p.unlink()
