@@ -14,6 +14,10 @@ from etl.snapshot.schema import CITIES, TASKS, USERS
 from etl.transform.deals import json_int
 from etl.transform.raw import RawFrames, latest_by_id
 
+#: The touches table's row order: by time, then note id; a lead note and a contact note may share
+#: an id (two endpoints), so the source settles the tie and the order is the same in every build.
+TOUCH_ORDER = ["at", "touch_id", "source"]
+
 
 def touches_table(
     raw: RawFrames, deals: pl.DataFrame, links: pl.DataFrame, grace_minutes: int
@@ -82,7 +86,7 @@ def touches_table(
         deals.select("deal_id", "city", "channel", "is_deleted", deal_user_id="user_id", deal_created_at="created_at"),
         on="deal_id",
         how="left",
-    ).sort(["at", "touch_id"])
+    ).sort(TOUCH_ORDER)
     quality = {
         "unattributed_touches": int(touches["deal_id"].null_count()),
         "notes_unknown_deals": unknown_lead_notes,
@@ -91,7 +95,9 @@ def touches_table(
     return touches, quality
 
 
-def tasks_table(raw: RawFrames, deals: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+def task_rows(raw: RawFrames) -> pl.DataFrame:
+    """The newest version of each task that no ``task_deleted`` event removed, with its completion
+    time (the ``task_completed`` event's, else the record's ``updated_at``); not yet on deals."""
     tasks, _ = latest_by_id(raw.tasks)
     ev = raw.events.filter(pl.col("entity_type") == "task")
     completed_ev = (
@@ -111,11 +117,25 @@ def tasks_table(raw: RawFrames, deals: pl.DataFrame) -> tuple[pl.DataFrame, int]
         deadline=ts_col("complete_till"),
         is_completed=bool_col("is_completed"),
     ).join(deleted_ev, on="task_id", how="anti")
-    t = t.join(completed_ev, on="task_id", how="left").with_columns(
+    return t.join(completed_ev, on="task_id", how="left").with_columns(
         completed_at=pl.when(pl.col("is_completed")).then(pl.coalesce("ev_completed_at", "updated_at"))
     )
+
+
+def tasks_on_unknown_deals(rows: pl.DataFrame, deals: pl.DataFrame) -> int:
+    """Tasks (:func:`task_rows`) on a lead that is not among ``deals``."""
+    return (
+        rows.filter(pl.col("on_lead"))
+        .join(deals.select("deal_id"), left_on="entity_id", right_on="deal_id", how="anti")
+        .height
+    )
+
+
+def tasks_table(raw: RawFrames, deals: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """The tasks table (TASKS.built, by creation) and how many tasks are on unknown deals."""
+    t = task_rows(raw)
+    unknown = tasks_on_unknown_deals(t, deals)
     known = deals.select("deal_id")
-    unknown = t.filter(pl.col("on_lead")).join(known, left_on="entity_id", right_on="deal_id", how="anti").height
     t = t.with_columns(
         deal_id=pl.when(pl.col("on_lead") & pl.col("entity_id").is_in(known["deal_id"].implode())).then(
             pl.col("entity_id")

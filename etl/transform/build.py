@@ -27,25 +27,16 @@ import polars as pl
 from etl.config import Config, ConfigError, data_dir, load_config
 from etl.diskio import disk_message
 from etl.extract import rawio
-from etl.extract.rawio import RawExportError, int_col
+from etl.extract.rawio import RawExportError
 from etl.snapshot.guard import PublishRefused, coverage
 from etl.snapshot.guard import check as guard_check
-from etl.snapshot.schema import DEALS, ENTRIES
+from etl.snapshot.schema import DEALS
 from etl.snapshot.store import SCHEMA_VERSION, TABLES, SchemaError, current_id, publish, write_tables
 from etl.transform.activity import cities_table, tasks_table, touches_table, users_table
-from etl.transform.deals import (
-    add_unknown_statuses,
-    deal_quality,
-    deals_base,
-    entries_table,
-    reach_columns,
-    status_changes,
-    statuses_in_use,
-    statuses_table,
-    with_stage_and_channel,
-)
+from etl.transform.deals import DEAL_ORDER, deal_tables, statuses_table
 from etl.transform.facts import add_derived
 from etl.transform.parsed import PARSED_DIR, ParsedCache
+from etl.transform.quality import first_events, quality_counters
 from etl.transform.raw import Progress, RawFrames, latest_by_id, read_raw
 
 __all__ = ["BuildError", "Progress", "RawFrames", "build_snapshot", "latest_by_id", "main", "read_raw", "transform"]
@@ -74,44 +65,17 @@ def transform(
 
     if raw.leads.height == 0:
         raise BuildError("leads.jsonl holds no deals: the export is empty, nothing to report")
-    # Events never change: a pull that re-reads a window appends the same ones again (DATA.md §1).
-    events = raw.events.unique("id", keep="first", maintain_order=True)
-    dup_events = raw.events.height - events.height
-    raw = replace(raw, events=events)
+    source = raw
+    raw = replace(raw, events=first_events(raw.events))
     say("сделки", "deals", raw.leads.height)
-    statuses = statuses_table(raw, config)
-    deals, links, dup_leads = deals_base(raw, config)
-    changes = status_changes(raw.events)
-    known_ids = deals.select("deal_id")
-    lead_events = raw.events.filter(pl.col("entity_type") == "lead").select(deal_id=int_col("entity_id"))
-    events_unknown = lead_events.join(known_ids, on="deal_id", how="anti").height
-    statuses = add_unknown_statuses(statuses, statuses_in_use(deals, changes), config)
-    deals = with_stage_and_channel(deals, statuses, config)
-    say("история статусов, событий", "entries", changes.height)
-    entries = entries_table(deals, changes, statuses)
-    deals = reach_columns(deals, entries)
-    deal_cols = deals.select("deal_id", "city", "channel", "is_deleted", deal_user_id="user_id")
-    entries = entries.join(deal_cols, on="deal_id", how="left").select(ENTRIES.built).sort(["at", "deal_id", "seq"])
+    statuses, deals, entries, links = deal_tables(raw, config, statuses_table(raw, config), say)
     say("звонки и SMS, примечаний", "touches", raw.lead_notes.height + raw.contact_notes.height)
-    touches, touch_quality = touches_table(raw, deals, links, config.attribution_grace_minutes)
+    touches, _ = touches_table(raw, deals, links, config.attribution_grace_minutes)
     say("задачи", "tasks", raw.tasks.height)
     tasks, tasks_unknown = tasks_table(raw, deals)
     users = users_table(raw, deals, config)
     cities = cities_table(deals, config)
-    deals = deals.select(DEALS.built).sort(["created_at", "deal_id"], nulls_last=True)
-
-    quality = {
-        **deal_quality(deals, statuses, config),
-        "events_unknown_deals": events_unknown,
-        "tasks_unknown_deals": tasks_unknown,
-        "duplicate_records_dropped": dup_leads + dup_events + touch_quality.pop("duplicate_notes_dropped"),
-        **touch_quality,
-        "wrong_types": [
-            {"collection": collection, "field": name, "records": n}
-            for collection, fields in raw.wrong_types.items()
-            for name, n in fields.items()
-        ],
-    }
+    deals = deals.select(DEALS.built).sort(DEAL_ORDER, nulls_last=True)
     tables = {
         "deals": deals,
         "entries": entries,
@@ -121,6 +85,7 @@ def transform(
         "statuses": statuses,
         "cities": cities,
     }
+    quality = quality_counters(source, tables, config, tasks_unknown=tasks_unknown)
     say("производные столбцы, переходов", "facts", entries.height)
     # Facts several metrics need (next entry, previous touch, touch counts, local days), computed
     # once here so that a filter change is a scan, not a group-by over the whole history.

@@ -6,14 +6,19 @@ snapshot table (docs/data-model.md) out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
 
 from etl.config import FUNNEL_STAGES, STAGE_POSITION, Config, normalize_name
 from etl.extract.rawio import bool_col, int_col, ts_col
-from etl.snapshot.schema import STATUSES
+from etl.snapshot.schema import ENTRIES, STATUSES
 from etl.transform.raw import RawFrames, latest_by_id
+
+#: Row orders of the deals and entries tables (unique keys: the same order in every build).
+DEAL_ORDER = ["created_at", "deal_id"]
+ENTRY_ORDER = ["at", "deal_id", "seq"]
 
 
 def statuses_table(raw: RawFrames, config: Config) -> pl.DataFrame:
@@ -342,3 +347,22 @@ def reach_columns(deals: pl.DataFrame, entries: pl.DataFrame) -> pl.DataFrame:
             for s in FUNNEL_STAGES[1:]
         ]
     )
+
+
+def deal_tables(
+    raw: RawFrames, config: Config, statuses: pl.DataFrame, say: Callable[[str, str, int], None] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Statuses (``statuses`` plus those only deals and events name), deals (every column the
+    other tables join, before ``DEALS.built`` is selected), entries (``ENTRIES.built``, in time
+    order) and contact links, from raw frames whose events are without repeats."""
+    deals, links, _ = deals_base(raw, config)
+    changes = status_changes(raw.events)
+    statuses = add_unknown_statuses(statuses, statuses_in_use(deals, changes), config)
+    deals = with_stage_and_channel(deals, statuses, config)
+    if say:
+        say("история статусов, событий", "entries", changes.height)
+    entries = entries_table(deals, changes, statuses)
+    deals = reach_columns(deals, entries)
+    deal_cols = deals.select("deal_id", "city", "channel", "is_deleted", deal_user_id="user_id")
+    entries = entries.join(deal_cols, on="deal_id", how="left").select(ENTRIES.built).sort(ENTRY_ORDER)
+    return statuses, deals, entries, links
