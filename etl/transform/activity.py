@@ -14,6 +14,22 @@ from etl.snapshot.schema import CITIES, TASKS, USERS
 from etl.transform.deals import json_int
 from etl.transform.raw import RawFrames, latest_by_id
 
+
+def contact_deals(contacts: pl.DataFrame) -> pl.DataFrame:
+    """(contact_id, deal_id) for every lead a contact record lists (every version of the record)."""
+    return (
+        contacts.select(contact_id=int_col("id"), l=pl.col("_embedded").struct.field("leads"))
+        .explode("l")
+        .drop_nulls("l")
+        .select(
+            "contact_id",
+            deal_id=pl.col("l").struct.field("id").cast(pl.Float64, strict=False).cast(pl.Int64, strict=False),
+        )
+    )
+
+
+#: The tasks table's row order (task ids are unique).
+TASK_ORDER = ["created_at", "task_id"]
 #: The touches table's row order: by time, then note id; a lead note and a contact note may share
 #: an id (two endpoints), so the source settles the tie and the order is the same in every build.
 TOUCH_ORDER = ["at", "touch_id", "source"]
@@ -53,15 +69,7 @@ def touches_table(
     )
 
     contact_part = notes.filter(pl.col("source") == "contact").rename({"entity_id": "contact_id"})
-    extra = (
-        raw.contacts.select(contact_id=int_col("id"), l=pl.col("_embedded").struct.field("leads"))
-        .explode("l")
-        .drop_nulls("l")
-        .select(
-            "contact_id",
-            deal_id=pl.col("l").struct.field("id").cast(pl.Float64, strict=False).cast(pl.Int64, strict=False),
-        )
-    )
+    extra = contact_deals(raw.contacts)
     grace = pl.duration(minutes=grace_minutes)
     candidates = (
         pl.concat([links.select("deal_id", "contact_id"), extra.select("deal_id", "contact_id").drop_nulls()])
@@ -144,7 +152,7 @@ def tasks_table(raw: RawFrames, deals: pl.DataFrame) -> tuple[pl.DataFrame, int]
     t = t.join(
         deals.select("deal_id", "city", "channel", "is_deleted", deal_user_id="user_id"), on="deal_id", how="left"
     ).select(TASKS.built)
-    return t.sort(["created_at", "task_id"]), unknown
+    return t.sort(TASK_ORDER), unknown
 
 
 def users_table(raw: RawFrames, deals: pl.DataFrame, config: Config) -> pl.DataFrame:

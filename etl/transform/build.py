@@ -17,6 +17,7 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +39,7 @@ from etl.transform.facts import add_derived
 from etl.transform.parsed import PARSED_DIR, ParsedCache
 from etl.transform.quality import first_events, quality_counters
 from etl.transform.raw import Progress, RawFrames, latest_by_id, read_raw
+from etl.transform.splice import ACTIVITY, splice
 
 __all__ = ["BuildError", "Progress", "RawFrames", "build_snapshot", "latest_by_id", "main", "read_raw", "transform"]
 
@@ -54,15 +56,20 @@ class BuildError(RuntimeError):
         self.kind = kind
 
 
+def _sayer(progress: Progress | None) -> Callable[[str, str, int], None]:
+    def say(msg: str, step: str, count: int) -> None:
+        if progress:
+            progress(f"{msg}: {count:,}".replace(",", " "), step=step, count=count)
+
+    return say
+
+
 def transform(
     raw: RawFrames, config: Config, progress: Progress | None = None
 ) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
     """Raw frames → snapshot tables and data-quality counters.  Pure: no I/O."""
 
-    def say(msg: str, step: str, count: int) -> None:
-        if progress:
-            progress(f"{msg}: {count:,}".replace(",", " "), step=step, count=count)
-
+    say = _sayer(progress)
     if raw.leads.height == 0:
         raise BuildError("leads.jsonl holds no deals: the export is empty, nothing to report")
     source = raw
@@ -108,6 +115,41 @@ def _data_as_of(raw: RawFrames, tables: dict[str, pl.DataFrame]) -> datetime:
     return max(c for c in candidates if c is not None)
 
 
+def transform_sha256() -> str:
+    """A hash of the code that turns raw records into rows: a snapshot built by other code is
+    never spliced into (etl/transform/splice.py)."""
+    here = Path(__file__).resolve().parent
+    files = sorted(here.glob("*.py")) + [here.parent / "extract" / "rawio.py", here.parent / "config.py"]
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.read_bytes())
+    return digest.hexdigest()
+
+
+def _previous(snapshots_dir: Path, raw_dir: Path, cache: ParsedCache, config: Config) -> dict[str, pl.DataFrame] | None:
+    """The current snapshot's tables when this build may splice into them: built by this code
+    and config from exactly the raw bytes the parsed parts held before this build (so the frames'
+    rows after ``cache.before`` are what is new), with nothing but activity appended since."""
+    cur = current_id(snapshots_dir)
+    if cur is None or set(cache.before) != {f"{c}.jsonl" for c in rawio.COLLECTIONS}:
+        return None
+    if any(cache.size[f"{c}.jsonl"] != cache.before[f"{c}.jsonl"][0] for c in rawio.COLLECTIONS if c not in ACTIVITY):
+        return None  # users, pipelines or lead fields changed: everything may
+    try:
+        manifest = json.loads((snapshots_dir / cur / "manifest.json").read_text(encoding="utf-8"))
+        if (
+            manifest.get("schema_version") != SCHEMA_VERSION
+            or manifest.get("config_sha256") != config.sha256
+            or manifest.get("transform_sha256") != transform_sha256()
+            or manifest.get("source", {}).get("raw_dir") != str(Path(raw_dir).resolve())
+            or manifest.get("raw_bytes") != {name: size for name, (size, _) in sorted(cache.before.items())}
+        ):
+            return None
+        return {name: pl.read_parquet(snapshots_dir / cur / f"{name}.parquet") for name in TABLES}
+    except (OSError, ValueError, pl.exceptions.PolarsError):
+        return None  # unreadable: build in full
+
+
 def build_snapshot(
     raw_dir: Path,
     config: Config,
@@ -124,13 +166,20 @@ def build_snapshot(
     more than ``publish_guard.max_drop`` of the current one's coverage is refused before anything is
     written (:mod:`etl.snapshot.guard`).  The raw JSONL is read through the parsed parts kept in
     ``<data_dir>/parsed`` (:mod:`etl.transform.parsed`): only the lines appended since the last
-    build are parsed, unless ``full`` (every file parsed again, the parts replaced).
+    build are parsed, and only the deals they touch are rebuilt and spliced into the current
+    snapshot (:mod:`etl.transform.splice`), unless ``full``: every file parsed again, the parts
+    replaced, every table built from scratch.
     """
     raw_dir = Path(raw_dir)
     snapshots_dir = Path(data_dir) / config.snapshots_dir
+    cache = ParsedCache(Path(data_dir) / PARSED_DIR, raw_dir, full=full)
     try:
-        raw = read_raw(raw_dir, progress, ParsedCache(Path(data_dir) / PARSED_DIR, raw_dir, full=full))
-        tables, quality = transform(raw, config, progress)
+        raw = read_raw(raw_dir, progress, cache)
+        prev = None if full else _previous(snapshots_dir, raw_dir, cache, config)
+        spliced = prev and splice(
+            raw, {c: cache.before[f"{c}.jsonl"][1] for c in ACTIVITY}, prev, config, _sayer(progress)
+        )
+        tables, quality = spliced or transform(raw, config, progress)
     except (RawExportError, ConfigError) as exc:
         raise BuildError(str(exc)) from exc
     now = datetime.now(UTC)
@@ -160,6 +209,9 @@ def build_snapshot(
         "row_counts": {name: tables[name].height for name in TABLES},
         "coverage": coverage(tables["deals"]),
         "quality": quality,
+        "raw_bytes": dict(sorted(cache.size.items())),
+        "transform_sha256": transform_sha256(),
+        "built_by": "incremental" if spliced else "full",
     }
     if not force:
         cur = current_id(snapshots_dir)
@@ -196,7 +248,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--data-dir", default=None, help="data folder (default: $REPORT_DATA_DIR or ./data)")
     parser.add_argument("--force", action="store_true", help="publish even if the publish guard would refuse")
     parser.add_argument(
-        "--full", action="store_true", help="parse the whole raw export again (not only what was appended)"
+        "--full",
+        action="store_true",
+        help="parse the whole raw export again and build every table from scratch (not only what a pull appended)",
     )
     args = parser.parse_args(argv)
     started = time.monotonic()

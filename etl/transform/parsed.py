@@ -82,6 +82,11 @@ class ParsedCache:
         #: collection → what this build did with it: "cached", "appended" or "parsed" (for tests
         #: and the progress line).
         self.how: dict[str, str] = {}
+        #: raw file → (bytes the parts covered before this build, row where the lines appended
+        #: since begin in the frame :meth:`read` returned); absent for a file parsed whole
+        self.before: dict[str, tuple[int, int]] = {}
+        #: raw file → its size when read: the bytes this build covers
+        self.size: dict[str, int] = {}
         #: collection → (bytes covered, parts kept, frame of the lines after them) to write
         self._pending: dict[str, tuple[int, list[str], pl.DataFrame]] = {}
 
@@ -114,7 +119,7 @@ class ParsedCache:
         path = self.raw_dir / name
         schema, keep = rawio.SCHEMAS[name], rawio.KEEP.get(name)
         entry = self._valid(name, path)
-        size = path.stat().st_size
+        size = self.size[name] = path.stat().st_size
         if entry is not None:
             old = [pl.read_parquet(self.folder / part) for part in entry["parts"]]
             try:
@@ -123,12 +128,14 @@ class ParsedCache:
                 entry = None  # read whole below: its error (if any) names the file and line
             else:
                 self.how[name] = "appended" if size > entry["size"] else "cached"
+                self.before[name] = (entry["size"], sum(f.height for f in old))
                 frames = [f for f in (*old, new) if f.height]
                 df = pl.concat(frames) if frames else old[0] if old else new
                 if size > entry["size"]:
                     self._record(name, path, size, entry["parts"], new)
                 return df
         self.how[name] = "parsed"
+        self.before.pop(name, None)
         df = rawio.read_jsonl(path, schema, keep)
         self._record(name, path, size, [], df)
         return df
