@@ -103,10 +103,9 @@ def main() -> None:
     work = OUT / f"incr-{args.years:g}y-{args.deals_per_year}-s{args.seed}"
     sizes = ensure_day(work, args.years, args.deals_per_year, args.seed)
     raw, base = work / "raw", work / "data-day-before"
-    if not (base / "snapshots" / "CURRENT").exists():
-        set_day(work, sizes, appended=False)
-        shutil.rmtree(base, ignore_errors=True)
-        run_child("full", raw, base)
+    set_day(work, sizes, appended=False)  # the day before, built by this code
+    shutil.rmtree(base, ignore_errors=True)
+    run_child("full", raw, base)
     day_lines = sum(p.read_bytes().count(b"\n") for p in (work / "day").glob("*.jsonl"))
     results: dict[str, list[dict]] = {"full": [], "incremental": []}
     for _ in range(args.repeat):

@@ -172,7 +172,9 @@ def build_snapshot(
     """
     raw_dir = Path(raw_dir)
     snapshots_dir = Path(data_dir) / config.snapshots_dir
-    cache = ParsedCache(Path(data_dir) / PARSED_DIR, raw_dir, full=full)
+    cache = ParsedCache(
+        Path(data_dir) / PARSED_DIR, raw_dir, full=full, lead_fields=(config.city_field, config.package_field)
+    )
     try:
         raw = read_raw(raw_dir, progress, cache)
         prev = None if full else _previous(snapshots_dir, raw_dir, cache, config)

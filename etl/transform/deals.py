@@ -133,6 +133,29 @@ def _field_id(lead_fields: pl.DataFrame, name: str) -> int | None:
     return None
 
 
+def _names_field(field_id: pl.Expr, field_name: pl.Expr, fid: int | None, wanted: str) -> pl.Expr:
+    """A custom value is the field's: by the field id lead_fields gives the name, else by its name."""
+    by_id = (
+        (field_id.cast(pl.Float64, strict=False).cast(pl.Int64, strict=False) == fid)
+        if fid is not None
+        else pl.lit(False)
+    )
+    return by_id | (field_name.str.strip_chars().str.to_lowercase().str.replace_all("ё", "е") == wanted)
+
+
+def custom_fields_read(lead_fields: pl.DataFrame, names: tuple[str, ...]) -> tuple[pl.Expr, str]:
+    """An expression keeping, of the ``custom_fields_values`` lists, only the values of the fields
+    ``names`` (config's city and package fields) that :func:`deals_base` reads, and a key of what
+    it keeps: the parsed raw export kept on disk (etl/transform/parsed.py) then holds no other
+    field (a phone or a name in a custom field never leaves the raw export)."""
+    named = [(_field_id(lead_fields, n), normalize_name(n)) for n in names if n]
+    el = pl.element().struct
+    keep = pl.lit(False)
+    for fid, wanted in named:
+        keep = keep | _names_field(el.field("field_id"), el.field("field_name"), fid, wanted)
+    return pl.col("custom_fields_values").list.eval(pl.element().filter(keep)), repr(named)
+
+
 def _custom_field_value(leads: pl.DataFrame, lead_fields: pl.DataFrame, name: str) -> pl.DataFrame:
     """id → the first value of the named select field (enum value by enum_id where possible)."""
     if not name:
@@ -143,10 +166,7 @@ def _custom_field_value(leads: pl.DataFrame, lead_fields: pl.DataFrame, name: st
         leads.select(pl.col("id").cast(pl.Int64), "custom_fields_values")
         .explode("custom_fields_values")
         .unnest("custom_fields_values")
-        .filter(
-            ((int_col("field_id") == fid) if fid is not None else pl.lit(False))
-            | (pl.col("field_name").str.strip_chars().str.to_lowercase().str.replace_all("ё", "е") == wanted)
-        )
+        .filter(_names_field(pl.col("field_id"), pl.col("field_name"), fid, wanted))
         .with_columns(first=pl.col("values").list.first())
         .unnest("first")
         .select("id", "value", enum_id=int_col("enum_id"))
@@ -268,6 +288,10 @@ def status_changes(events: pl.DataFrame) -> pl.DataFrame:
         after_pipeline=json_int("value_after", "pipeline_id"),
         after_status=json_int("value_after", "id"),
     )
+
+
+#: A note's call duration in its ``params`` text (see :func:`json_int`).
+DURATION = r'"duration"\s*:\s*"?(-?\d+)'
 
 
 def json_int(col: str, key: str) -> pl.Expr:

@@ -38,6 +38,7 @@ import polars as pl
 
 from etl.diskio import writing
 from etl.extract import rawio
+from etl.transform.deals import DURATION, custom_fields_read
 
 FORMAT = 1
 #: The cache's folder under the data folder.
@@ -69,12 +70,38 @@ def _ends_with_newline(path: Path, size: int) -> bool:
         return fh.read(1) == b"\n"
 
 
+def private_free(
+    name: str, lead_fields: pl.DataFrame | None, field_names: tuple[str, ...]
+) -> tuple[list[pl.Expr], str]:
+    """Expressions leaving in collection ``name`` only what the build reads where a record may
+    carry personal data, and a key of them: a note's ``params`` (a phone, an SMS text) shrink to
+    the call's duration, an event's values are kept for status changes only, a lead's custom fields
+    to the config's city and package fields.  The parts on disk then hold no name, phone or text
+    (README: they never leave the raw export), and every frame the cache returns is so reduced,
+    whether parsed now or earlier, so both builds read the same frames."""
+    if name in ("lead_notes.jsonl", "contact_notes.jsonl"):
+        digits = pl.col("params").str.extract(DURATION, 1)
+        return [pl.concat_str(pl.lit('{"duration":'), digits, pl.lit("}")).alias("params")], "duration"
+    if name == "events.jsonl":
+        status = pl.col("type") == "lead_status_changed"
+        return [pl.when(status).then(pl.col(c)).alias(c) for c in ("value_before", "value_after")], "status"
+    if name == "leads.jsonl" and lead_fields is not None:
+        expr, key = custom_fields_read(lead_fields, field_names)
+        return [expr], key
+    return [], ""
+
+
 class ParsedCache:
     """The parsed parts of one raw export folder, under ``folder`` (``<data-dir>/parsed``)."""
 
-    def __init__(self, folder: Path, raw_dir: Path, *, full: bool = False) -> None:
-        """``full``: parse every file whole and replace the parts (``etl build --full``)."""
+    def __init__(self, folder: Path, raw_dir: Path, *, full: bool = False, lead_fields: tuple[str, ...] = ()) -> None:
+        """``full``: parse every file whole and replace the parts (``etl build --full``);
+        ``lead_fields``: the custom fields of leads the build reads (config's city and package
+        fields), the only ones kept (:func:`private_free`)."""
         self.folder = Path(folder)
+        self.lead_fields = lead_fields
+        #: frames read so far (lead_fields.jsonl comes before leads.jsonl)
+        self.frames: dict[str, pl.DataFrame] = {}
         self.raw_dir = Path(raw_dir).resolve()
         self.manifest = self._load()
         if full:
@@ -99,9 +126,22 @@ class ParsedCache:
             return {"format": FORMAT, "raw_dir": str(self.raw_dir), "collections": {}}
         return value
 
+    def _reduce(self, name: str) -> tuple[list[pl.Expr], str]:
+        """What :func:`private_free` does to ``name`` here, and a key of it."""
+        fields = self.frames.get("lead_fields.jsonl") if name == "leads.jsonl" else None
+        return private_free(name, fields, self.lead_fields)
+
+    def _key(self, name: str) -> str:
+        return collection_key(name) + ":" + hashlib.sha256(self._reduce(name)[1].encode()).hexdigest()[:16]
+
+    def _private_free(self, name: str, df: pl.DataFrame) -> pl.DataFrame:
+        exprs, _ = self._reduce(name)
+        nested = name in rawio.NESTED and not isinstance(df.schema.get("custom_fields_values"), pl.List)
+        return df if not exprs or df.height == 0 or nested else df.with_columns(exprs)
+
     def _valid(self, name: str, path: Path) -> dict[str, Any] | None:
         entry = self.manifest["collections"].get(name)
-        if not isinstance(entry, dict) or entry.get("key") != collection_key(name):
+        if not isinstance(entry, dict) or entry.get("key") != self._key(name):
             return None
         size = int(entry.get("size", -1))
         if size <= 0 or path.stat().st_size < size:
@@ -123,7 +163,7 @@ class ParsedCache:
         if entry is not None:
             old = [pl.read_parquet(self.folder / part) for part in entry["parts"]]
             try:
-                new = rawio.read_jsonl(path, schema, keep, start=entry["size"])
+                new = self._private_free(name, rawio.read_jsonl(path, schema, keep, start=entry["size"]))
             except rawio.RawExportError:
                 entry = None  # read whole below: its error (if any) names the file and line
             else:
@@ -133,10 +173,11 @@ class ParsedCache:
                 df = pl.concat(frames) if frames else old[0] if old else new
                 if size > entry["size"]:
                     self._record(name, path, size, entry["parts"], new)
+                self.frames[name] = df
                 return df
         self.how[name] = "parsed"
         self.before.pop(name, None)
-        df = rawio.read_jsonl(path, schema, keep)
+        df = self.frames[name] = self._private_free(name, rawio.read_jsonl(path, schema, keep))
         self._record(name, path, size, [], df)
         return df
 
@@ -170,7 +211,7 @@ class ParsedCache:
                     parts = [*parts, part]
                 head, tail = _probe(self.raw_dir / name, size)
                 self.manifest["collections"][name] = {
-                    "key": collection_key(name), "size": size, "head": head, "tail": tail, "parts": parts,
+                    "key": self._key(name), "size": size, "head": head, "tail": tail, "parts": parts,
                 }  # fmt: skip
             with writing(tmp):
                 tmp.write_text(json.dumps(self.manifest, indent=1), encoding="utf-8")

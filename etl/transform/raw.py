@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from etl.extract import rawio
 from etl.extract.rawio import int_col
-from etl.transform.parsed import ParsedCache
+
+if TYPE_CHECKING:
+    from etl.transform.parsed import ParsedCache
 
 #: ``progress(message, step=…, count=…, part=…)``: a line for people, and which build step
 #: (etl.progress.BUILD_STEPS) it is, with the rows it handles and (done, of) within the step.

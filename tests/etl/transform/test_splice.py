@@ -19,7 +19,7 @@ from etl.simulated.emulator import start_emulator
 from etl.simulated.synth import generate_account, write_raw_export
 from etl.transform.build import build_snapshot
 from tests.builders import raw_export as rx
-from tests.etl.transform.test_parsed import append, assert_same_snapshot
+from tests.etl.transform.test_parsed import append, assert_same_snapshot, halves
 
 
 def built_by(folder: Path) -> str:
@@ -75,11 +75,8 @@ def test_a_call_on_a_deals_second_contact_keeps_the_touches_of_its_first(tmp_pat
 
 
 def test_half_the_export_appended_builds_incrementally_to_the_full_builds_tables(tmp_path):
-    # Every activity collection cut in two (users, pipelines, lead fields whole on day one).
     config = load_config()
-    recs = rx.records()
-    day1 = {k: v if k in ("users", "pipelines", "lead_fields") else v[: len(v) // 2] for k, v in recs.items()}
-    day2 = {k: v[len(v) // 2 :] for k, v in recs.items() if k not in ("users", "pipelines", "lead_fields")}
+    day1, day2 = halves()
     raw, data = rx.write(tmp_path / "raw", day1), tmp_path / "data"
     build_snapshot(raw, config, data, force=True)
     append(raw, day2)
