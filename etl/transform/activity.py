@@ -130,19 +130,23 @@ def task_rows(raw: RawFrames) -> pl.DataFrame:
     )
 
 
-def tasks_on_unknown_deals(rows: pl.DataFrame, deals: pl.DataFrame) -> int:
-    """Tasks (:func:`task_rows`) on a lead that is not among ``deals``."""
+def tasks_on_unknown_deals(raw: RawFrames, deals: pl.DataFrame) -> int:
+    """Tasks (the newest version of each, not deleted) on a lead that is not among ``deals``: the
+    same tasks :func:`task_rows` gives, from the four columns that decide it."""
+    latest, _ = latest_by_id(raw.tasks.select("id", "entity_id", "entity_type", "updated_at"))
+    deleted = raw.events.filter((pl.col("entity_type") == "task") & (pl.col("type") == "task_deleted"))
+    on_leads = latest.filter(pl.col("entity_type").is_in(["leads", "lead"]))
     return (
-        rows.filter(pl.col("on_lead"))
-        .join(deals.select("deal_id"), left_on="entity_id", right_on="deal_id", how="anti")
+        on_leads.select(task_id=int_col("id"), deal_id=int_col("entity_id"))
+        .join(deleted.select(task_id=int_col("entity_id")), on="task_id", how="anti")
+        .join(deals.select("deal_id"), on="deal_id", how="anti")
         .height
     )
 
 
-def tasks_table(raw: RawFrames, deals: pl.DataFrame) -> tuple[pl.DataFrame, int]:
-    """The tasks table (TASKS.built, by creation) and how many tasks are on unknown deals."""
+def tasks_table(raw: RawFrames, deals: pl.DataFrame) -> pl.DataFrame:
+    """The tasks table (TASKS.built, by creation)."""
     t = task_rows(raw)
-    unknown = tasks_on_unknown_deals(t, deals)
     known = deals.select("deal_id")
     t = t.with_columns(
         deal_id=pl.when(pl.col("on_lead") & pl.col("entity_id").is_in(known["deal_id"].implode())).then(
@@ -152,7 +156,7 @@ def tasks_table(raw: RawFrames, deals: pl.DataFrame) -> tuple[pl.DataFrame, int]
     t = t.join(
         deals.select("deal_id", "city", "channel", "is_deleted", deal_user_id="user_id"), on="deal_id", how="left"
     ).select(TASKS.built)
-    return t.sort(TASK_ORDER), unknown
+    return t.sort(TASK_ORDER)
 
 
 def users_table(raw: RawFrames, deals: pl.DataFrame, config: Config) -> pl.DataFrame:

@@ -79,7 +79,7 @@ def transform(
     say("звонки и SMS, примечаний", "touches", raw.lead_notes.height + raw.contact_notes.height)
     touches, _ = touches_table(raw, deals, links, config.attribution_grace_minutes)
     say("задачи", "tasks", raw.tasks.height)
-    tasks, tasks_unknown = tasks_table(raw, deals)
+    tasks = tasks_table(raw, deals)
     users = users_table(raw, deals, config)
     cities = cities_table(deals, config)
     deals = deals.select(DEALS.built).sort(DEAL_ORDER, nulls_last=True)
@@ -92,7 +92,7 @@ def transform(
         "statuses": statuses,
         "cities": cities,
     }
-    quality = quality_counters(source, tables, config, tasks_unknown=tasks_unknown)
+    quality = quality_counters(source, tables, config)
     say("производные столбцы, переходов", "facts", entries.height)
     # Facts several metrics need (next entry, previous touch, touch counts, local days), computed
     # once here so that a filter change is a scan, not a group-by over the whole history.

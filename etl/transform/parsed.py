@@ -40,7 +40,7 @@ from etl.diskio import writing
 from etl.extract import rawio
 from etl.transform.deals import DURATION, custom_fields_read
 
-FORMAT = 1
+FORMAT = 2
 #: The cache's folder under the data folder.
 PARSED_DIR = "parsed"
 MANIFEST = "manifest.json"
@@ -91,6 +91,12 @@ def private_free(
     return [], ""
 
 
+def _add_counts(name: str, a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+    """Two :func:`rawio.wrong_types` answers added up, in the order it gives its fields."""
+    order = [*rawio.INTEGERS.get(name, ()), *rawio.BOOLEANS.get(name, ())]
+    return {f: a.get(f, 0) + b.get(f, 0) for f in order if a.get(f, 0) + b.get(f, 0)}
+
+
 class ParsedCache:
     """The parsed parts of one raw export folder, under ``folder`` (``<data-dir>/parsed``)."""
 
@@ -115,7 +121,10 @@ class ParsedCache:
         #: raw file → its size when read: the bytes this build covers
         self.size: dict[str, int] = {}
         #: collection → (bytes covered, parts kept, frame of the lines after them) to write
-        self._pending: dict[str, tuple[int, list[str], pl.DataFrame]] = {}
+        self._pending: dict[str, tuple[int, list[str], pl.DataFrame, dict[str, int]]] = {}
+        #: raw file → rawio.wrong_types of its whole frame, summed over the parts (it is a count
+        #: per record, so the parts' counts add up)
+        self.wrong: dict[str, dict[str, int]] = {}
 
     def _load(self) -> dict[str, Any]:
         try:
@@ -171,6 +180,7 @@ class ParsedCache:
                 self.before[name] = (entry["size"], sum(f.height for f in old))
                 frames = [f for f in (*old, new) if f.height]
                 df = pl.concat(frames) if frames else old[0] if old else new
+                self.wrong[name] = _add_counts(name, entry.get("wrong", {}), rawio.wrong_types(name, new))
                 if size > entry["size"]:
                     self._record(name, path, size, entry["parts"], new)
                 self.frames[name] = df
@@ -178,6 +188,7 @@ class ParsedCache:
         self.how[name] = "parsed"
         self.before.pop(name, None)
         df = self.frames[name] = self._private_free(name, rawio.read_jsonl(path, schema, keep))
+        self.wrong[name] = rawio.wrong_types(name, df)
         self._record(name, path, size, [], df)
         return df
 
@@ -186,7 +197,7 @@ class ParsedCache:
         if size and not _ends_with_newline(path, size):
             self.manifest["collections"].pop(name, None)  # a line still being written: parse again
             return
-        self._pending[name] = (size, parts, new)
+        self._pending[name] = (size, parts, new, self.wrong[name])
 
     def save(self) -> None:
         """Write the new parts and then the manifest (atomically); give up quietly on a refused
@@ -197,7 +208,7 @@ class ParsedCache:
         written: list[Path] = []
         tmp = self.folder / f".{MANIFEST}.{os.getpid()}.tmp"
         try:
-            for name, (size, parts, new) in pending.items():
+            for name, (size, parts, new, wrong) in pending.items():
                 stem = name.removesuffix(".jsonl")
                 (self.folder / stem).mkdir(parents=True, exist_ok=True)
                 if new.height:
@@ -212,6 +223,7 @@ class ParsedCache:
                 head, tail = _probe(self.raw_dir / name, size)
                 self.manifest["collections"][name] = {
                     "key": self._key(name), "size": size, "head": head, "tail": tail, "parts": parts,
+                    "wrong": wrong,
                 }  # fmt: skip
             with writing(tmp):
                 tmp.write_text(json.dumps(self.manifest, indent=1), encoding="utf-8")

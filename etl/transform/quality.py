@@ -13,6 +13,7 @@ import polars as pl
 
 from etl.config import Config
 from etl.extract.rawio import bool_col, int_col
+from etl.transform.activity import tasks_on_unknown_deals
 from etl.transform.deals import deal_quality
 from etl.transform.raw import RawFrames
 
@@ -27,21 +28,21 @@ def _repeats(df: pl.DataFrame) -> int:
     return df.height - df["id"].n_unique() if df.height else 0
 
 
-def quality_counters(
-    raw: RawFrames, tables: dict[str, pl.DataFrame], config: Config, *, tasks_unknown: int
-) -> dict[str, Any]:
-    """The counters of ``manifest.quality``; ``tasks_unknown``: tasks on a lead that is no deal."""
+def quality_counters(raw: RawFrames, tables: dict[str, pl.DataFrame], config: Config) -> dict[str, Any]:
+    """The counters of ``manifest.quality``, from ``raw`` as read (repeats included)."""
     deals, touches = tables["deals"], tables["touches"]
-    lead_events = raw.events.filter(pl.col("id").is_first_distinct() & (pl.col("entity_type") == "lead"))
+    first = raw.events.get_column("id").is_first_distinct()
+    lead_events = raw.events.filter(first & (pl.col("entity_type") == "lead"))
     events_unknown = lead_events.select(deal_id=int_col("entity_id")).join(
         deals.select("deal_id"), on="deal_id", how="anti"
     )
     normal_leads = raw.leads.filter(~bool_col("is_deleted"))
-    repeats = _repeats(normal_leads) + _repeats(raw.events) + _repeats(raw.lead_notes) + _repeats(raw.contact_notes)
+    event_repeats = raw.events.height - int(first.sum())
+    repeats = _repeats(normal_leads) + event_repeats + _repeats(raw.lead_notes) + _repeats(raw.contact_notes)
     return {
         **deal_quality(deals, tables["statuses"], config),
         "events_unknown_deals": events_unknown.height,
-        "tasks_unknown_deals": tasks_unknown,
+        "tasks_unknown_deals": tasks_on_unknown_deals(raw, deals),
         "duplicate_records_dropped": repeats,
         "unattributed_touches": int(touches["deal_id"].null_count()),
         "notes_unknown_deals": touches.filter((pl.col("source") == "lead") & pl.col("deal_id").is_null()).height,

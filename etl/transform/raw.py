@@ -57,9 +57,11 @@ def read_raw(raw_dir: Path, progress: Progress | None = None, cache: ParsedCache
         collection = name.removesuffix(".jsonl")
         if cache is None:
             frames[collection] = rawio.read_jsonl(raw_dir / name, schema, rawio.KEEP.get(name))
+            found = rawio.wrong_types(name, frames[collection])
         else:
             frames[collection] = cache.read(name)
-        if found := rawio.wrong_types(name, frames[collection]):
+            found = cache.wrong[name]
+        if found:
             wrong[collection] = found
     if cache is not None:
         cache.save()

@@ -42,8 +42,6 @@ from etl.transform.activity import (
     TOUCH_ORDER,
     cities_table,
     contact_deals,
-    task_rows,
-    tasks_on_unknown_deals,
     tasks_table,
     touches_table,
     users_table,
@@ -141,7 +139,7 @@ def splice(
     )
     kept = prev["touches"].join(redone, on=["source", "touch_id"], how="anti", nulls_equal=True)
     say("задачи (изменённые)", "tasks", sub.tasks.height)
-    sub_tasks, _ = tasks_table(sub, deals)
+    sub_tasks = tasks_table(sub, deals)
     kept_tasks = prev["tasks"].filter(~pl.col("task_id").is_in(t.tasks.implode()).fill_null(False))
     users = users_table(raw, deals, config)
     zones_moved = not users.equals(prev["users"])
@@ -163,5 +161,4 @@ def splice(
         "touches": pl.concat([kept.filter(~in_deals), part["touches"]]).sort(TOUCH_ORDER),
         "tasks": (part["tasks"] if zones_moved else pl.concat([kept_tasks, part["tasks"]])).sort(TASK_ORDER),
     }
-    unknown = tasks_on_unknown_deals(task_rows(raw), tables["deals"])
-    return tables, quality_counters(raw, tables, config, tasks_unknown=unknown)
+    return tables, quality_counters(raw, tables, config)

@@ -62,6 +62,10 @@ def how(raw: Path, data: Path, probe: Path) -> dict[str, str]:
 def test_a_build_after_an_appending_pull_parses_only_the_new_lines_and_equals_a_full_build(tmp_path):
     config = load_config()
     day1, day2 = halves()
+    # Values of the wrong type on both days: the quality counters add up the parts' counts.
+    day1["tasks"].append({**rx.task(78, 1, "2026-03-12 09:00", "2026-03-13 09:00", done=False), "updated_at": "x"})
+    day2["tasks"].append({**rx.task(79, 1, "2026-03-12 09:00", "2026-03-13 09:00", done=False), "created_at": "y"})
+    day2["leads"].append({**rx._lead(11, rx.OF["Новая заявка"], "2026-03-12 09:00"), "price": "abc"})
     raw, data = rx.write(tmp_path / "raw", day1), tmp_path / "data"
     build_snapshot(raw, config, data, force=True)
     append(raw, day2)
@@ -71,6 +75,10 @@ def test_a_build_after_an_appending_pull_parses_only_the_new_lines_and_equals_a_
     incremental = build_snapshot(raw, config, data, force=True)
     full = build_snapshot(raw, config, tmp_path / "fresh", force=True)
     assert_same_snapshot(incremental, full)
+    wrong = json.loads((incremental / "manifest.json").read_text())["quality"]["wrong_types"]
+    assert {(w["collection"], w["field"], w["records"]) for w in wrong} == {
+        ("tasks", "updated_at", 1), ("tasks", "created_at", 1), ("leads", "price", 1),
+    }  # fmt: skip
     # Nothing appended since: every collection comes from its parts alone.
     assert set(how(raw, data, tmp_path / "probe2").values()) == {"cached"}
 
