@@ -194,13 +194,13 @@ def read_json_object(path: Path) -> dict[str, Any]:
 
 
 def read_jsonl(
-    path: Path, schema: dict[str, pl.DataType], keep: pl.Expr | None = None, *, start: int = 0
+    path: Path, schema: dict[str, pl.DataType], keep: pl.Expr | None = None, *, start: int = 0, end: int | None = None
 ) -> pl.DataFrame:
     """Read a JSONL collection with ``schema``; on failure, name the first bad line.
 
     ``keep`` filters records while streaming, so that collections we need a small part of
     (events, notes) never sit in memory whole.  ``start`` > 0 reads only the lines from that
-    byte offset on (the lines a pull appended since, :mod:`etl.transform.parsed`); such a read
+    byte offset on, up to ``end`` (the lines a pull appended since, :mod:`etl.transform.parsed`); such a read
     raises :class:`RawExportError` without a diagnosis on anything unusual, and the caller then
     reads the whole file, whose error names the right line.
     """
@@ -210,7 +210,7 @@ def read_jsonl(
     if start:
         with open(path, "rb") as fh:
             fh.seek(start)
-            source = io.BytesIO(fh.read())
+            source = io.BytesIO(fh.read(-1 if end is None else end - start))
     try:
         if keep is None:
             df = pl.read_ndjson(source, schema=schema)

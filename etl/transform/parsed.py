@@ -172,7 +172,7 @@ class ParsedCache:
         if entry is not None:
             old = [pl.read_parquet(self.folder / part) for part in entry["parts"]]
             try:
-                new = self._private_free(name, rawio.read_jsonl(path, schema, keep, start=entry["size"]))
+                new = self._private_free(name, rawio.read_jsonl(path, schema, keep, start=entry["size"], end=size))
             except rawio.RawExportError:
                 entry = None  # read whole below: its error (if any) names the file and line
             else:
@@ -194,6 +194,8 @@ class ParsedCache:
 
     def _record(self, name: str, path: Path, size: int, parts: list[str], new: pl.DataFrame) -> None:
         """Note that ``parts`` + ``new`` hold ``path[:size]``; :meth:`save` writes it down."""
+        if path.stat().st_size != size and not parts:
+            return  # appended to while read whole: the frame may hold more than size; parse again
         if size and not _ends_with_newline(path, size):
             self.manifest["collections"].pop(name, None)  # a line still being written: parse again
             return
