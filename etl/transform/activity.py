@@ -12,7 +12,7 @@ from etl.config import Config
 from etl.extract.rawio import TOUCH_KINDS, bool_col, int_col, ts_col
 from etl.snapshot.schema import CITIES, TASKS, USERS
 from etl.transform.deals import json_int
-from etl.transform.raw import RawFrames, latest_by_id
+from etl.transform.raw import RawFrames, columns, latest_by_id
 
 
 def contact_deals(contacts: pl.DataFrame) -> pl.DataFrame:
@@ -133,8 +133,9 @@ def task_rows(raw: RawFrames) -> pl.DataFrame:
 def tasks_on_unknown_deals(raw: RawFrames, deals: pl.DataFrame) -> int:
     """Tasks (the newest version of each, not deleted) on a lead that is not among ``deals``: the
     same tasks :func:`task_rows` gives, from the four columns that decide it."""
-    latest, _ = latest_by_id(raw.tasks.select("id", "entity_id", "entity_type", "updated_at"))
-    deleted = raw.events.filter((pl.col("entity_type") == "task") & (pl.col("type") == "task_deleted"))
+    latest, _ = latest_by_id(columns(raw.tasks, "id", "entity_id", "entity_type", "updated_at"))
+    events = columns(raw.events, "entity_type", "type", "entity_id")
+    deleted = events.filter((pl.col("entity_type") == "task") & (pl.col("type") == "task_deleted"))
     on_leads = latest.filter(pl.col("entity_type").is_in(["leads", "lead"]))
     return (
         on_leads.select(task_id=int_col("id"), deal_id=int_col("entity_id"))

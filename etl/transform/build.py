@@ -38,7 +38,7 @@ from etl.transform.deals import DEAL_ORDER, deal_tables, statuses_table
 from etl.transform.facts import add_derived
 from etl.transform.parsed import PARSED_DIR, ParsedCache
 from etl.transform.quality import first_events, quality_counters
-from etl.transform.raw import Progress, RawFrames, latest_by_id, read_raw
+from etl.transform.raw import Progress, RawFrames, latest_by_id, read_raw, read_raw_lazy
 from etl.transform.splice import ACTIVITY, splice
 
 __all__ = ["BuildError", "Progress", "RawFrames", "build_snapshot", "latest_by_id", "main", "read_raw", "transform"]
@@ -150,6 +150,24 @@ def _previous(snapshots_dir: Path, raw_dir: Path, cache: ParsedCache, config: Co
         return None  # unreadable: build in full
 
 
+def _splice(
+    raw_dir: Path, snapshots_dir: Path, cache: ParsedCache, config: Config, progress: Progress | None
+) -> tuple[RawFrames, tuple[dict[str, pl.DataFrame], dict[str, Any]]] | None:
+    """The incremental build (etl/transform/splice.py) when it applies: the raw export as lazy
+    scans of the parsed parts, spliced into the current snapshot; None otherwise."""
+    if current_id(snapshots_dir) is None or not cache.manifest["collections"]:
+        return None  # a first build
+    if progress:
+        progress("чтение добавленных строк выгрузки", step="read", count=0, part=(0, 1))
+    lazy = read_raw_lazy(raw_dir, cache)
+    prev = lazy and _previous(snapshots_dir, raw_dir, cache, config)
+    result = prev and splice(lazy[0], lazy[1], prev, config, _sayer(progress))
+    if not result:
+        return None
+    cache.save()  # after the scans: compacting may remove the parts they read
+    return lazy[0], result
+
+
 def build_snapshot(
     raw_dir: Path,
     config: Config,
@@ -176,12 +194,12 @@ def build_snapshot(
         Path(data_dir) / PARSED_DIR, raw_dir, full=full, lead_fields=(config.city_field, config.package_field)
     )
     try:
-        raw = read_raw(raw_dir, progress, cache)
-        prev = None if full else _previous(snapshots_dir, raw_dir, cache, config)
-        spliced = prev and splice(
-            raw, {c: cache.before[f"{c}.jsonl"][1] for c in ACTIVITY}, prev, config, _sayer(progress)
-        )
-        tables, quality = spliced or transform(raw, config, progress)
+        spliced = None if full else _splice(raw_dir, snapshots_dir, cache, config, progress)
+        if spliced:
+            raw, (tables, quality) = spliced
+        else:
+            raw = read_raw(raw_dir, progress, cache)
+            tables, quality = transform(raw, config, progress)
     except (RawExportError, ConfigError) as exc:
         raise BuildError(str(exc)) from exc
     now = datetime.now(UTC)

@@ -166,31 +166,55 @@ class ParsedCache:
         appended lines when the parts are still valid, else from the whole file; the cache is
         brought up to date on the way."""
         path = self.raw_dir / name
-        schema, keep = rawio.SCHEMAS[name], rawio.KEEP.get(name)
         entry = self._valid(name, path)
         size = self.size[name] = path.stat().st_size
-        if entry is not None:
+        new = None if entry is None else self._appended(name, path, entry)
+        if entry is not None and new is not None:
             old = [pl.read_parquet(self.folder / part) for part in entry["parts"]]
-            try:
-                new = self._private_free(name, rawio.read_jsonl(path, schema, keep, start=entry["size"], end=size))
-            except rawio.RawExportError:
-                entry = None  # read whole below: its error (if any) names the file and line
-            else:
-                self.how[name] = "appended" if size > entry["size"] else "cached"
-                self.before[name] = (entry["size"], sum(f.height for f in old))
-                frames = [f for f in (*old, new) if f.height]
-                df = pl.concat(frames) if frames else old[0] if old else new
-                self.wrong[name] = _add_counts(name, entry.get("wrong", {}), rawio.wrong_types(name, new))
-                if size > entry["size"]:
-                    self._record(name, path, size, entry["parts"], new)
-                self.frames[name] = df
-                return df
+            self.before[name] = (entry["size"], sum(f.height for f in old))
+            frames = [f for f in (*old, new) if f.height]
+            df = self.frames[name] = pl.concat(frames) if frames else old[0] if old else new
+            return df
         self.how[name] = "parsed"
         self.before.pop(name, None)
-        df = self.frames[name] = self._private_free(name, rawio.read_jsonl(path, schema, keep))
+        df = rawio.read_jsonl(path, rawio.SCHEMAS[name], rawio.KEEP.get(name))
+        df = self.frames[name] = self._private_free(name, df)
         self.wrong[name] = rawio.wrong_types(name, df)
         self._record(name, path, size, [], df)
         return df
+
+    def scan(self, name: str) -> tuple[pl.LazyFrame, pl.DataFrame] | None:
+        """The frame of ``name`` as a lazy scan of the parts followed by the appended lines, and
+        those lines alone (in memory), for a build that reads only some columns or rows of the
+        rest (etl/transform/splice.py); None when the parts are not valid (:meth:`read` then
+        parses the file whole).  The parts stay in place until :meth:`save`."""
+        path = self.raw_dir / name
+        entry = self._valid(name, path)
+        self.size[name] = path.stat().st_size
+        new = None if entry is None else self._appended(name, path, entry)
+        if entry is None or new is None:
+            return None
+        parts = [self.folder / part for part in entry["parts"]]
+        old = pl.scan_parquet(parts) if parts else None
+        self.before[name] = (entry["size"], old.select(pl.len()).collect().item() if old is not None else 0)
+        if old is None:
+            return new.lazy(), new
+        return (pl.concat([old, new.lazy()]) if new.height else old), new
+
+    def _appended(self, name: str, path: Path, entry: dict[str, Any]) -> pl.DataFrame | None:
+        """The frame of the lines after the parts' bytes (noted for :meth:`save`); None when they
+        cannot be read as appended lines."""
+        size = self.size[name]
+        try:
+            new = rawio.read_jsonl(path, rawio.SCHEMAS[name], rawio.KEEP.get(name), start=entry["size"], end=size)
+        except rawio.RawExportError:
+            return None  # read whole: its error (if any) names the file and line
+        new = self._private_free(name, new)
+        self.how[name] = "appended" if size > entry["size"] else "cached"
+        self.wrong[name] = _add_counts(name, entry.get("wrong", {}), rawio.wrong_types(name, new))
+        if size > entry["size"]:
+            self._record(name, path, size, entry["parts"], new)
+        return new
 
     def _record(self, name: str, path: Path, size: int, parts: list[str], new: pl.DataFrame) -> None:
         """Note that ``parts`` + ``new`` hold ``path[:size]``; :meth:`save` writes it down."""

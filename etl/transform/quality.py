@@ -15,7 +15,7 @@ from etl.config import Config
 from etl.extract.rawio import bool_col, int_col
 from etl.transform.activity import tasks_on_unknown_deals
 from etl.transform.deals import deal_quality
-from etl.transform.raw import RawFrames
+from etl.transform.raw import RawFrames, columns
 
 
 def first_events(events: pl.DataFrame) -> pl.DataFrame:
@@ -29,16 +29,19 @@ def _repeats(df: pl.DataFrame) -> int:
 
 
 def quality_counters(raw: RawFrames, tables: dict[str, pl.DataFrame], config: Config) -> dict[str, Any]:
-    """The counters of ``manifest.quality``, from ``raw`` as read (repeats included)."""
+    """The counters of ``manifest.quality``, from ``raw`` as read (repeats included; its frames
+    may be lazy scans, of which only the columns counted here are read)."""
     deals, touches = tables["deals"], tables["touches"]
-    first = raw.events.get_column("id").is_first_distinct()
-    lead_events = raw.events.filter(first & (pl.col("entity_type") == "lead"))
+    events = columns(raw.events, "id", "entity_type", "entity_id")
+    first = events.get_column("id").is_first_distinct()
+    lead_events = events.filter(first & (pl.col("entity_type") == "lead"))
     events_unknown = lead_events.select(deal_id=int_col("entity_id")).join(
         deals.select("deal_id"), on="deal_id", how="anti"
     )
-    normal_leads = raw.leads.filter(~bool_col("is_deleted"))
-    event_repeats = raw.events.height - int(first.sum())
-    repeats = _repeats(normal_leads) + event_repeats + _repeats(raw.lead_notes) + _repeats(raw.contact_notes)
+    normal_leads = columns(raw.leads, "id", "is_deleted").filter(~bool_col("is_deleted"))
+    event_repeats = events.height - int(first.sum())
+    notes = _repeats(columns(raw.lead_notes, "id")) + _repeats(columns(raw.contact_notes, "id"))
+    repeats = _repeats(normal_leads) + event_repeats + notes
     return {
         **deal_quality(deals, tables["statuses"], config),
         "events_unknown_deals": events_unknown.height,

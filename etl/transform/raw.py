@@ -19,6 +19,9 @@ from etl.extract.rawio import int_col
 if TYPE_CHECKING:
     from etl.transform.parsed import ParsedCache
 
+#: The small collections every build reads whole (the rest is activity: leads … tasks).
+REFERENCE = ("users", "pipelines", "lead_fields")
+
 #: ``progress(message, step=…, count=…, part=…)``: a line for people, and which build step
 #: (etl.progress.BUILD_STEPS) it is, with the rows it handles and (done, of) within the step.
 Progress = Callable[..., None]
@@ -71,6 +74,39 @@ def read_raw(raw_dir: Path, progress: Progress | None = None, cache: ParsedCache
         export=rawio.read_json_object(raw_dir / "export.json"),
         wrong_types=wrong,
     )
+
+
+def read_raw_lazy(raw_dir: Path, cache: ParsedCache) -> tuple[RawFrames, dict[str, pl.DataFrame]] | None:
+    """The export with its activity collections (leads … tasks) as lazy scans of the parsed parts
+    plus the lines appended since (and those lines alone, by collection), the small reference
+    collections read; None when a collection's parts are not valid.  For the incremental build,
+    which reads only some columns and rows of the whole (so never holds it in memory); the
+    caller saves ``cache`` once done with the scans."""
+    rawio.check_files(raw_dir)
+    frames: dict[str, Any] = {}
+    new: dict[str, pl.DataFrame] = {}
+    for name in rawio.SCHEMAS:
+        collection = name.removesuffix(".jsonl")
+        if collection in REFERENCE:
+            frames[collection] = cache.read(name)
+        elif (scanned := cache.scan(name)) is None:
+            return None
+        else:
+            frames[collection], new[collection] = scanned
+    wrong = {name.removesuffix(".jsonl"): cache.wrong[name] for name in rawio.SCHEMAS if cache.wrong.get(name)}
+    raw = RawFrames(
+        **frames,
+        account=rawio.read_json_object(raw_dir / "account.json"),
+        export=rawio.read_json_object(raw_dir / "export.json"),
+        wrong_types=wrong,  # in read_raw's order
+    )
+    return raw, new
+
+
+def columns(frame: pl.DataFrame | pl.LazyFrame, *cols: str) -> pl.DataFrame:
+    """``cols`` of a raw frame, read now when it is a lazy scan (:func:`read_raw_lazy`)."""
+    out = frame.select(cols)
+    return out.collect() if isinstance(out, pl.LazyFrame) else out
 
 
 def latest_by_id(df: pl.DataFrame, order_col: str = "updated_at") -> tuple[pl.DataFrame, int]:

@@ -49,7 +49,7 @@ from etl.transform.activity import (
 from etl.transform.deals import DEAL_ORDER, ENTRY_ORDER, contact_links, deal_tables, statuses_table
 from etl.transform.facts import add_derived
 from etl.transform.quality import first_events, quality_counters
-from etl.transform.raw import RawFrames
+from etl.transform.raw import RawFrames, columns
 
 #: Collections whose appended records name the deals, contacts and tasks to recompute.
 ACTIVITY = ("leads", "contacts", "events", "lead_notes", "contact_notes", "tasks")
@@ -78,49 +78,57 @@ def _is(col: str, ids: pl.Series) -> pl.Expr:
     return int_col(col).is_in(ids.implode()).fill_null(False)
 
 
-def touched(raw: RawFrames, start: dict[str, int]) -> Touched:
-    """The deals, contacts and tasks the records after row ``start[collection]`` touch."""
-    new = {c: getattr(raw, c).slice(start[c]) for c in ACTIVITY}
+def touched(raw: RawFrames, new: dict[str, pl.DataFrame]) -> Touched:
+    """The deals, contacts and tasks the records ``new[collection]`` (appended to ``raw``) touch."""
     lead_ev = new["events"].filter(pl.col("entity_type") == "lead")
     task_ev = new["events"].filter(pl.col("entity_type") == "task")
     deals0 = _union(_ids(new["leads"], "id"), _ids(lead_ev, "entity_id"), _ids(new["lead_notes"], "entity_id"))
     contacts0 = _union(_ids(new["contacts"], "id"), _ids(new["contact_notes"], "entity_id"))
-    links = pl.concat(
-        [contact_links(raw.leads).select("deal_id", "contact_id"), contact_deals(raw.contacts)], how="diagonal"
-    )
+    lead_links = contact_links(columns(raw.leads, "id", "_embedded")).select("deal_id", "contact_id")
+    links = pl.concat([lead_links, contact_deals(columns(raw.contacts, "id", "_embedded"))], how="diagonal")
     links = links.drop_nulls()
     contacts = _union(contacts0, links.filter(pl.col("deal_id").is_in(deals0.implode()))["contact_id"])
     deals = _union(deals0, links.filter(pl.col("contact_id").is_in(contacts.implode()))["deal_id"])
     tasks = _union(
-        _ids(new["tasks"], "id"), _ids(task_ev, "entity_id"), _ids(raw.tasks.filter(_is("entity_id", deals)), "id")
+        _ids(new["tasks"], "id"),
+        _ids(task_ev, "entity_id"),
+        _ids(columns(raw.tasks, "id", "entity_id").filter(_is("entity_id", deals)), "id"),
     )
     return Touched(deals, contacts, tasks)
 
 
 def subset(raw: RawFrames, t: Touched) -> RawFrames:
-    """Every record (every version, file order kept) of the touched deals, contacts and tasks."""
+    """Every record (every version, file order kept) of the touched deals, contacts and tasks, in
+    memory (``raw``'s frames may be lazy scans)."""
     lead_ev = (pl.col("entity_type") == "lead") & _is("entity_id", t.deals)
     task_ev = (pl.col("entity_type") == "task") & _is("entity_id", t.tasks)
-    return replace(
-        raw,
-        leads=raw.leads.filter(_is("id", t.deals)),
-        contacts=raw.contacts.filter(_is("id", t.contacts)),
-        events=raw.events.filter(lead_ev | task_ev),
-        lead_notes=raw.lead_notes.filter(_is("entity_id", t.deals)),
-        contact_notes=raw.contact_notes.filter(_is("entity_id", t.contacts)),
-        tasks=raw.tasks.filter(_is("id", t.tasks)),
-    )
+    rows = {
+        "leads": _is("id", t.deals),
+        "contacts": _is("id", t.contacts),
+        "events": lead_ev | task_ev,
+        "lead_notes": _is("entity_id", t.deals),
+        "contact_notes": _is("entity_id", t.contacts),
+        "tasks": _is("id", t.tasks),
+    }
+    return replace(raw, **{c: _rows(getattr(raw, c), keep) for c, keep in rows.items()})
+
+
+def _rows(frame: pl.DataFrame | pl.LazyFrame, keep: pl.Expr) -> pl.DataFrame:
+    out = frame.filter(keep)
+    return out.collect() if isinstance(out, pl.LazyFrame) else out
 
 
 def splice(
-    raw: RawFrames, start: dict[str, int], prev: dict[str, pl.DataFrame], config: Config, say: Say
+    raw: RawFrames, new: dict[str, pl.DataFrame], prev: dict[str, pl.DataFrame], config: Config, say: Say
 ) -> tuple[dict[str, pl.DataFrame], dict[str, Any]] | None:
     """The snapshot tables and quality counters for ``raw``, from the ``prev`` snapshot's tables
-    (built from ``raw`` up to row ``start[collection]``); None when splicing is not safe."""
+    (built from ``raw`` without the records ``new``); None when splicing is not safe.  ``raw``'s
+    activity frames may be lazy scans (etl.transform.raw.read_raw_lazy): only the columns and
+    rows needed are read."""
     statuses = statuses_table(raw, config)
     if not statuses.equals(prev["statuses"]):
         return None
-    t = touched(raw, start)
+    t = touched(raw, new)
     sub = subset(raw, t)
     sub = replace(sub, events=first_events(sub.events))
     say("сделки (изменённые)", "deals", t.deals.len())
