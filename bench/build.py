@@ -6,7 +6,9 @@ For each size it generates the synthetic account once (cached in bench/out/raw-<
 times, each in a fresh child process (so peak memory is that step's own):
 - ``floor``: polars reading every JSONL file of the export (the build's own column selection,
   ``etl.extract.rawio``) and nothing else;
-- ``build``: the whole build, read + transform + parquet write + atomic publish.
+- ``build``: the whole build, read + transform + parquet write + atomic publish, in full
+  (``build_snapshot(full=True)``: every file parsed, the parsed parts written; bench/incremental.py
+  measures the build after a pull).
 It prints the best of ``--repeat`` runs, the ratio build/floor (target ≤ 2) and peak RSS.
 """
 
@@ -41,7 +43,7 @@ elif mode == "floor-infer":
 else:
     from etl.transform.build import build_snapshot
     from etl.config import load_config
-    folder = build_snapshot(raw, load_config(), data)
+    folder = build_snapshot(raw, load_config(), data, full=True)  # not through the parsed parts of the last run
     rows = sum(json.loads((folder / "manifest.json").read_text())["row_counts"].values())
 took = time.perf_counter() - t0
 print(json.dumps({{"seconds": took, "rows": rows, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
@@ -65,9 +67,10 @@ def ensure_raw(years: float, deals_per_year: int) -> Path:
     return raw
 
 
-def run_child(mode: str, raw: Path, data: Path) -> dict:
+def run_child(mode: str, raw: Path, data: Path, child: str = CHILD) -> dict:
+    """Run ``child`` (a script printing one JSON line last) in a fresh process; its answer."""
     proc = subprocess.run(
-        [sys.executable, "-c", CHILD.format(root=str(ROOT)), mode, str(raw), str(data)],
+        [sys.executable, "-c", child.format(root=str(ROOT)), mode, str(raw), str(data)],
         capture_output=True,
         text=True,
         check=False,

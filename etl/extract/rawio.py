@@ -8,6 +8,7 @@ parse a file, a second pass in Python finds the first bad line and names it.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -192,21 +193,33 @@ def read_json_object(path: Path) -> dict[str, Any]:
     return value
 
 
-def read_jsonl(path: Path, schema: dict[str, pl.DataType], keep: pl.Expr | None = None) -> pl.DataFrame:
+def read_jsonl(
+    path: Path, schema: dict[str, pl.DataType], keep: pl.Expr | None = None, *, start: int = 0, end: int | None = None
+) -> pl.DataFrame:
     """Read a JSONL collection with ``schema``; on failure, name the first bad line.
 
     ``keep`` filters records while streaming, so that collections we need a small part of
-    (events, notes) never sit in memory whole.
+    (events, notes) never sit in memory whole.  ``start`` > 0 reads only the lines from that
+    byte offset on, up to ``end`` (the lines a pull appended since, :mod:`etl.transform.parsed`); such a read
+    raises :class:`RawExportError` without a diagnosis on anything unusual, and the caller then
+    reads the whole file, whose error names the right line.
     """
-    if path.stat().st_size == 0:
+    if path.stat().st_size <= start:
         return pl.DataFrame(schema=schema)
+    source: Path | io.BytesIO = path
+    if start:
+        with open(path, "rb") as fh:
+            fh.seek(start)
+            source = io.BytesIO(fh.read(-1 if end is None else end - start))
     try:
         if keep is None:
-            df = pl.read_ndjson(path, schema=schema)
+            df = pl.read_ndjson(source, schema=schema)
         else:
-            lf = pl.scan_ndjson(path, schema=schema).filter(keep | pl.col("id").is_null())  # no id: reported below
+            lf = pl.scan_ndjson(source, schema=schema).filter(keep | pl.col("id").is_null())  # no id: reported below
             df = lf.collect(engine="streaming")
     except Exception as exc:  # polars raises several types; we re-diagnose below
+        if start:
+            raise RawExportError(f"{path}: the lines after byte {start} cannot be read") from exc
         raise RawExportError(_diagnose(path, exc)) from exc
     nested = NESTED.get(path.name, {})
     if nested and df.height:
@@ -216,11 +229,15 @@ def read_jsonl(path: Path, schema: dict[str, pl.DataType], keep: pl.Expr | None 
                 pl.when(pl.col(c) != "[]").then(pl.col(c)).str.json_decode(dtype).alias(c)
                 for c, dtype in nested.items()
             )
-        except Exception:
+        except Exception as exc:
+            if start:
+                raise RawExportError(f"{path}: a nested value after byte {start} has another shape") from exc
             # Another unexpected shape inside: let polars parse the file with the nested schema;
             # if that fails too, the error names the file and the first line Python cannot read.
             df = _read_tolerant(path, {**schema, **nested})
     if df.height and df["id"].null_count():
+        if start:
+            raise RawExportError(f"{path}: a record after byte {start} has no id")
         first_null = int(df.with_row_index().filter(pl.col("id").is_null())["index"][0])
         raise RawExportError(f"{path}: record {first_null + 1} has no id")
     check_ids(path, df)

@@ -106,7 +106,7 @@ def run(config: Any, ddir: Path, raw_dir: Path, progress: Progress, *, full: boo
                 progress.build_step(message, step=step, count=count, part=part)
 
         try:
-            folder = build_snapshot(raw_dir, config, ddir, build_progress, force=force)
+            folder = build_snapshot(raw_dir, config, ddir, build_progress, force=force, full=full)
         except BuildError as exc:
             prefix = "снимок не опубликован" if exc.kind == "guard" else "сборка снимка не удалась"
             raise AmoError(exc.kind, f"{prefix}: {exc}") from exc

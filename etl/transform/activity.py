@@ -12,7 +12,27 @@ from etl.config import Config
 from etl.extract.rawio import TOUCH_KINDS, bool_col, int_col, ts_col
 from etl.snapshot.schema import CITIES, TASKS, USERS
 from etl.transform.deals import json_int
-from etl.transform.raw import RawFrames, latest_by_id
+from etl.transform.raw import RawFrames, columns, latest_by_id
+
+
+def contact_deals(contacts: pl.DataFrame) -> pl.DataFrame:
+    """(contact_id, deal_id) for every lead a contact record lists (every version of the record)."""
+    return (
+        contacts.select(contact_id=int_col("id"), l=pl.col("_embedded").struct.field("leads"))
+        .explode("l")
+        .drop_nulls("l")
+        .select(
+            "contact_id",
+            deal_id=pl.col("l").struct.field("id").cast(pl.Float64, strict=False).cast(pl.Int64, strict=False),
+        )
+    )
+
+
+#: The tasks table's row order (task ids are unique).
+TASK_ORDER = ["created_at", "task_id"]
+#: The touches table's row order: by time, then note id; a lead note and a contact note may share
+#: an id (two endpoints), so the source settles the tie and the order is the same in every build.
+TOUCH_ORDER = ["at", "touch_id", "source"]
 
 
 def touches_table(
@@ -49,15 +69,7 @@ def touches_table(
     )
 
     contact_part = notes.filter(pl.col("source") == "contact").rename({"entity_id": "contact_id"})
-    extra = (
-        raw.contacts.select(contact_id=int_col("id"), l=pl.col("_embedded").struct.field("leads"))
-        .explode("l")
-        .drop_nulls("l")
-        .select(
-            "contact_id",
-            deal_id=pl.col("l").struct.field("id").cast(pl.Float64, strict=False).cast(pl.Int64, strict=False),
-        )
-    )
+    extra = contact_deals(raw.contacts)
     grace = pl.duration(minutes=grace_minutes)
     candidates = (
         pl.concat([links.select("deal_id", "contact_id"), extra.select("deal_id", "contact_id").drop_nulls()])
@@ -82,7 +94,7 @@ def touches_table(
         deals.select("deal_id", "city", "channel", "is_deleted", deal_user_id="user_id", deal_created_at="created_at"),
         on="deal_id",
         how="left",
-    ).sort(["at", "touch_id"])
+    ).sort(TOUCH_ORDER)
     quality = {
         "unattributed_touches": int(touches["deal_id"].null_count()),
         "notes_unknown_deals": unknown_lead_notes,
@@ -91,7 +103,9 @@ def touches_table(
     return touches, quality
 
 
-def tasks_table(raw: RawFrames, deals: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+def task_rows(raw: RawFrames) -> pl.DataFrame:
+    """The newest version of each task that no ``task_deleted`` event removed, with its completion
+    time (the ``task_completed`` event's, else the record's ``updated_at``); not yet on deals."""
     tasks, _ = latest_by_id(raw.tasks)
     ev = raw.events.filter(pl.col("entity_type") == "task")
     completed_ev = (
@@ -111,11 +125,30 @@ def tasks_table(raw: RawFrames, deals: pl.DataFrame) -> tuple[pl.DataFrame, int]
         deadline=ts_col("complete_till"),
         is_completed=bool_col("is_completed"),
     ).join(deleted_ev, on="task_id", how="anti")
-    t = t.join(completed_ev, on="task_id", how="left").with_columns(
+    return t.join(completed_ev, on="task_id", how="left").with_columns(
         completed_at=pl.when(pl.col("is_completed")).then(pl.coalesce("ev_completed_at", "updated_at"))
     )
+
+
+def tasks_on_unknown_deals(raw: RawFrames, deals: pl.DataFrame) -> int:
+    """Tasks (the newest version of each, not deleted) on a lead that is not among ``deals``: the
+    same tasks :func:`task_rows` gives, from the four columns that decide it."""
+    latest, _ = latest_by_id(columns(raw.tasks, "id", "entity_id", "entity_type", "updated_at"))
+    events = columns(raw.events, "entity_type", "type", "entity_id")
+    deleted = events.filter((pl.col("entity_type") == "task") & (pl.col("type") == "task_deleted"))
+    on_leads = latest.filter(pl.col("entity_type").is_in(["leads", "lead"]))
+    return (
+        on_leads.select(task_id=int_col("id"), deal_id=int_col("entity_id"))
+        .join(deleted.select(task_id=int_col("entity_id")), on="task_id", how="anti")
+        .join(deals.select("deal_id"), on="deal_id", how="anti")
+        .height
+    )
+
+
+def tasks_table(raw: RawFrames, deals: pl.DataFrame) -> pl.DataFrame:
+    """The tasks table (TASKS.built, by creation)."""
+    t = task_rows(raw)
     known = deals.select("deal_id")
-    unknown = t.filter(pl.col("on_lead")).join(known, left_on="entity_id", right_on="deal_id", how="anti").height
     t = t.with_columns(
         deal_id=pl.when(pl.col("on_lead") & pl.col("entity_id").is_in(known["deal_id"].implode())).then(
             pl.col("entity_id")
@@ -124,7 +157,7 @@ def tasks_table(raw: RawFrames, deals: pl.DataFrame) -> tuple[pl.DataFrame, int]
     t = t.join(
         deals.select("deal_id", "city", "channel", "is_deleted", deal_user_id="user_id"), on="deal_id", how="left"
     ).select(TASKS.built)
-    return t.sort(["created_at", "task_id"]), unknown
+    return t.sort(TASK_ORDER)
 
 
 def users_table(raw: RawFrames, deals: pl.DataFrame, config: Config) -> pl.DataFrame:

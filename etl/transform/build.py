@@ -17,6 +17,7 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,25 +28,18 @@ import polars as pl
 from etl.config import Config, ConfigError, data_dir, load_config
 from etl.diskio import disk_message
 from etl.extract import rawio
-from etl.extract.rawio import RawExportError, int_col
+from etl.extract.rawio import RawExportError
 from etl.snapshot.guard import PublishRefused, coverage
 from etl.snapshot.guard import check as guard_check
-from etl.snapshot.schema import DEALS, ENTRIES
+from etl.snapshot.schema import DEALS
 from etl.snapshot.store import SCHEMA_VERSION, TABLES, SchemaError, current_id, publish, write_tables
 from etl.transform.activity import cities_table, tasks_table, touches_table, users_table
-from etl.transform.deals import (
-    add_unknown_statuses,
-    deal_quality,
-    deals_base,
-    entries_table,
-    reach_columns,
-    status_changes,
-    statuses_in_use,
-    statuses_table,
-    with_stage_and_channel,
-)
+from etl.transform.deals import DEAL_ORDER, deal_tables, statuses_table
 from etl.transform.facts import add_derived
-from etl.transform.raw import Progress, RawFrames, latest_by_id, read_raw
+from etl.transform.parsed import PARSED_DIR, ParsedCache
+from etl.transform.quality import first_events, quality_counters
+from etl.transform.raw import Progress, RawFrames, latest_by_id, read_raw, read_raw_lazy
+from etl.transform.splice import ACTIVITY, splice
 
 __all__ = ["BuildError", "Progress", "RawFrames", "build_snapshot", "latest_by_id", "main", "read_raw", "transform"]
 
@@ -62,55 +56,33 @@ class BuildError(RuntimeError):
         self.kind = kind
 
 
+def _sayer(progress: Progress | None) -> Callable[[str, str, int], None]:
+    def say(msg: str, step: str, count: int) -> None:
+        if progress:
+            progress(f"{msg}: {count:,}".replace(",", " "), step=step, count=count)
+
+    return say
+
+
 def transform(
     raw: RawFrames, config: Config, progress: Progress | None = None
 ) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
     """Raw frames → snapshot tables and data-quality counters.  Pure: no I/O."""
 
-    def say(msg: str, step: str, count: int) -> None:
-        if progress:
-            progress(f"{msg}: {count:,}".replace(",", " "), step=step, count=count)
-
+    say = _sayer(progress)
     if raw.leads.height == 0:
         raise BuildError("leads.jsonl holds no deals: the export is empty, nothing to report")
-    # Events never change: a pull that re-reads a window appends the same ones again (DATA.md §1).
-    events = raw.events.unique("id", keep="first", maintain_order=True)
-    dup_events = raw.events.height - events.height
-    raw = replace(raw, events=events)
+    source = raw
+    raw = replace(raw, events=first_events(raw.events))
     say("сделки", "deals", raw.leads.height)
-    statuses = statuses_table(raw, config)
-    deals, links, dup_leads = deals_base(raw, config)
-    changes = status_changes(raw.events)
-    known_ids = deals.select("deal_id")
-    lead_events = raw.events.filter(pl.col("entity_type") == "lead").select(deal_id=int_col("entity_id"))
-    events_unknown = lead_events.join(known_ids, on="deal_id", how="anti").height
-    statuses = add_unknown_statuses(statuses, statuses_in_use(deals, changes), config)
-    deals = with_stage_and_channel(deals, statuses, config)
-    say("история статусов, событий", "entries", changes.height)
-    entries = entries_table(deals, changes, statuses)
-    deals = reach_columns(deals, entries)
-    deal_cols = deals.select("deal_id", "city", "channel", "is_deleted", deal_user_id="user_id")
-    entries = entries.join(deal_cols, on="deal_id", how="left").select(ENTRIES.built).sort(["at", "deal_id", "seq"])
+    statuses, deals, entries, links = deal_tables(raw, config, statuses_table(raw, config), say)
     say("звонки и SMS, примечаний", "touches", raw.lead_notes.height + raw.contact_notes.height)
-    touches, touch_quality = touches_table(raw, deals, links, config.attribution_grace_minutes)
+    touches, _ = touches_table(raw, deals, links, config.attribution_grace_minutes)
     say("задачи", "tasks", raw.tasks.height)
-    tasks, tasks_unknown = tasks_table(raw, deals)
+    tasks = tasks_table(raw, deals)
     users = users_table(raw, deals, config)
     cities = cities_table(deals, config)
-    deals = deals.select(DEALS.built).sort(["created_at", "deal_id"], nulls_last=True)
-
-    quality = {
-        **deal_quality(deals, statuses, config),
-        "events_unknown_deals": events_unknown,
-        "tasks_unknown_deals": tasks_unknown,
-        "duplicate_records_dropped": dup_leads + dup_events + touch_quality.pop("duplicate_notes_dropped"),
-        **touch_quality,
-        "wrong_types": [
-            {"collection": collection, "field": name, "records": n}
-            for collection, fields in raw.wrong_types.items()
-            for name, n in fields.items()
-        ],
-    }
+    deals = deals.select(DEALS.built).sort(DEAL_ORDER, nulls_last=True)
     tables = {
         "deals": deals,
         "entries": entries,
@@ -120,6 +92,7 @@ def transform(
         "statuses": statuses,
         "cities": cities,
     }
+    quality = quality_counters(source, tables, config)
     say("производные столбцы, переходов", "facts", entries.height)
     # Facts several metrics need (next entry, previous touch, touch counts, local days), computed
     # once here so that a filter change is a scan, not a group-by over the whole history.
@@ -142,21 +115,91 @@ def _data_as_of(raw: RawFrames, tables: dict[str, pl.DataFrame]) -> datetime:
     return max(c for c in candidates if c is not None)
 
 
+def transform_sha256() -> str:
+    """A hash of the code that turns raw records into rows: a snapshot built by other code is
+    never spliced into (etl/transform/splice.py)."""
+    here = Path(__file__).resolve().parent
+    files = sorted(here.glob("*.py")) + [here.parent / "extract" / "rawio.py", here.parent / "config.py"]
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.read_bytes())
+    return digest.hexdigest()
+
+
+def _previous(snapshots_dir: Path, raw_dir: Path, cache: ParsedCache, config: Config) -> dict[str, pl.DataFrame] | None:
+    """The current snapshot's tables when this build may splice into them: built by this code
+    and config from exactly the raw bytes the parsed parts held before this build (so the frames'
+    rows after ``cache.before`` are what is new), with nothing but activity appended since."""
+    cur = current_id(snapshots_dir)
+    if cur is None or set(cache.before) != {f"{c}.jsonl" for c in rawio.COLLECTIONS}:
+        return None
+    if any(cache.size[f"{c}.jsonl"] != cache.before[f"{c}.jsonl"][0] for c in rawio.COLLECTIONS if c not in ACTIVITY):
+        return None  # users, pipelines or lead fields changed: everything may
+    try:
+        manifest = json.loads((snapshots_dir / cur / "manifest.json").read_text(encoding="utf-8"))
+        if (
+            manifest.get("schema_version") != SCHEMA_VERSION
+            or manifest.get("config_sha256") != config.sha256
+            or manifest.get("transform_sha256") != transform_sha256()
+            or manifest.get("source", {}).get("raw_dir") != str(Path(raw_dir).resolve())
+            or manifest.get("raw_bytes") != {name: size for name, (size, _) in sorted(cache.before.items())}
+        ):
+            return None
+        return {name: pl.read_parquet(snapshots_dir / cur / f"{name}.parquet") for name in TABLES}
+    except (OSError, ValueError, pl.exceptions.PolarsError):
+        return None  # unreadable: build in full
+
+
+def _splice(
+    raw_dir: Path, snapshots_dir: Path, cache: ParsedCache, config: Config, progress: Progress | None
+) -> tuple[RawFrames, tuple[dict[str, pl.DataFrame], dict[str, Any]]] | None:
+    """The incremental build (etl/transform/splice.py) when it applies: the raw export as lazy
+    scans of the parsed parts, spliced into the current snapshot; None otherwise."""
+    if current_id(snapshots_dir) is None or not cache.manifest["collections"]:
+        return None  # a first build
+    if progress:
+        progress("чтение добавленных строк выгрузки", step="read", count=0, part=(0, 1))
+    lazy = read_raw_lazy(raw_dir, cache)
+    prev = lazy and _previous(snapshots_dir, raw_dir, cache, config)
+    result = prev and splice(lazy[0], lazy[1], prev, config, _sayer(progress))
+    if not result:
+        return None
+    cache.save()  # after the scans: compacting may remove the parts they read
+    return lazy[0], result
+
+
 def build_snapshot(
-    raw_dir: Path, config: Config, data_dir: Path, progress: Progress | None = None, *, force: bool = False
+    raw_dir: Path,
+    config: Config,
+    data_dir: Path,
+    progress: Progress | None = None,
+    *,
+    force: bool = False,
+    full: bool = False,
 ) -> Path:
     """Read ``raw_dir``, build every table, publish atomically under ``data_dir``; return the folder.
 
     Raises :class:`BuildError` with a message naming the file/line or the problem; on any error
     nothing is published and the current snapshot stays.  Unless ``force``, a snapshot that loses
     more than ``publish_guard.max_drop`` of the current one's coverage is refused before anything is
-    written (:mod:`etl.snapshot.guard`).
+    written (:mod:`etl.snapshot.guard`).  The raw JSONL is read through the parsed parts kept in
+    ``<data_dir>/parsed`` (:mod:`etl.transform.parsed`): only the lines appended since the last
+    build are parsed, and only the deals they touch are rebuilt and spliced into the current
+    snapshot (:mod:`etl.transform.splice`), unless ``full``: every file parsed again, the parts
+    replaced, every table built from scratch.
     """
     raw_dir = Path(raw_dir)
     snapshots_dir = Path(data_dir) / config.snapshots_dir
+    cache = ParsedCache(
+        Path(data_dir) / PARSED_DIR, raw_dir, full=full, lead_fields=(config.city_field, config.package_field)
+    )
     try:
-        raw = read_raw(raw_dir, progress)
-        tables, quality = transform(raw, config, progress)
+        spliced = None if full else _splice(raw_dir, snapshots_dir, cache, config, progress)
+        if spliced:
+            raw, (tables, quality) = spliced
+        else:
+            raw = read_raw(raw_dir, progress, cache)
+            tables, quality = transform(raw, config, progress)
     except (RawExportError, ConfigError) as exc:
         raise BuildError(str(exc)) from exc
     now = datetime.now(UTC)
@@ -186,6 +229,9 @@ def build_snapshot(
         "row_counts": {name: tables[name].height for name in TABLES},
         "coverage": coverage(tables["deals"]),
         "quality": quality,
+        "raw_bytes": dict(sorted(cache.size.items())),
+        "transform_sha256": transform_sha256(),
+        "built_by": "incremental" if spliced else "full",
     }
     if not force:
         cur = current_id(snapshots_dir)
@@ -221,6 +267,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--config", default=None, help="config file (default: the repository's config.yaml)")
     parser.add_argument("--data-dir", default=None, help="data folder (default: $REPORT_DATA_DIR or ./data)")
     parser.add_argument("--force", action="store_true", help="publish even if the publish guard would refuse")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="parse the whole raw export again and build every table from scratch (not only what a pull appended)",
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
 
@@ -229,7 +280,9 @@ def main(argv: list[str]) -> int:
 
     try:
         config = load_config(args.config)
-        folder = build_snapshot(Path(args.raw), config, data_dir(args.data_dir), progress, force=args.force)
+        folder = build_snapshot(
+            Path(args.raw), config, data_dir(args.data_dir), progress, force=args.force, full=args.full
+        )
     except (BuildError, ConfigError) as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1

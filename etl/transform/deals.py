@@ -6,14 +6,19 @@ snapshot table (docs/data-model.md) out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
 
 from etl.config import FUNNEL_STAGES, STAGE_POSITION, Config, normalize_name
 from etl.extract.rawio import bool_col, int_col, ts_col
-from etl.snapshot.schema import STATUSES
+from etl.snapshot.schema import ENTRIES, STATUSES
 from etl.transform.raw import RawFrames, latest_by_id
+
+#: Row orders of the deals and entries tables (unique keys: the same order in every build).
+DEAL_ORDER = ["created_at", "deal_id"]
+ENTRY_ORDER = ["at", "deal_id", "seq"]
 
 
 def statuses_table(raw: RawFrames, config: Config) -> pl.DataFrame:
@@ -128,6 +133,29 @@ def _field_id(lead_fields: pl.DataFrame, name: str) -> int | None:
     return None
 
 
+def _names_field(field_id: pl.Expr, field_name: pl.Expr, fid: int | None, wanted: str) -> pl.Expr:
+    """A custom value is the field's: by the field id lead_fields gives the name, else by its name."""
+    by_id = (
+        (field_id.cast(pl.Float64, strict=False).cast(pl.Int64, strict=False) == fid)
+        if fid is not None
+        else pl.lit(False)
+    )
+    return by_id | (field_name.str.strip_chars().str.to_lowercase().str.replace_all("ё", "е") == wanted)
+
+
+def custom_fields_read(lead_fields: pl.DataFrame, names: tuple[str, ...]) -> tuple[pl.Expr, str]:
+    """An expression keeping, of the ``custom_fields_values`` lists, only the values of the fields
+    ``names`` (config's city and package fields) that :func:`deals_base` reads, and a key of what
+    it keeps: the parsed raw export kept on disk (etl/transform/parsed.py) then holds no other
+    field (a phone or a name in a custom field never leaves the raw export)."""
+    named = [(_field_id(lead_fields, n), normalize_name(n)) for n in names if n]
+    el = pl.element().struct
+    keep = pl.lit(False)
+    for fid, wanted in named:
+        keep = keep | _names_field(el.field("field_id"), el.field("field_name"), fid, wanted)
+    return pl.col("custom_fields_values").list.eval(pl.element().filter(keep)), repr(named)
+
+
 def _custom_field_value(leads: pl.DataFrame, lead_fields: pl.DataFrame, name: str) -> pl.DataFrame:
     """id → the first value of the named select field (enum value by enum_id where possible)."""
     if not name:
@@ -138,10 +166,7 @@ def _custom_field_value(leads: pl.DataFrame, lead_fields: pl.DataFrame, name: st
         leads.select(pl.col("id").cast(pl.Int64), "custom_fields_values")
         .explode("custom_fields_values")
         .unnest("custom_fields_values")
-        .filter(
-            ((int_col("field_id") == fid) if fid is not None else pl.lit(False))
-            | (pl.col("field_name").str.strip_chars().str.to_lowercase().str.replace_all("ё", "е") == wanted)
-        )
+        .filter(_names_field(pl.col("field_id"), pl.col("field_name"), fid, wanted))
         .with_columns(first=pl.col("values").list.first())
         .unnest("first")
         .select("id", "value", enum_id=int_col("enum_id"))
@@ -265,6 +290,10 @@ def status_changes(events: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+#: A note's call duration in its ``params`` text (see :func:`json_int`).
+DURATION = r'"duration"\s*:\s*"?(-?\d+)'
+
+
 def json_int(col: str, key: str) -> pl.Expr:
     """The integer under ``"key":`` in a small JSON text (number or numeric string).
 
@@ -342,3 +371,22 @@ def reach_columns(deals: pl.DataFrame, entries: pl.DataFrame) -> pl.DataFrame:
             for s in FUNNEL_STAGES[1:]
         ]
     )
+
+
+def deal_tables(
+    raw: RawFrames, config: Config, statuses: pl.DataFrame, say: Callable[[str, str, int], None] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Statuses (``statuses`` plus those only deals and events name), deals (every column the
+    other tables join, before ``DEALS.built`` is selected), entries (``ENTRIES.built``, in time
+    order) and contact links, from raw frames whose events are without repeats."""
+    deals, links, _ = deals_base(raw, config)
+    changes = status_changes(raw.events)
+    statuses = add_unknown_statuses(statuses, statuses_in_use(deals, changes), config)
+    deals = with_stage_and_channel(deals, statuses, config)
+    if say:
+        say("история статусов, событий", "entries", changes.height)
+    entries = entries_table(deals, changes, statuses)
+    deals = reach_columns(deals, entries)
+    deal_cols = deals.select("deal_id", "city", "channel", "is_deleted", deal_user_id="user_id")
+    entries = entries.join(deal_cols, on="deal_id", how="left").select(ENTRIES.built).sort(ENTRY_ORDER)
+    return statuses, deals, entries, links

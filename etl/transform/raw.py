@@ -9,12 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from etl.extract import rawio
 from etl.extract.rawio import int_col
+
+if TYPE_CHECKING:
+    from etl.transform.parsed import ParsedCache
+
+#: The small collections every build reads whole (the rest is activity: leads … tasks).
+REFERENCE = ("users", "pipelines", "lead_fields")
 
 #: ``progress(message, step=…, count=…, part=…)``: a line for people, and which build step
 #: (etl.progress.BUILD_STEPS) it is, with the rows it handles and (done, of) within the step.
@@ -40,7 +46,9 @@ class RawFrames:
     wrong_types: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-def read_raw(raw_dir: Path, progress: Progress | None = None) -> RawFrames:
+def read_raw(raw_dir: Path, progress: Progress | None = None, cache: ParsedCache | None = None) -> RawFrames:
+    """Every collection of the export in ``raw_dir``; through ``cache`` (the parsed parts of the
+    lines read before, :mod:`etl.transform.parsed`) when given, which is then brought up to date."""
     rawio.check_files(raw_dir)
     frames: dict[str, pl.DataFrame] = {}
     wrong: dict[str, dict[str, int]] = {}
@@ -50,15 +58,55 @@ def read_raw(raw_dir: Path, progress: Progress | None = None) -> RawFrames:
             read = sum(f.height for f in frames.values())
             progress(f"чтение {name}", step="read", count=read, part=(i, len(files)))
         collection = name.removesuffix(".jsonl")
-        frames[collection] = rawio.read_jsonl(raw_dir / name, schema, rawio.KEEP.get(name))
-        if found := rawio.wrong_types(name, frames[collection]):
+        if cache is None:
+            frames[collection] = rawio.read_jsonl(raw_dir / name, schema, rawio.KEEP.get(name))
+            found = rawio.wrong_types(name, frames[collection])
+        else:
+            frames[collection] = cache.read(name)
+            found = cache.wrong[name]
+        if found:
             wrong[collection] = found
+    if cache is not None:
+        cache.save()
     return RawFrames(
         **frames,
         account=rawio.read_json_object(raw_dir / "account.json"),
         export=rawio.read_json_object(raw_dir / "export.json"),
         wrong_types=wrong,
     )
+
+
+def read_raw_lazy(raw_dir: Path, cache: ParsedCache) -> tuple[RawFrames, dict[str, pl.DataFrame]] | None:
+    """The export with its activity collections (leads … tasks) as lazy scans of the parsed parts
+    plus the lines appended since (and those lines alone, by collection), the small reference
+    collections read; None when a collection's parts are not valid.  For the incremental build,
+    which reads only some columns and rows of the whole (so never holds it in memory); the
+    caller saves ``cache`` once done with the scans."""
+    rawio.check_files(raw_dir)
+    frames: dict[str, Any] = {}
+    new: dict[str, pl.DataFrame] = {}
+    for name in rawio.SCHEMAS:
+        collection = name.removesuffix(".jsonl")
+        if collection in REFERENCE:
+            frames[collection] = cache.read(name)
+        elif (scanned := cache.scan(name)) is None:
+            return None
+        else:
+            frames[collection], new[collection] = scanned
+    wrong = {name.removesuffix(".jsonl"): cache.wrong[name] for name in rawio.SCHEMAS if cache.wrong.get(name)}
+    raw = RawFrames(
+        **frames,
+        account=rawio.read_json_object(raw_dir / "account.json"),
+        export=rawio.read_json_object(raw_dir / "export.json"),
+        wrong_types=wrong,  # in read_raw's order
+    )
+    return raw, new
+
+
+def columns(frame: pl.DataFrame | pl.LazyFrame, *cols: str) -> pl.DataFrame:
+    """``cols`` of a raw frame, read now when it is a lazy scan (:func:`read_raw_lazy`)."""
+    out = frame.select(cols)
+    return out.collect() if isinstance(out, pl.LazyFrame) else out
 
 
 def latest_by_id(df: pl.DataFrame, order_col: str = "updated_at") -> tuple[pl.DataFrame, int]:

@@ -57,7 +57,7 @@ def test_a_build_that_loses_the_facts_publishes_nothing(tmp_path, monkeypatch):
     first = build_snapshot(raw, config, tmp_path / "data")
     monkeypatch.setattr(build_mod, "add_derived", lambda tables, timezone: tables)  # the facts step forgotten
     with pytest.raises(BuildError, match=r"do not match the snapshot schema, nothing published") as err:
-        build_snapshot(raw, config, tmp_path / "data")
+        build_snapshot(raw, config, tmp_path / "data", full=True)  # nothing appended: else spliced
     assert "deals.first_booked_at: missing column" in str(err.value)
     assert "tasks.completed_day: missing column" in str(err.value)
     snaps = tmp_path / "data" / "snapshots"
