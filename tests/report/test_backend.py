@@ -94,6 +94,10 @@ def test_two_hosts_share_one_refresh(admin_config, data_dir, emulator, redis_url
     st = wait_until_finished(data_dir)
     assert st["last"]["result"] == "succeeded" and st["last"]["refresh_id"] == first.json["refresh_id"]
     assert len(jobs.read_audit(paths)) == 1
+    # The supervisor writes the result, then lets the lock go: give it a moment, not forever.
+    deadline = time.monotonic() + 15
+    while backend.RedisLock(redis_url).held() and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not backend.RedisLock(redis_url).held()  # released by the supervisor at the end
 
 
