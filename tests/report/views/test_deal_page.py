@@ -7,6 +7,7 @@ import pytest
 
 from etl.config import load_config
 from report.app import create_app
+from report.i18n import stage_label
 from tests.report.admin.admin_fixtures import VIEWER_KEY, clean_environ
 from tests.report.metrics.metric_snapshots import MARCH, MARCH_USERS, write_snapshot
 
@@ -31,7 +32,7 @@ def test_a_deal_card_shows_the_deal_its_stage_and_its_timeline(app_with):
     assert resp.status_code == 200 and resp.mimetype == "text/html"
     page = resp.get_data(as_text=True)
     assert "Сделка 1" in page
-    assert "Заключён договор" in page  # #1's status now, of the stage «Договор»
+    assert stage_label("contract", "ru") in page and "Заключён договор" in page  # #1's stage and status now
     assert "Анна Петрова" in page  # the manager (staff)
     assert "100 000 ₽" in page and "Стандарт" in page
     # the timeline in Moscow time: created 01.03 01:00 into «Неразобранное», moved to the contact centre on 04.03
