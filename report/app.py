@@ -24,7 +24,7 @@ from report.i18n import t
 from report.page import manager_options, register_page
 from report.source import SnapshotInfo, SnapshotSource
 from report.urlsync import register_labels, register_url_sync
-from report.views import drilldown, frame, panel_callbacks
+from report.views import deal_page, drilldown, frame, panel_callbacks
 
 __all__ = ["SnapshotInfo", "SnapshotSource", "create_app"]
 
@@ -100,6 +100,7 @@ def create_app(
     register_page(app, source, config)
     panel_callbacks.register(app, source, default_lang, config.base_url)
     frame.register_callbacks(app)
+    deal_page.register(app.server, source, default_lang, app.get_asset_url("bootstrap.min.css"))
     # On a phone the filters start folded (they would fill the screen); the button unfolds them.
     app.clientside_callback(
         """function (clicks, isOpen) {

@@ -157,6 +157,32 @@ TEXTS: dict[str, tuple[str, str]] = {
     "drill_count": ("сделок: {n}", "deals: {n}"),
     "drill_previous": ("период сравнения", "compared period"),
     "drill_cut": ("Показаны первые {n}; в CSV — все.", "Showing the first {n}; the CSV has them all."),
+    # the report's own deal card, /deal/<id> (report/views/deal_page.py)
+    "deal_title": ("Сделка {v}", "Deal {v}"),
+    "deal_not_found": ("В данных отчёта нет сделки «{v}».", "The report's data has no deal “{v}”."),
+    "deal_as_of": (
+        "Всё, что известно о сделке из снимка данных на {d}; время — {tz}.",
+        "All the data snapshot of {d} knows of the deal; times in {tz}.",
+    ),
+    "deal_back": ("← К отчёту", "← Back to the report"),
+    "deal_pipeline": ("Воронка", "Pipeline"),
+    "deal_closed_at": ("Закрыта", "Closed"),
+    "deal_open": ("открыта", "open"),
+    "deal_deleted": ("Удалена", "Deleted"),
+    "deal_price": ("Бюджет", "Price"),
+    "deal_yes": ("да", "yes"),
+    "deal_no": ("нет", "no"),
+    "deal_entries": ("Смены статусов", "Status changes"),
+    "deal_time": ("Время", "Time"),
+    "deal_stage_entry": ("Вход в этап", "Stage entry"),
+    "deal_activity": ("Звонки, SMS и задачи", "Calls, SMS and tasks"),
+    "deal_call_in": ("Входящих звонков", "Incoming calls"),
+    "deal_call_out": ("Исходящих звонков", "Outgoing calls"),
+    "deal_sms_in": ("Входящих SMS", "Incoming SMS"),
+    "deal_sms_out": ("Исходящих SMS", "Outgoing SMS"),
+    "deal_answered_s": ("Время разговоров (отвеченные звонки)", "Talk time (answered calls)"),
+    "deal_tasks": ("Задач", "Tasks"),
+    "deal_tasks_open": ("Из них не выполнено", "Of them not completed"),
     "note_reconciliation": (
         "Поток = первые входы в этап сделок, созданных в периоде + первые входы более старых сделок + "
         "повторные входы. Когорта = сделки периода, впервые вошедшие в сам этап в периоде + вошедшие после "

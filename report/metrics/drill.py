@@ -27,11 +27,12 @@ Choices (the spec is silent):
   stage: the oldest first.
 - ``touches.negative_status`` lists deals whose status at the period's end has the stage,
   whenever created (METRICS.md).
-- ``url``: ``https://<subdomain>.amocrm.ru/leads/detail/<id>`` for a real account; null for the
-  demo (manifest ``source.subdomain`` = ``emulator``) and when the manifest names no account. The
-  demo account has no deal pages anywhere: ``python -m report`` builds it from a raw export with
-  no emulator running, and the emulator, when one runs, answers only API clients that send its
-  bearer token (a browser tab gets a 401). A link that cannot open is worse than the plain id.
+- ``url``: ``https://<subdomain>.amocrm.ru/leads/detail/<id>`` for a real account; for the demo
+  (manifest ``source.subdomain`` = ``emulator``) and when the manifest names no account, the
+  report's own read-only deal card ``/deal/<id>`` (relative to the report's root;
+  ``report.views.deal_page``). The demo account has no deal pages in any amoCRM: ``python -m
+  report`` builds it from a raw export with no emulator running, and the emulator, when one runs,
+  answers only API clients that send its bearer token (a browser tab gets a 401).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from report.metrics.stuck import AGE_COLUMNS, age_bucket, open_deal_ages, stuck_
 
 DEMO_SUBDOMAIN = "emulator"  # what the demo's manifest names as its account
 ACCOUNT_URL = "https://{subdomain}.amocrm.ru/leads/detail/{id}"
+REPORT_URL = "/deal/{id}"  # the report's own deal card, for an account with no amoCRM to link to
 NEGATIVE_STAGES = ("not_booked", "no_answer")
 COLUMNS = (
     "deal_id",
@@ -168,11 +170,11 @@ DRILLS: dict[str, Drill] = {
 
 
 def deal_url(snap: Snapshot, deal_id: pl.Expr) -> pl.Expr:
-    """The deal's page in amoCRM for a real account; null for the demo (see the module's choices)."""
+    """The deal's page in amoCRM for a real account; the report's own deal card for the demo (see
+    the module's choices)."""
     subdomain = str((snap.manifest.get("source") or {}).get("subdomain") or "")
-    if not subdomain or subdomain == DEMO_SUBDOMAIN:
-        return pl.lit(None, dtype=pl.String)
-    head, tail = ACCOUNT_URL.replace("{subdomain}", subdomain).split("{id}")
+    own = not subdomain or subdomain == DEMO_SUBDOMAIN
+    head, tail = (REPORT_URL if own else ACCOUNT_URL.replace("{subdomain}", subdomain)).split("{id}")
     return pl.lit(head) + deal_id.cast(pl.String) + pl.lit(tail)
 
 

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+import pytest
+from fixture_snapshot import build_tables, manifest
 from helpers import GRID_ROWS_JS, choose, click, panel_selector, url_contains, wait_until
 from selenium.webdriver.common.action_chains import ActionChains
 
+from etl.config import load_config
 from report import ids
+from report.app import create_app
+from tests.builders.snapshot import snapshot_from_tables
 
 WAIT = 30
 MOSCOW = quote("Москва")
@@ -60,6 +65,37 @@ def test_clicking_a_funnel_count_lists_exactly_those_deals(dash_duo, report_app)
     ActionChains(dash_duo.driver).move_to_element(bar).click().perform()
     dash_duo.wait_for_text_to_equal(f"#{ids.DRILL_TITLE}", "Воронка когорты · Дошли · Лид — сделок: 4", timeout=WAIT)
     assert [r[0] for r in drill_rows(dash_duo, 4)] == ["1", "2", "6", "7"]
+    assert dash_duo.get_logs() == []
+
+
+@pytest.fixture
+def demo_app(tmp_path):
+    """The same account as the demo's manifest names it (``emulator``: no amoCRM to link to)."""
+    sid = "20260630T090000Z-demo0001"
+    meta = manifest(sid)
+    meta["source"] = {**meta["source"], "subdomain": "emulator"}
+    snapshot_from_tables(tmp_path / "snapshots" / sid, build_tables(), meta, publish=True)
+    return create_app(load_config(), tmp_path)
+
+
+def test_on_the_demo_a_deal_id_opens_the_reports_own_deal_card(dash_duo, demo_app):
+    dash_duo.start_server(demo_app)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/funnels?city={MOSCOW}")
+    cell = f"{panel_selector('table', 'funnel-cohort')} .ag-center-cols-container .ag-row[row-index='2'] [col-id='reached']"
+    wait_until(dash_duo, lambda d: dash_duo.find_element(cell).text == "3", "the booked count 3")
+    click(dash_duo, cell)
+    dash_duo.wait_for_contains_text(f"#{ids.DRILL_TITLE}", "сделок: 3", timeout=WAIT)
+    link = wait_until(dash_duo, lambda d: d.find_elements("css selector", f"#{ids.DRILL_GRID} a"), "a deal link")[0]
+    assert link.get_attribute("href") == f"{dash_duo.server_url}/deal/1" and link.text == "1"
+    report_tab = dash_duo.driver.current_window_handle
+    link.click()  # a new tab, as for amoCRM
+    wait_until(dash_duo, lambda d: len(d.window_handles) == 2 or None, "the deal's tab")
+    dash_duo.driver.switch_to.window([h for h in dash_duo.driver.window_handles if h != report_tab][0])
+    # #1 is won now: the card says so, with its id
+    dash_duo.wait_for_contains_text("#deal-card h1", "Сделка 1", timeout=WAIT)
+    assert "Успешно реализовано" in dash_duo.find_element("#deal-card").text
+    dash_duo.driver.close()
+    dash_duo.driver.switch_to.window(report_tab)
     assert dash_duo.get_logs() == []
 
 

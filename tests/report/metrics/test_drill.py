@@ -78,8 +78,9 @@ def test_bad_requests_say_why(march):
         deal_list(march, MARCH_2026, "funnel.cohort", column="entries", stage="lead")
 
 
-def test_a_real_account_links_to_amocrm_and_the_demo_to_nothing():
-    """The demo has no deal pages (no emulator runs for it, and the emulator wants a bearer token)."""
+def test_a_real_account_links_to_amocrm_and_the_demo_to_the_reports_own_deal_card():
+    """The demo has no deal pages in amoCRM (no emulator runs for it, and the emulator wants a
+    bearer token): its deals link to the report's ``/deal/<id>``."""
     from types import SimpleNamespace
 
     import polars as pl
@@ -91,5 +92,5 @@ def test_a_real_account_links_to_amocrm_and_the_demo_to_nothing():
         return pl.select(deal_url(snap, pl.lit(7))).item()  # type: ignore[arg-type]
 
     assert url({"subdomain": "clinic"}) == "https://clinic.amocrm.ru/leads/detail/7"
-    assert url({"subdomain": "emulator"}) is None
-    assert url({}) is None
+    assert url({"subdomain": "emulator"}) == "/deal/7"
+    assert url({}) == "/deal/7"
