@@ -87,6 +87,10 @@ class DrillRequest:
     def to_store(self) -> dict[str, object]:
         return asdict(self)
 
+    def deals_of(self) -> dict[str, object]:
+        """What ``deal_page`` and ``deal_list`` take besides the snapshot, filters and metric."""
+        return {"column": self.column, "stage": self.stage, "status": self.status, "group": self.group}
+
     @classmethod
     def from_store(cls, data: Mapping[str, object]) -> DrillRequest:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})  # type: ignore[arg-type]

@@ -197,16 +197,7 @@ def _register_drill(app: dash.Dash, source: SnapshotSource) -> None:
 
 def _drill_window(request: drilldown.DrillRequest, state: ViewState, info) -> tuple[str, list, dict]:
     filters = _drill_filters(request, state, info.today)
-    rows, total = deal_page(
-        info.snap,
-        filters,
-        request.metric_id,
-        column=request.column,
-        stage=request.stage,
-        status=request.status,
-        group=request.group,
-        limit=drilldown.LIMIT,
-    )
+    rows, total = deal_page(info.snap, filters, request.metric_id, **request.deals_of(), limit=drilldown.LIMIT)
     names = dict(zip(info.users["user_id"].to_list(), info.users["name"].to_list(), strict=True))
     line = drilldown.filters_line(
         filters.date_from,
@@ -242,14 +233,6 @@ def _register_drill_csv(app: dash.Dash, source: SnapshotSource) -> None:
         request = drilldown.DrillRequest.from_store(request_data)
         state = ViewState.from_store(data)
         filters = _drill_filters(request, state, info.today)
-        df = deal_list(
-            info.snap,
-            filters,
-            request.metric_id,
-            column=request.column,
-            stage=request.stage,
-            status=request.status,
-            group=request.group,
-        )
+        df = deal_list(info.snap, filters, request.metric_id, **request.deals_of())
         name = downloads.filename(f"deals.{request.metric_id}", filters.date_from, filters.date_to, "csv")
         return dcc.send_bytes(downloads.to_csv(df), name)
