@@ -21,7 +21,7 @@ from report.figures.base import (
     unit_title,
     value_title,
 )
-from report.formatting import fmt_duration, fmt_number, fmt_percent
+from report.formatting import fmt_duration, fmt_money, fmt_number, fmt_percent
 from report.i18n import column_label
 
 #: Height per group of a one-bar-per-group chart.
@@ -96,7 +96,9 @@ def bars(
     columns = list(enumerate(zip(value_cols, names, strict=True)))
     for i, (col, name) in reversed(columns) if grouped else columns:
         values = rows[col].to_list()
-        text = [fmt_duration(v, lang) if duration else fmt_number(v, lang) for v in values]
+        text = [
+            fmt_duration(v, lang) if duration else fmt_money(v, lang) if money else fmt_number(v, lang) for v in values
+        ]
         fig.add_bar(
             y=labels,
             x=in_unit(values, unit) if duration else values,

@@ -79,3 +79,10 @@ def test_grouped_bars_read_top_down_in_the_legends_order():
     assert [tr.name for tr in fig.data] == ["отв", "вх", "исх"]
     assert fig.layout.legend.traceorder == "reversed"
     assert [tr.marker.color for tr in fig.data] == [figures.SERIES_COLORS[i] for i in (2, 1, 0)]
+
+
+def test_money_bars_are_labelled_in_roubles():
+    """The mean cheque by package: 68 753,0 read as a count; it is 68 753 ₽ (no kopecks)."""
+    df = pl.DataFrame({"package": ["Стандарт", "Базовый"], "price_mean": [68753.04, 34393.8]})
+    fig = figures.bars(df, "package", ["price_mean"], ["средний чек"], "ru", money=True)
+    assert list(fig.data[0].text) == ["34 394 ₽", "68 753 ₽"]  # bottom-up: the largest on top
