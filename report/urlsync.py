@@ -23,38 +23,25 @@ def _dates_of(value: str | None) -> date | None:
         return None
 
 
-_CONTROL_OUTPUTS = [
-    Output(ids.TABS, "active_tab"),
-    Output(ids.PERIOD, "value"),
-    Output(ids.DATE_RANGE, "start_date"),
-    Output(ids.DATE_RANGE, "end_date"),
-    Output(ids.GRAIN, "value"),
-    Output(ids.CITIES, "value"),
-    Output(ids.MANAGERS, "value"),
-    Output(ids.CHANNEL, "value"),
-    Output(ids.FUNNEL, "value"),
-    Output(ids.AS_OF, "date"),
-    Output(ids.HOURS, "value"),
-    Output(ids.COMPARE, "value"),
-    Output(ids.CC, "value"),
-    Output(ids.LANG_SWITCH, "value"),
+#: The filter bar's controls and the property the URL sets, in the order of ``sync``'s arguments.
+_CONTROLS = [
+    (ids.TABS, "active_tab"),
+    (ids.PERIOD, "value"),
+    (ids.DATE_RANGE, "start_date"),
+    (ids.DATE_RANGE, "end_date"),
+    (ids.GRAIN, "value"),
+    (ids.CITIES, "value"),
+    (ids.MANAGERS, "value"),
+    (ids.CHANNEL, "value"),
+    (ids.FUNNEL, "value"),
+    (ids.AS_OF, "date"),
+    (ids.HOURS, "value"),
+    (ids.COMPARE, "value"),
+    (ids.CC, "value"),
+    (ids.LANG_SWITCH, "value"),
 ]
-_CONTROL_INPUTS = [
-    Input(ids.TABS, "active_tab"),
-    Input(ids.PERIOD, "value"),
-    Input(ids.DATE_RANGE, "start_date"),
-    Input(ids.DATE_RANGE, "end_date"),
-    Input(ids.GRAIN, "value"),
-    Input(ids.CITIES, "value"),
-    Input(ids.MANAGERS, "value"),
-    Input(ids.CHANNEL, "value"),
-    Input(ids.FUNNEL, "value"),
-    Input(ids.AS_OF, "date"),
-    Input(ids.HOURS, "value"),
-    Input(ids.COMPARE, "value"),
-    Input(ids.CC, "value"),
-    Input(ids.LANG_SWITCH, "value"),
-]
+_CONTROL_OUTPUTS = [Output(c, prop) for c, prop in _CONTROLS]
+_CONTROL_INPUTS = [Input(c, prop) for c, prop in _CONTROLS]
 
 
 def register_url_sync(app: dash.Dash, source: SnapshotSource, default_lang: str) -> None:
