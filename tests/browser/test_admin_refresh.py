@@ -1,8 +1,10 @@
 """An admin signs in, presses "refresh", watches the progress bar move and the "data as of" change.
 
 The report starts on the hand-made fixture snapshot (data as of 30.06.2026 12:00 Moscow); the
-emulator serves tests/etl/tiny_export.py's account, answering slowly (0.25 s a request, 11 requests)
-so the pull visibly runs; the refresh then publishes a snapshot "as of" the moment of the pull.
+emulator serves tests/etl/tiny_export.py's account, answering slowly (0.6 s a request: since the
+pull asks only for the event types the build reads it makes fewer requests, and the pull must stay
+on screen for several of the panel's 0.7 s polls); the refresh then publishes a snapshot "as of"
+the moment of the pull.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 def emulator(tmp_path):
     raw = tmp_path / "raw-source"
     tiny_export.write(raw)
-    handle = start_emulator(load_raw_view(raw), faults={"slow_s": 0.25})
+    handle = start_emulator(load_raw_view(raw), faults={"slow_s": 0.6})
     try:
         yield handle
     finally:
