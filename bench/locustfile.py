@@ -38,7 +38,7 @@ from report.urlstate import ViewState  # noqa: E402
 
 LANG = "ru"
 BROWSER_CONNECTIONS = 6  # requests a browser sends to one host at once (HTTP/1.1)
-PERIODS = ("this_year", "last_quarter", "this_month", "last_30_days")
+PERIODS = ("this_year", "last_quarter", "this_month", "last_7_days")  # presets of report.urlstate
 GRAINS = ("day", "week", "month")
 
 
