@@ -1,12 +1,16 @@
-"""The snapshot contract: every table, column, dtype and whether it may be null (schema 2).
+"""The snapshot contract: every table, column, dtype and whether it may be null (schema 3).
 
 One declaration that the build validates against before publishing (:func:`validate`, called by
 ``etl.snapshot.store.write_tables``), that the report checks the version of
 (``Snapshot.open``), that the test builders fill defaults from (:func:`fill_defaults`), and that
-docs/data-model.md's table list is generated from (``python -m etl.snapshot.schema [--check]``).
+docs/data-model.md's table list is generated from (``python -m etl.snapshot.schema_doc [--check]``).
 
 The *facts* (``fact=True``) are the derived columns computed by :mod:`etl.transform.facts`; since
 schema 2 they are mandatory: the metrics read them and no longer derive them on the fly.
+
+The *daily aggregates* (``aggregate_of`` set, since schema 3) are the additive counts of a fact
+table summed per local day (:mod:`etl.transform.daily`): the metrics that only count or add read
+them instead of the facts.
 
 Choices where the spec is silent:
 
@@ -21,11 +25,8 @@ Choices where the spec is silent:
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -33,7 +34,7 @@ import polars as pl
 from etl.config import FUNNEL_STAGES
 from etl.snapshot.errors import SchemaError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 TS = pl.Datetime("us", "UTC")
 FACTS_MODULE = "etl/transform/facts.py"
 
@@ -71,6 +72,8 @@ class Table:
     meaning: str
     columns: tuple[Column, ...]
     sorted_by: str | None = None
+    #: The fact table a daily aggregate sums (built by etl.transform.daily); None for a fact table.
+    aggregate_of: str | None = None
 
     @property
     def schema(self) -> dict[str, pl.DataType]:
@@ -266,8 +269,102 @@ CITIES = Table(
     ),
 )
 
-SCHEMA: dict[str, Table] = {t.name: t for t in (DEALS, ENTRIES, TOUCHES, TASKS, USERS, STATUSES, CITIES)}
+
+def _daily_keys(manager: str, whose: str) -> tuple[Column, ...]:
+    """The keys every daily aggregate has: the local day, the deal's city and pipeline class
+    (null for a row without a deal) and ``manager``, whose user that is."""
+    return (
+        Column("day", DATE, "local date in the report time zone"),
+        Column("city", STR, "the deal's city (null when not on a deal, or the deal has none)", nullable=True),
+        Column("channel", STR, "the deal's pipeline class (null when not on a deal)", nullable=True),
+        Column(manager, I64, whose, nullable=True),
+    )
+
+
+def _sums(*columns: tuple[str, str]) -> tuple[Column, ...]:
+    return tuple(Column(name, I64, meaning) for name, meaning in columns)
+
+
+ON_DEAL = Column("on_deal", BOOL, "the row is on a deal (else unattributed, or on a contact)")
+
+CALLS_DAILY = Table(
+    "calls_daily",
+    "Calls of live deals and unattributed calls, summed per day × city × pipeline class × caller.",
+    (
+        *_daily_keys("user_id", "the note's responsible user (who called)"),
+        ON_DEAL,
+        *_sums(
+            ("incoming", "`call_in` notes"),
+            ("outgoing", "`call_out` notes"),
+            ("answered", "calls with duration > 0"),
+            ("duration_s", "summed call duration"),
+            ("answered_duration_s", "summed duration of the answered calls"),
+        ),
+    ),
+    sorted_by="day",
+    aggregate_of="touches",
+)
+
+TASKS_DAILY = Table(
+    "tasks_daily",
+    "Tasks of live deals and of contacts, summed per day of creation × city × pipeline class × responsible user.",
+    (
+        *_daily_keys("user_id", "the task's responsible user"),
+        ON_DEAL,
+        *_sums(
+            ("created", "tasks created"),
+            ("completed", "of them completed at export time"),
+            ("overdue", "of them completed after the deadline, or open past it at `data_as_of`"),
+        ),
+    ),
+    sorted_by="day",
+    aggregate_of="tasks",
+)
+
+DEALS_DAILY = Table(
+    "deals_daily",
+    "Live deals summed per day of creation × city × pipeline class × responsible user.",
+    (*_daily_keys("user_id", "the deal's responsible user"), *_sums(("deals", "deals created"))),
+    sorted_by="day",
+    aggregate_of="deals",
+)
+
+ENTRIES_DAILY = Table(
+    "entries_daily",
+    "Status entries of live deals summed per day × city × pipeline class × the deal's responsible "
+    "user × stage entered (only creations and stage entries).",
+    (
+        *_daily_keys("deal_user_id", "the deal's responsible user"),
+        Column("stage", STR, "the stage entered"),
+        *_sums(
+            ("created", "creations (seq 0 entries)"),
+            ("stage_entries", "entries with `is_stage_entry` (a creation included)"),
+        ),
+    ),
+    sorted_by="day",
+    aggregate_of="entries",
+)
+
+SCHEMA: dict[str, Table] = {
+    t.name: t
+    for t in (
+        DEALS,
+        ENTRIES,
+        TOUCHES,
+        TASKS,
+        USERS,
+        STATUSES,
+        CITIES,
+        CALLS_DAILY,
+        TASKS_DAILY,
+        DEALS_DAILY,
+        ENTRIES_DAILY,
+    )
+}
 TABLES: tuple[str, ...] = tuple(SCHEMA)
+#: The tables the transform builds (and a test writes by hand); the rest are daily aggregates of them.
+FACT_TABLES: tuple[str, ...] = tuple(name for name, t in SCHEMA.items() if t.aggregate_of is None)
+AGGREGATES: tuple[str, ...] = tuple(name for name, t in SCHEMA.items() if t.aggregate_of is not None)
 
 
 def _problems(name: str, df: pl.DataFrame) -> list[str]:
@@ -312,56 +409,3 @@ def fill_defaults(name: str, df: pl.DataFrame, *, facts: bool = False) -> pl.Dat
     df = df.with_columns(pl.lit(c.fill_value, dtype=c.dtype).alias(c.name) for c in lacking)
     df = df.with_columns(pl.col(c.name).cast(c.dtype) for c in wanted)
     return df.select(*(c.name for c in wanted), *(c for c in df.columns if c not in table.schema))
-
-
-# --- docs/data-model.md --------------------------------------------------------------------------
-
-DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "data-model.md"
-BEGIN = "<!-- tables: generated by `python -m etl.snapshot.schema` from etl/snapshot/schema.py -->"
-END = "<!-- end of generated tables -->"
-SHORT = {"Int64": "i64", "Int32": "i32", "Int8": "i8", "Float64": "f64", "String": "str", "Boolean": "bool"}
-SHORT |= {"Date": "date", "Datetime": "ts"}
-
-
-def _short(dtype: pl.DataType) -> str:
-    return SHORT[dtype.base_type().__name__]
-
-
-def render_tables() -> str:
-    """The generated part of docs/data-model.md: one section and column table per table."""
-    out = [BEGIN]
-    for table in SCHEMA.values():
-        sort = f" (sorted by `{table.sorted_by}`)" if table.sorted_by else ""
-        out += [f"\n## {table.name}{sort}\n", table.meaning, "", "| column | type | meaning |", "|---|---|---|"]
-        for col in table.columns:
-            fact = "*fact:* " if col.fact else ""
-            out.append(f"| `{col.name}` | {_short(col.dtype)}{'?' if col.nullable else ''} | {fact}{col.meaning} |")
-    out.append(END)
-    return "\n".join(out) + "\n"
-
-
-def render(page: str) -> str:
-    """``page`` with its generated part replaced by :func:`render_tables`."""
-    head, sep, rest = page.partition(BEGIN)
-    if not sep or END not in rest:
-        raise ValueError(f"{DOC_PATH.name}: the markers of the generated part are missing")
-    return head + render_tables() + rest.partition(END + "\n")[2]
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m etl.snapshot.schema", description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 when docs/data-model.md is out of date")
-    args = parser.parse_args(argv)
-    page = DOC_PATH.read_text(encoding="utf-8")
-    fresh = render(page)
-    if args.check:
-        if fresh != page:
-            print(f"{DOC_PATH} is out of date: run python -m etl.snapshot.schema", file=sys.stderr)
-            return 1
-        return 0
-    DOC_PATH.write_text(fresh, encoding="utf-8")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -31,9 +31,10 @@ from etl.extract import rawio
 from etl.extract.rawio import RawExportError
 from etl.snapshot.guard import PublishRefused, coverage
 from etl.snapshot.guard import check as guard_check
-from etl.snapshot.schema import DEALS
+from etl.snapshot.schema import DEALS, FACT_TABLES
 from etl.snapshot.store import SCHEMA_VERSION, TABLES, SchemaError, current_id, publish, write_tables
 from etl.transform.activity import cities_table, tasks_table, touches_table, users_table
+from etl.transform.daily import add_daily
 from etl.transform.deals import DEAL_ORDER, deal_tables, statuses_table
 from etl.transform.facts import add_derived
 from etl.transform.parsed import PARSED_DIR, ParsedCache
@@ -145,7 +146,7 @@ def _previous(snapshots_dir: Path, raw_dir: Path, cache: ParsedCache, config: Co
             or manifest.get("raw_bytes") != {name: size for name, (size, _) in sorted(cache.before.items())}
         ):
             return None
-        return {name: pl.read_parquet(snapshots_dir / cur / f"{name}.parquet") for name in TABLES}
+        return {name: pl.read_parquet(snapshots_dir / cur / f"{name}.parquet") for name in FACT_TABLES}
     except (OSError, ValueError, pl.exceptions.PolarsError):
         return None  # unreadable: build in full
 
@@ -202,6 +203,8 @@ def build_snapshot(
             tables, quality = transform(raw, config, progress)
     except (RawExportError, ConfigError) as exc:
         raise BuildError(str(exc)) from exc
+    data_as_of = _data_as_of(raw, tables)
+    tables = add_daily(tables, config.timezone, data_as_of)
     now = datetime.now(UTC)
     built_at = now.replace(microsecond=0)
     fingerprint = hashlib.sha256()
@@ -217,7 +220,7 @@ def build_snapshot(
         "schema_version": SCHEMA_VERSION,
         "snapshot_id": snapshot_id,
         "built_at": built_at.isoformat().replace("+00:00", "Z"),
-        "data_as_of": _data_as_of(raw, tables).isoformat().replace("+00:00", "Z"),
+        "data_as_of": data_as_of.isoformat().replace("+00:00", "Z"),
         "source": {
             "raw_dir": str(raw_dir.resolve()),
             "subdomain": raw.export.get("source") or raw.account.get("subdomain") or "",

@@ -152,6 +152,7 @@ def apply_filters(
     tz: str,
     *,
     time_col: str | None = None,
+    day_col: str | None = None,
     manager_col: str = "manager",
     cc_users: frozenset[int] = frozenset(),
 ) -> pl.LazyFrame:
@@ -161,10 +162,15 @@ def apply_filters(
     Rows without a deal (unattributed touches, tasks on contacts) have null city/channel/deleted:
     they survive the deleted filter, and any city or channel filter drops them (they have neither).
     ``time_col`` None means the metric has no period on this frame (e.g. as-of metrics).
+    ``day_col``: a daily aggregate's local date, the period taken on it (the aggregate has no
+    ``is_deleted``: it holds live deals' rows only, etl/transform/daily.py).
     ``cc_users`` (:func:`contact_centre_users`) are left out when ``filters.cc_managers`` is
     False; a row without a manager stays.
     """
-    cond = pl.col("is_deleted").fill_null(False).not_()
+    if day_col is None:
+        cond = pl.col("is_deleted").fill_null(False).not_()
+    else:
+        cond = pl.col(day_col).is_between(filters.date_from, filters.date_to)
     if filters.cities:
         cond = cond & pl.col("city").is_in(list(filters.cities))
     if filters.managers:

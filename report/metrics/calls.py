@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import polars as pl
 
 from etl.snapshot.store import Snapshot
-from report.metrics.access import calls_in, clock, completions_in, deals, tasks_created_in
+from report.metrics.access import calls_in, clock, completions_in, deals
+from report.metrics.daily import daily, summed
 from report.metrics.filters import Filters
-from report.metrics.periods import with_bucket
 from report.metrics.registry import metric
 from report.metrics.shaping import (
     aggregate,
@@ -43,16 +43,13 @@ def calls_by_manager(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ())
     duration and mean answered duration. Unattributed calls count too (no city, no pipeline class,
     so a city or pipeline-class filter drops them)."""
     by = check_by(by, ("manager", "bucket", "city", "channel"), "calls.by_manager")
-    t = with_bucket(calls_in(snap, filters), by, "at", filters, snap.timezone)
     agg = aggregate(
-        t,
+        daily(snap, "calls_daily", filters, by),
         by,
         [
-            (pl.col("kind") == "call_in").sum().cast(pl.Int64).alias("incoming"),
-            (pl.col("kind") == "call_out").sum().cast(pl.Int64).alias("outgoing"),
-            pl.col("answered").sum().cast(pl.Int64).alias("answered"),
+            *summed(["incoming", "outgoing", "answered"]),
             pl.col("duration_s").sum().cast(pl.Int64).alias("total_duration_s"),
-            pl.col("duration_s").filter(pl.col("answered")).mean().cast(pl.Float64).alias("mean_answered_s"),
+            rate(pl.col("answered_duration_s").sum(), pl.col("answered").sum()).alias("mean_answered_s"),
         ],
     )
     return finish(agg, snap, by, ["incoming", "outgoing", "answered", "total_duration_s", "mean_answered_s"])
@@ -73,25 +70,13 @@ def tasks_by_manager(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ())
     """Tasks created in the period by responsible user: created, completed (by now), overdue
     (completed after the deadline, or still open past it at the snapshot's data time).
 
-    Choices: tasks without a deadline are never overdue; tasks not on a deal have no city or
+    Read from the daily aggregate ``tasks_daily``, whose ``overdue`` is counted at the
+    snapshot's ``data_as_of``. Choices: tasks without a deadline are never overdue; tasks not on a deal have no city or
     pipeline class, so those filters drop them; the mean per manager is the total divided by the
     number of manager rows (the UI shows it), not a column.
     """
     by = check_by(by, ("manager", "bucket", "city", "channel"), "tasks.by_manager")
-    now = snap.data_as_of.astimezone(UTC)
-    t = with_bucket(tasks_created_in(snap, filters), by, "created_at", filters, snap.timezone)
-    overdue = pl.col("deadline").is_not_null() & pl.when(pl.col("is_completed")).then(
-        pl.col("completed_at").is_not_null() & (pl.col("completed_at") > pl.col("deadline"))
-    ).otherwise(pl.col("deadline") < now)
-    agg = aggregate(
-        t,
-        by,
-        [
-            pl.len().cast(pl.Int64).alias("created"),
-            pl.col("is_completed").sum().cast(pl.Int64).alias("completed"),
-            overdue.sum().cast(pl.Int64).alias("overdue"),
-        ],
-    )
+    agg = aggregate(daily(snap, "tasks_daily", filters, by), by, summed(["created", "completed", "overdue"]))
     return finish(agg, snap, by, ["created", "completed", "overdue"])
 
 
@@ -190,21 +175,19 @@ def office_load(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> p
     check_by(by, ("city",), "office.load")
     by = ("city",)
     d = (
-        deals(snap, filters, [])
+        daily(snap, "deals_daily", filters)
         .group_by("city")
-        .agg(pl.len().cast(pl.Int64).alias("deals"), pl.col("manager").n_unique().cast(pl.Int64).alias("managers"))
+        .agg(pl.col("deals").sum().cast(pl.Int64), pl.col("manager").n_unique().cast(pl.Int64).alias("managers"))
     )
+    on_deals = pl.col("on_deal")
     calls = (
-        calls_in(snap, filters)
-        .filter(pl.col("deal_id").is_not_null())
+        daily(snap, "calls_daily", filters)
+        .filter(on_deals)
         .group_by("city")
-        .agg(pl.len().cast(pl.Int64).alias("calls"))
+        .agg((pl.col("incoming") + pl.col("outgoing")).sum().cast(pl.Int64).alias("calls"))
     )
     tasks = (
-        tasks_created_in(snap, filters)
-        .filter(pl.col("deal_id").is_not_null())
-        .group_by("city")
-        .agg(pl.len().cast(pl.Int64).alias("tasks"))
+        daily(snap, "tasks_daily", filters).filter(on_deals).group_by("city").agg(summed(["created"])[0].alias("tasks"))
     )
     out = (
         d.join(calls, on="city", how="full", coalesce=True, nulls_equal=True)

@@ -7,7 +7,8 @@ import polars as pl
 
 from etl.config import ALL_STAGES, FUNNEL_STAGES
 from etl.snapshot.store import Snapshot
-from report.metrics.access import deals, entries, status_entries, status_names
+from report.metrics.access import deals, status_entries, status_names
+from report.metrics.daily import daily, summed
 from report.metrics.filters import Filters
 from report.metrics.periods import as_of_end_utc, with_bucket
 from report.metrics.registry import metric
@@ -92,18 +93,16 @@ def funnel_flow(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> p
     the bucket of the entry (of creation for lead).
     """
     by = check_by(by, DEAL_GROUPS, "funnel.flow")
-    tz = snap.timezone
     keys = list(by)
-    # one scan of entries: a deal's creation is its seq-0 entry (at = created_at), so "deals
-    # created in the period" = seq-0 entries in the period; other stages count stage entries
-    ent = with_bucket(entries(snap, filters, ["stage", "is_stage_entry", "seq"]), by, "at", filters, tz)
-    exprs = [(pl.col("seq") == 0).sum().cast(pl.Int64).alias("lead")]
+    # a deal's creation is its seq-0 entry (at = created_at): "deals created in the period" =
+    # the creations of entries_daily; other stages count stage entries
+    exprs = [pl.col("created").sum().cast(pl.Int64).alias("lead")]
     exprs += [
-        (pl.col("is_stage_entry") & (pl.col("stage") == s)).sum().cast(pl.Int64).alias(s)
+        pl.col("stage_entries").filter(pl.col("stage") == s).sum().cast(pl.Int64).alias(s)
         for s in ALL_STAGES
         if s != "lead"
     ]
-    wide = aggregate(ent, keys, exprs).collect()
+    wide = aggregate(daily(snap, "entries_daily", filters, by), keys, exprs).collect()
     counts = wide.unpivot(index=keys, variable_name="stage", value_name="entries")
     if keys:
         counts = counts.filter(pl.col("entries").sum().over(keys) > 0)
@@ -180,15 +179,12 @@ def status_as_of(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> 
 def deals_created(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """Deals created in the period, per bucket of creation."""
     by = check_by(by, DEAL_GROUPS, "deals.created")
-    lf = with_bucket(deals(snap, filters, []), by, "created_at", filters, snap.timezone)
-    return finish(aggregate(lf, by, [pl.len().cast(pl.Int64).alias("deals")]), snap, by, ["deals"])
+    agg = aggregate(daily(snap, "deals_daily", filters, by), by, summed(["deals"]))
+    return finish(agg, snap, by, ["deals"])
 
 
 def _stage_entries(snap: Snapshot, filters: Filters, by: tuple[str, ...], stages: tuple[str, ...]) -> pl.LazyFrame:
-    ent = entries(snap, filters, ["stage", "is_stage_entry"]).filter(
-        pl.col("is_stage_entry") & pl.col("stage").is_in(stages)
-    )
-    return with_bucket(ent, by, "at", filters, snap.timezone)
+    return daily(snap, "entries_daily", filters, by).filter(pl.col("stage").is_in(stages))
 
 
 @metric(
@@ -205,7 +201,8 @@ def bookings_count(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -
     straight into booked counts), per bucket of the entry."""
     by = check_by(by, DEAL_GROUPS, "bookings.count")
     lf = _stage_entries(snap, filters, by, ("booked",))
-    return finish(aggregate(lf, by, [pl.len().cast(pl.Int64).alias("bookings")]), snap, by, ["bookings"])
+    agg = aggregate(lf, by, [pl.col("stage_entries").sum().cast(pl.Int64).alias("bookings")])
+    return finish(agg, snap, by, ["bookings"])
 
 
 @metric(
@@ -226,8 +223,8 @@ def attendance(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> pl
         lf,
         by,
         [
-            (pl.col("stage") == "attended").sum().cast(pl.Int64).alias("attended"),
-            (pl.col("stage") == "no_show").sum().cast(pl.Int64).alias("no_show"),
+            pl.col("stage_entries").filter(pl.col("stage") == "attended").sum().cast(pl.Int64).alias("attended"),
+            pl.col("stage_entries").filter(pl.col("stage") == "no_show").sum().cast(pl.Int64).alias("no_show"),
         ],
     ).with_columns(show_rate=rate("attended", pl.col("attended") + pl.col("no_show")))
     return finish(agg, snap, by, ["attended", "no_show", "show_rate"])

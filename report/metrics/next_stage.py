@@ -12,7 +12,7 @@ import polars as pl
 
 from etl.config import FUNNEL_STAGES
 from etl.snapshot.store import Snapshot
-from report.metrics.access import clock, touches_in
+from report.metrics.access import clock, remembered, table, touches_in
 from report.metrics.filters import Filters
 from report.metrics.periods import with_bucket
 from report.metrics.registry import metric
@@ -23,14 +23,6 @@ OUT_KINDS = ("call_out", "sms_out")
 NEXT_STAGES = FUNNEL_STAGES[1:]
 WITHIN_S = 7 * 86_400
 COLUMNS = ("n", "mean_s", "median_s", "p90_s", "share_within_7d")
-
-
-def deal_reach_times(snap: Snapshot) -> pl.LazyFrame:
-    """``deal_id`` and ``reach_<stage>`` of every deal, for joining to rows that passed the filters.
-
-    A read of the snapshot that belongs in access.py (``touches.to_next_stage`` is its only user
-    so far); it lives here while another change owns that module."""
-    return snap.scan("deals").select("deal_id", *(f"reach_{s}" for s in NEXT_STAGES))
 
 
 @metric(
@@ -62,12 +54,7 @@ def to_next_stage(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) ->
     schedule (as the time tab's durations); "within 7 days" stays 7 calendar days.
     """
     by = check_by(by, ("city", "manager", "channel", "bucket"), "touches.to_next_stage")
-    touches = touches_in(snap, filters).filter(pl.col("kind").is_in(OUT_KINDS) & pl.col("deal_id").is_not_null())
-    touches = touches.join(deal_reach_times(snap), on="deal_id", how="inner")
-    after = [pl.when(pl.col(f"reach_{s}") > pl.col("at")).then(pl.col(f"reach_{s}")) for s in NEXT_STAGES]
-    following = pl.min_horizontal(after)
-    touches = touches.with_columns(d=duration(following, "at", clock(snap, filters)), d_cal=seconds(following, "at"))
-    touches = with_bucket(touches, by, "at", filters, snap.timezone)
+    touches = with_bucket(_touch_durations(snap, filters).lazy(), by, "at", filters, snap.timezone)
     agg = aggregate(
         touches,
         by,
@@ -80,3 +67,19 @@ def to_next_stage(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) ->
         ],
     )
     return finish(agg, snap, by, list(COLUMNS))
+
+
+def _touch_durations(snap: Snapshot, filters: Filters) -> pl.DataFrame:
+    """The period's outgoing touches of live deals with ``d`` (to the next stage, in the
+    filters' hours) and ``d_cal`` (calendar seconds): read once for the breakdowns of one view."""
+
+    def compute() -> pl.DataFrame:
+        touches = touches_in(snap, filters).filter(pl.col("kind").is_in(OUT_KINDS) & pl.col("deal_id").is_not_null())
+        reach = table(snap, "deals").select("deal_id", *(f"reach_{s}" for s in NEXT_STAGES))
+        touches = touches.join(reach, on="deal_id", how="inner")
+        after = [pl.when(pl.col(f"reach_{s}") > pl.col("at")).then(pl.col(f"reach_{s}")) for s in NEXT_STAGES]
+        following = pl.min_horizontal(after)
+        durations = dict(d=duration(following, "at", clock(snap, filters)), d_cal=seconds(following, "at"))
+        return touches.with_columns(**durations).drop(f"reach_{s}" for s in NEXT_STAGES).collect()
+
+    return remembered(snap, ("touches.to_next_stage", filters.with_(grain="day")), compute)

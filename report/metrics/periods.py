@@ -81,6 +81,12 @@ def _bucket_from_day_table(
     return pl.lit(table).gather(index.clip(0, len(table) - 1)), applies
 
 
+def day_bucket(col: str, grain: str) -> pl.Expr:
+    """The bucket's first date of a local date column (a daily aggregate's ``day``): the same
+    bucket :func:`bucket_expr` gives the instants of that day."""
+    return _truncate(pl.col(col), grain)
+
+
 def _offset_steps(tz: str, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
     """The UTC offset of ``tz`` over [start, end) as steps (from, offset in µs), read from the same
     zone database as ``convert_time_zone`` (hourly samples, each change pinned to the second)."""

@@ -12,32 +12,40 @@ schema says so), a table left out is empty, the facts are added by
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from etl.snapshot import store
-from etl.snapshot.schema import SCHEMA, fill_defaults
+from etl.snapshot.schema import FACT_TABLES, SCHEMA, fill_defaults
+from etl.transform.daily import add_daily
 from etl.transform.facts import add_derived
 
 DEFAULT_TZ = "Europe/Moscow"
 
 
-def complete_tables(tables: Mapping[str, pl.DataFrame], timezone: str = DEFAULT_TZ) -> dict[str, pl.DataFrame]:
-    """Hand-written ``tables`` as the build would write them: defaults, facts, schema order, sorted.
+def complete_tables(
+    tables: Mapping[str, pl.DataFrame], timezone: str = DEFAULT_TZ, data_as_of: str | None = None
+) -> dict[str, pl.DataFrame]:
+    """Hand-written ``tables`` as the build would write them: defaults, facts, schema order,
+    sorted, and the daily aggregates of them (``data_as_of`` default: the newest record time).
 
     Fact columns a test gave are dropped and computed again: the facts are always the build's, so
     a fixture cannot carry facts that contradict its own rows.  Tables the schema does not know
     are passed through, for the validation to name them.
     """
     base = dict(tables)
-    for name, table in SCHEMA.items():
+    for name in FACT_TABLES:
+        table = SCHEMA[name]
         given = tables.get(name, pl.DataFrame(schema={c: t for c, t in table.schema.items() if c in table.built}))
         df = fill_defaults(name, given.drop([c.name for c in table.columns if c.fact], strict=False))
         base[name] = df.sort(table.sorted_by, maintain_order=True, nulls_last=True) if table.sorted_by else df
-    derived = add_derived({name: base[name] for name in SCHEMA}, timezone)
-    return base | {name: fill_defaults(name, derived[name], facts=True) for name in SCHEMA}
+    derived = add_derived({name: base[name] for name in FACT_TABLES}, timezone)
+    full = base | {name: fill_defaults(name, derived[name], facts=True) for name in FACT_TABLES}
+    as_of = datetime.fromisoformat((data_as_of or _data_as_of(full)).replace("Z", "+00:00"))
+    return add_daily(full, timezone, as_of)
 
 
 def _data_as_of(tables: Mapping[str, pl.DataFrame]) -> str:
@@ -66,8 +74,9 @@ def snapshot_from_tables(
     """
     given = dict(manifest or {})
     timezone = str(given.get("timezone", DEFAULT_TZ))
-    full = complete_tables(tables, timezone)
-    as_of = given.get("data_as_of") or _data_as_of(full)
+    as_of = given.get("data_as_of")
+    full = complete_tables(tables, timezone, as_of)
+    as_of = as_of or _data_as_of(full)
     meta = {
         "snapshot_id": folder.name,
         "built_at": as_of,

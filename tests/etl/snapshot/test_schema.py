@@ -10,7 +10,7 @@ import pytest
 
 from etl.config import load_config
 from etl.simulated.synth import generate_account, write_raw_export
-from etl.snapshot import schema
+from etl.snapshot import schema, schema_doc
 from etl.snapshot.schema import SCHEMA, SchemaError, fill_defaults, validate
 from etl.snapshot.store import Snapshot
 from etl.transform import facts
@@ -46,7 +46,7 @@ def test_validate_names_table_column_expected_and_found(one_deal):
     with pytest.raises(SchemaError) as err:
         validate(tables)
     lines = str(err.value).splitlines()
-    assert lines[0] == "tables do not match snapshot schema 2 (etl/snapshot/schema.py):"
+    assert lines[0] == "tables do not match snapshot schema 3 (etl/snapshot/schema.py):"
     assert sorted(lines[1:]) == [
         "  - cities: missing table",
         "  - deals.n_sms: missing column, expected Int32 (a fact, computed by etl/transform/facts.py)",
@@ -78,7 +78,7 @@ def _assert_matches_declaration(snap: Snapshot) -> None:
 def test_the_hand_written_export_builds_as_declared(tmp_path):
     raw = raw_export.write(tmp_path / "raw")
     snap = Snapshot.open(build_snapshot(raw, load_config(), tmp_path / "data"))
-    assert snap.manifest["schema_version"] == schema.SCHEMA_VERSION == 2
+    assert snap.manifest["schema_version"] == schema.SCHEMA_VERSION == 3
     _assert_matches_declaration(snap)
 
 
@@ -92,8 +92,8 @@ def test_a_demo_account_builds_as_declared(tmp_path):
 
 
 def test_the_data_model_page_is_generated_from_the_schema():
-    page = schema.DOC_PATH.read_text(encoding="utf-8")
-    assert schema.render(page) == page, "docs/data-model.md is out of date: run python -m etl.snapshot.schema"
+    page = schema_doc.DOC_PATH.read_text(encoding="utf-8")
+    assert schema_doc.render(page) == page, "docs/data-model.md is out of date: run python -m etl.snapshot.schema_doc"
     for table in SCHEMA.values():
         section = page.split(f"\n## {table.name}")[1].split("\n## ")[0]
         for col in table.columns:
@@ -102,9 +102,9 @@ def test_the_data_model_page_is_generated_from_the_schema():
 
 def test_check_mode_says_when_the_page_is_stale(tmp_path, monkeypatch, capsys):
     stale = tmp_path / "data-model.md"
-    stale.write_text(schema.DOC_PATH.read_text(encoding="utf-8").replace("| `n_sms` |", "| `n_sms_old` |"))
-    monkeypatch.setattr(schema, "DOC_PATH", stale)
-    assert schema.main(["--check"]) == 1
+    stale.write_text(schema_doc.DOC_PATH.read_text(encoding="utf-8").replace("| `n_sms` |", "| `n_sms_old` |"))
+    monkeypatch.setattr(schema_doc, "DOC_PATH", stale)
+    assert schema_doc.main(["--check"]) == 1
     assert "out of date" in capsys.readouterr().err
-    assert schema.main([]) == 0 and schema.main(["--check"]) == 0
+    assert schema_doc.main([]) == 0 and schema_doc.main(["--check"]) == 0
     assert "| `n_sms` |" in stale.read_text(encoding="utf-8")

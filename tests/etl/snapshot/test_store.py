@@ -48,7 +48,7 @@ def test_invalid_tables_are_refused_before_anything_is_written(tmp_path, one_dea
 
 def test_the_written_manifest_says_the_schema_it_was_validated_against(tmp_path, one_deal):
     write_tables(tmp_path / "snap", complete_tables(one_deal), {"snapshot_id": "snap", "schema_version": 1})
-    assert json.loads((tmp_path / "snap" / "manifest.json").read_text())["schema_version"] == 2
+    assert json.loads((tmp_path / "snap" / "manifest.json").read_text())["schema_version"] == 3
 
 
 def test_a_build_that_loses_the_facts_publishes_nothing(tmp_path, monkeypatch):
@@ -74,15 +74,15 @@ def test_an_older_snapshot_is_refused_with_the_command_to_rebuild_it(tmp_path, o
     rebuild = f"python -m etl build --raw {data.resolve()}/raw --data-dir {data.resolve()}"
     assert (
         str(err.value)
-        == f"snapshot 20260301T000000000Z-00000001: schema 1, this version reads 2; rebuild it: {rebuild}"
+        == f"snapshot 20260301T000000000Z-00000001: schema 1, this version reads 3; rebuild it: {rebuild}"
     )
 
 
 def test_the_rebuild_command_names_the_raw_folder_the_snapshot_was_built_from(tmp_path):
     raw = raw_export.write(tmp_path / "export")
     folder = build_snapshot(raw, load_config(), tmp_path / "data")
-    _set_schema_version(Snapshot(id=folder.name, path=folder, manifest={}), 3)
-    with pytest.raises(SnapshotError, match=r"schema 3, this version reads 2") as err:
+    _set_schema_version(Snapshot(id=folder.name, path=folder, manifest={}), 2)
+    with pytest.raises(SnapshotError, match=r"schema 2, this version reads 3") as err:
         Snapshot.open(folder)
     assert str(err.value).endswith(f"--raw {raw.resolve()} --data-dir {(tmp_path / 'data').resolve()}")
 

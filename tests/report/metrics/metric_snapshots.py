@@ -578,3 +578,18 @@ BUSINESS_DEALS = [
 ]
 # #61: the first outgoing call Friday 21:30 local (after hours) and a call back Monday 09:30 local
 BUSINESS_TOUCHES = [T(1, "2026-03-13 17:30", deal=61), T(2, "2026-03-16 05:30", deal=61, kind="call_in", duration=30)]
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """A one-year demo account of 2000 deals (the synthetic generator), built as `etl build` does:
+    deleted deals, unattributed calls, tasks on contacts and both pipeline classes included."""
+    from etl.config import load_config
+    from etl.simulated.synth import generate_account, write_raw_export
+    from etl.transform.build import build_snapshot
+
+    tmp = tmp_path_factory.mktemp("demo")
+    end = datetime(2026, 11, 1, tzinfo=ZoneInfo("UTC"))
+    account = generate_account(seed=11, deals_per_year=2000, years=1.0, end=end)
+    write_raw_export(tmp / "raw", account.as_of(end), pulled_at=end)
+    return Snapshot.open(build_snapshot(tmp / "raw", load_config(), tmp / "data"))

@@ -14,7 +14,7 @@ March 2026, deal by deal (#5 deleted, #8 April: never in):
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import polars as pl
 import pytest
@@ -75,22 +75,6 @@ def test_a_skipped_stage_entered_later_stays_implied(make_snapshot):
 
 
 # --- the identities on a generated account -------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """A one-year demo account of 2000 deals (the synthetic generator), built as `etl build` does."""
-    from etl.config import load_config
-    from etl.simulated.synth import generate_account, write_raw_export
-    from etl.snapshot.store import Snapshot
-    from etl.transform.build import build_snapshot
-
-    tmp = tmp_path_factory.mktemp("demo")
-    end = datetime(2026, 11, 1, tzinfo=UTC)
-    write_raw_export(
-        tmp / "raw", generate_account(seed=11, deals_per_year=2000, years=1.0, end=end).as_of(end), pulled_at=end
-    )
-    return Snapshot.open(build_snapshot(tmp / "raw", load_config(), tmp / "data"))
 
 
 PERIODS = [
