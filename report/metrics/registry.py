@@ -124,8 +124,14 @@ def all_metrics() -> dict[str, Metric]:
     return dict(METRICS)
 
 
+_LOADED: list[bool] = []
+
+
 def _load_all() -> None:
-    """Import the metric modules (they register themselves); cheap after the first call."""
+    """Import the metric modules (they register themselves), once: listing the package's modules
+    reads the folder, which every panel's metric lookup would otherwise pay."""
+    if _LOADED:
+        return
     import importlib
     import pkgutil
 
@@ -134,3 +140,4 @@ def _load_all() -> None:
     for mod in pkgutil.iter_modules(pkg.__path__):
         if mod.name not in HELPER_MODULES:
             importlib.import_module(f"report.metrics.{mod.name}")
+    _LOADED.append(True)
