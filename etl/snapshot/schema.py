@@ -176,6 +176,13 @@ ENTRIES = Table(
         Column("next_at", TS, "time of the deal's next entry (null for its last)", nullable=True, fact=True),
         *_counts("_upto", "of the deal at or before the entry"),
         *_counts("_before", "of the deal strictly before the entry"),
+        Column(
+            "first_stage_entry",
+            BOOL,
+            "a stage entry that is the deal's first into exactly this stage",
+            fact=True,
+            default=False,
+        ),
     ),
     sorted_by="at",
 )

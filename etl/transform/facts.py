@@ -19,6 +19,8 @@ Columns added (docs/data-model.md lists them, generated from the schema):
   before a loss or since a no-show are then read, not joined.
 - ``deals``: ``touches_before_contract``, ``calls_before_contract``, ``sms_before_contract``
   (strictly before first_reach(contract); null without a contract).
+- ``entries.first_stage_entry``: the deal's first entry into exactly this stage — which entries
+  are firsts and which are repeats is then a filter, not a window over the whole history.
 """
 
 from __future__ import annotations
@@ -82,6 +84,13 @@ def with_deal_extras(deals: pl.LazyFrame, entries: pl.LazyFrame, touches: pl.Laz
 def next_at() -> pl.Expr:
     """Time of the deal's next entry (entries are in time order by ``seq`` within a deal)."""
     return pl.col("at").shift(-1).over("deal_id", order_by="seq").alias("next_at")
+
+
+def first_stage_entry() -> pl.Expr:
+    """A stage entry that is the deal's first entry into exactly that stage (entries' ``seq`` is
+    in time order)."""
+    first = pl.col("seq").filter(pl.col("is_stage_entry")).min().over("deal_id", "stage")
+    return (pl.col("is_stage_entry") & (pl.col("seq") == first).fill_null(False)).alias("first_stage_entry")
 
 
 def prev_touch_at() -> pl.Expr:
@@ -181,7 +190,8 @@ def add_derived(tables: dict[str, pl.DataFrame], timezone: str = "Europe/Moscow"
     running = running_touch_counts(tables["touches"])
     entries = _shift_within_deal(tables["entries"], ["seq"], 1, "next_at")
     entries = counts_at(entries, "at", running, ENTRY_UPTO_COLS, strict=False, fill=True)
-    out["entries"] = counts_at(entries, "at", running, ENTRY_BEFORE_COLS, strict=True, fill=True)
+    entries = counts_at(entries, "at", running, ENTRY_BEFORE_COLS, strict=True, fill=True)
+    out["entries"] = entries.with_columns(first_stage_entry())
     out["touches"] = _shift_within_deal(tables["touches"], ["at", "touch_id"], -1, "prev_at")
     deals = with_deal_extras(tables["deals"].lazy(), tables["entries"].lazy(), tables["touches"].lazy()).collect()
     out["deals"] = counts_at(deals, "reach_contract", running, CONTRACT_COLS, strict=True, fill=False)

@@ -25,14 +25,10 @@ GROUPS = ("city", "manager", "channel")
 
 def _stage_entries(snap: Snapshot, filters: Filters) -> pl.LazyFrame:
     """Every stage entry of the filtered deals into phone…contract, whole history, with
-    ``is_first`` (the deal's first entry into exactly that stage) and ``first_at`` (its time)."""
-    ent = entries(snap, filters, ["stage", "is_stage_entry", "seq"], period=False)
+    ``is_first`` (the deal's first entry into exactly that stage: the build's fact)."""
+    ent = entries(snap, filters, ["stage", "is_stage_entry", "first_stage_entry"], period=False)
     ent = ent.filter(pl.col("is_stage_entry") & pl.col("stage").is_in(FUNNEL_STAGES[1:]))
-    first_seq = pl.col("seq").min().over("deal_id", "stage")
-    return ent.with_columns(
-        is_first=pl.col("seq") == first_seq,
-        first_at=pl.col("at").min().over("deal_id", "stage"),  # seq is in time order
-    )
+    return ent.rename({"first_stage_entry": "is_first"})
 
 
 def _flow_parts(snap: Snapshot, filters: Filters, ent: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
@@ -54,7 +50,7 @@ def _cohort_parts(snap: Snapshot, filters: Filters, ent: pl.LazyFrame, keys: lis
     cohort = deals(snap, filters, reach).select("deal_id", *keys, *reach)
     long = cohort.unpivot(index=["deal_id", *keys], on=reach, variable_name="stage", value_name="reach_at")
     long = long.with_columns(pl.col("stage").str.strip_prefix("reach_")).filter(pl.col("reach_at").is_not_null())
-    firsts = ent.filter(pl.col("is_first")).select("deal_id", "stage", "first_at")
+    firsts = ent.filter(pl.col("is_first")).select("deal_id", "stage", pl.col("at").alias("first_at"))
     long = long.join(firsts, on=["deal_id", "stage"], how="left")
     exact = pl.col("first_at").is_not_null() & (pl.col("first_at") == pl.col("reach_at"))
     return long.group_by([*keys, "stage"]).agg(

@@ -35,6 +35,10 @@ def test_entries_next_at_and_deal_facts():
     assert d[1]["n_touches"] == 0 and d[1]["first_out_at"] is None
     assert tables["deals"].columns[-len(DEAL_COLS) - 3 : -3] == list(DEAL_COLS)
     assert tables["entries"]["at"].is_sorted()  # row order kept
+    # its booking of 03-03 is its first into booked, the one of 03-10 a repeat
+    firsts = {(r["stage"], r["at"]): r["first_stage_entry"] for r in e.to_dicts()}
+    assert firsts["booked", t("2026-03-03 11:00")] and not firsts["booked", t("2026-03-10 12:00")]
+    assert firsts["no_show", t("2026-03-04 12:00")]
 
 
 def test_touches_prev_at_and_deal_counts():
