@@ -232,13 +232,19 @@ def kept_render(key: str) -> Any | None:
 def rendered(key: str, render: Callable[[], Any]) -> Any:
     """``render()`` (Dash components), its JSON kept in the shared cache under ``key`` for
     :func:`kept_render`. ``key`` says everything the render depends on besides the code (the
-    version of the view code is added here)."""
-    value = render()
-    if _CACHE is not None:
-        from plotly.io.json import to_json_plotly
+    version of the view code is added here).
 
-        _CACHE.set_json(_view_key(key), to_json_plotly(value))
-    return value
+    With a cache, what is returned is that JSON parsed back (plain lists and dicts, as
+    :func:`kept_render` returns it): the components are walked and encoded once, and Dash's own
+    encoding of the answer is then the C encoder's plain pass, not a second walk."""
+    value = render()
+    if _CACHE is None:
+        return value
+    from plotly.io.json import to_json_plotly
+
+    text = to_json_plotly(value)
+    _CACHE.set_json(_view_key(key), text)
+    return json.loads(text)
 
 
 def claim(key: str, ttl_s: float) -> bool:
