@@ -1,9 +1,11 @@
-"""Figure builders: pure functions DataFrame → plotly Figure. They never filter or mutate input,
-and compute no numbers a user reads: every value drawn is a column a metric returned (unit
-conversion for an axis and formatting aside).
+"""Figure builders: pure functions DataFrame → :class:`~report.figures.plain.Figure` (plotly's
+``{"data": [...], "layout": {...}}`` as plain dicts, no plotly.py objects: see ``plain``). They
+never filter or mutate input, and compute no numbers a user reads: every value drawn is a column
+a metric returned (unit conversion for an axis and formatting aside).
 
-Every figure carries aggregates only (a few hundred points at most). Modules: ``base`` (colours,
-layout, units), ``funnels``, ``bars``, ``durations``, ``heatmaps``, ``timeseries``.
+Every figure carries aggregates only (a few hundred points at most). Modules: ``plain`` (the
+figure), ``base`` (colours, layout, units), ``funnels``, ``bars``, ``durations``, ``heatmaps``,
+``timeseries``.
 """
 
 from report.figures.bars import bars, histogram_bars, rate_bars

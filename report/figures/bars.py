@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import plotly.graph_objects as go
 import polars as pl
 
 from report.figures.base import (
@@ -21,6 +20,7 @@ from report.figures.base import (
     unit_title,
     value_title,
 )
+from report.figures.plain import Figure
 from report.formatting import fmt_duration, fmt_money, fmt_number, fmt_percent
 from report.i18n import column_label
 
@@ -28,7 +28,7 @@ from report.i18n import column_label
 ROW_PX = 23
 
 
-def rate_bars(df: pl.DataFrame, group_col: str, rate_col: str, parts: Sequence[str], lang: str) -> go.Figure:
+def rate_bars(df: pl.DataFrame, group_col: str, rate_col: str, parts: Sequence[str], lang: str) -> Figure:
     """A rate per group as horizontal bars, sorted, with the counts it is made of (``parts``,
     e.g. attended and no-show) in the hover. Groups without a rate (nothing to divide) cannot be
     drawn: they are left out, counted apart (``no_value``), and stay in the table."""
@@ -39,23 +39,21 @@ def rate_bars(df: pl.DataFrame, group_col: str, rate_col: str, parts: Sequence[s
     groups = rows[group_col].to_list()
     counts = [[fmt_number(v, lang) for v in rows[c].to_list()] for c in parts]
     detail = ", ".join(f"{column_label(c, lang)}: %{{customdata[{i}]}}" for i, c in enumerate(parts))
-    fig = go.Figure(
-        go.Bar(
-            y=labels,
-            x=rows[rate_col].to_list(),
-            orientation="h",
-            marker_color=STAGE_COLORS["contract"],
-            text=[fmt_percent(v, lang) for v in rows[rate_col].to_list()],
-            textposition="auto",
-            textfont={"size": 11},
-            customdata=list(zip(*counts, strict=True)),
-            hovertemplate=f"%{{y}}: %{{text}} ({detail})<extra></extra>",
-        ),
-        # a bar 20 px thick holds its 11 px label (a thinner one shrinks it under the 10 px minimum
-        # and plotly hides it)
-        layout=base_layout(lang, max(220, ROW_PX * rows.height + 40), bargap=0.12),
+    # a bar 20 px thick holds its 11 px label (a thinner one shrinks it under the 10 px minimum
+    # and plotly hides it)
+    fig = Figure(base_layout(lang, max(220, ROW_PX * rows.height + 40), bargap=0.12))
+    fig.add_bar(
+        y=labels,
+        x=rows[rate_col].to_list(),
+        orientation="h",
+        marker={"color": STAGE_COLORS["contract"]},
+        text=[fmt_percent(v, lang) for v in rows[rate_col].to_list()],
+        textposition="auto",
+        textfont={"size": 11},
+        customdata=[list(c) for c in zip(*counts, strict=True)],
+        hovertemplate=f"%{{y}}: %{{text}} ({detail})<extra></extra>",
     )
-    fig.update_xaxes(tickformat=".0%", rangemode="tozero", title_text=f"{column_label(rate_col, lang)}, %")
+    fig.update_xaxes(tickformat=".0%", rangemode="tozero", title={"text": f"{column_label(rate_col, lang)}, %"})
     return mark_rows(fig, group_col, groups[::-1], rows.height, df.height - rows.height)
 
 
@@ -73,7 +71,7 @@ def bars(
     limit: int | None = 25,
     keep_order: bool = False,
     title: str | None = None,
-) -> go.Figure:
+) -> Figure:
     """Horizontal bars per group (one or several value columns), largest first (``keep_order``:
     in the rows' own order, top to bottom, e.g. funnel stages); the value axis starts at zero and
     is titled with its unit (``money``: ₽; durations: minutes, hours, days) or ``title``.
@@ -87,11 +85,11 @@ def bars(
     rows = (ranked if shown is None else ranked.head(shown)).reverse()
     labels = [group_label(g, lang, group_col) for g in rows[group_col].to_list()]
     per_row = ROW_PX if stacked or len(value_cols) == 1 else 8 + 10 * len(value_cols)
-    fig = go.Figure(layout=base_layout(lang, max(220, per_row * rows.height + 70)))
+    fig = Figure(base_layout(lang, max(220, per_row * rows.height + 70)))
     # Grouped horizontal bars: plotly draws a group's first trace at the bottom; adding the
     # columns last-first with a reversed legend puts the first column on top and first in the legend.
     grouped = not stacked and len(value_cols) > 1
-    fig.update_layout(legend_traceorder="reversed" if grouped else "normal")
+    fig.update_layout(legend={"traceorder": "reversed" if grouped else "normal"})
     unit = duration_unit([v for c in value_cols for v in rows[c].to_list()]) if duration else "h"
     columns = list(enumerate(zip(value_cols, names, strict=True)))
     for i, (col, name) in reversed(columns) if grouped else columns:
@@ -108,33 +106,31 @@ def bars(
             textposition="auto",
             textfont={"size": 11},
             hovertemplate="%{y}: %{text}<extra>" + name + "</extra>",
-            marker_color=(colors[i] if colors else SERIES_COLORS[i % len(SERIES_COLORS)]),
+            marker={"color": colors[i] if colors else SERIES_COLORS[i % len(SERIES_COLORS)]},
         )
     fig.update_layout(barmode="stack" if stacked else "group", bargap=0.12 if per_row == ROW_PX else None)
     if title is None:
         title = unit_title(unit, lang) if duration else value_title(value_cols, lang, money)
-    fig.update_xaxes(title_text=title, rangemode="tozero")
+    fig.update_xaxes(title={"text": title}, rangemode="tozero")
     if not duration:
         top = rows.select(pl.sum_horizontal(value_cols) if stacked else pl.max_horizontal(value_cols)).to_series().max()
         fig.update_xaxes(**count_ticks(top, lang))
     return mark_rows(fig, group_col, rows[group_col].to_list()[::-1], df.height)
 
 
-def histogram_bars(df: pl.DataFrame, x_col: str, y_col: str, lang: str, x_title: str) -> go.Figure:
+def histogram_bars(df: pl.DataFrame, x_col: str, y_col: str, lang: str, x_title: str) -> Figure:
     """A distribution given as (value, count) rows, one row per value (as the metric returns it)."""
     rows = df.filter(pl.col(x_col).is_not_null()).sort(x_col)
     if rows.is_empty():
         return empty_figure(lang)
-    fig = go.Figure(
-        go.Bar(
-            x=rows[x_col].to_list(),
-            y=rows[y_col].to_list(),
-            marker_color=STAGE_COLORS["booked"],
-            text=rows[y_col].to_list(),
-            textposition="auto",
-        ),
-        layout=base_layout(lang, 260),
+    fig = Figure(base_layout(lang, 260))
+    fig.add_bar(
+        x=rows[x_col].to_list(),
+        y=rows[y_col].to_list(),
+        marker={"color": STAGE_COLORS["booked"]},
+        text=[str(v) for v in rows[y_col].to_list()],
+        textposition="auto",
     )
-    fig.update_xaxes(title_text=x_title, dtick=1)
-    fig.update_yaxes(title_text=column_label(y_col, lang), rangemode="tozero")
+    fig.update_xaxes(title={"text": x_title}, dtick=1)
+    fig.update_yaxes(title={"text": column_label(y_col, lang)}, rangemode="tozero")
     return fig

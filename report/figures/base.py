@@ -11,9 +11,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-import plotly.graph_objects as go
 import polars as pl
 
+from report.figures.plain import Figure
 from report.formatting import fmt_short
 from report.i18n import column_label, t
 
@@ -55,8 +55,9 @@ TOP_N = 8
 def base_layout(lang: str, height: int = 320, **extra: object) -> dict:
     """Shared layout: compact margins, locale separators, legend on top (fits a phone width)."""
     layout = {
-        # "none": no 7 KB default template shipped with every figure; the look is set here.
-        "template": "none",
+        # plotly's "none" template, as plotly.py sent it: no 7 KB default template shipped with
+        # every figure; the look is set here.
+        "template": {"data": {"scatter": [{"type": "scatter"}]}},
         "colorway": list(SERIES_COLORS),
         "height": height,
         "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
@@ -118,7 +119,7 @@ def solid_and_dotted(ys: Sequence[float | None], flags: Sequence[bool]) -> tuple
     return solid, dotted
 
 
-def add_partial_key(fig: go.Figure, flags: Sequence[bool], lang: str, line: bool = False) -> None:
+def add_partial_key(fig: Figure, flags: Sequence[bool], lang: str, line: bool = False) -> None:
     """A legend entry «неполный период» (hatched or dotted, as the chart marks it) when a bucket is cut."""
     if not any(flags):
         return
@@ -165,8 +166,8 @@ def value_title(cols: Sequence[str], lang: str, money: bool = False) -> str:
     return f"{title}, {MONEY_UNIT}" if money else title
 
 
-def empty_figure(lang: str, height: int = 160) -> go.Figure:
-    fig = go.Figure(layout=base_layout(lang, height))
+def empty_figure(lang: str, height: int = 160) -> Figure:
+    fig = Figure(base_layout(lang, height))
     fig.add_annotation(text=t("no_data", lang), showarrow=False, font={"color": "#888"})
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
@@ -207,19 +208,20 @@ def rows_of(df: pl.DataFrame, col: str, value: object) -> pl.DataFrame:
     return df.filter(pl.col(col).is_null() if value is None else pl.col(col) == value)
 
 
-def mark_rows(fig: go.Figure, group_col: str, order: Sequence[object], total: int, no_value: int = 0) -> go.Figure:
+def mark_rows(fig: Figure, group_col: str, order: Sequence[object], total: int, no_value: int = 0) -> Figure:
     """Record on the figure which groups it draws, top to bottom, and of how many it could draw
     (``total``): the panel writes «показаны N из M» from it and lists its table in the chart's
     order. ``no_value``: groups that cannot be drawn at all (a rate with nothing to divide); they
     are not in ``total`` (no switch could draw them) and the panel names their number apart."""
-    fig.layout.meta = {"group": group_col, "order": list(order), "total": total}
+    meta = {"group": group_col, "order": list(order), "total": total}
     if no_value:
-        fig.layout.meta["no_value"] = no_value
+        meta["no_value"] = no_value
+    fig.update_layout(meta=meta)
     return fig
 
 
 def add_previous(
-    fig: go.Figure, x: Sequence[object], y: Sequence[object], name: str, color: str, lang: str, **trace: object
+    fig: Figure, x: Sequence[object], y: Sequence[object], name: str, color: str, lang: str, **trace: object
 ) -> None:
     """The compared period's series (a ``<column>_prev`` the metric layer joined by bucket
     position) as a faint dashed line under the same colour, named «<name>, было».
@@ -238,7 +240,7 @@ def add_previous(
     )
 
 
-def previous_key(fig: go.Figure, lang: str) -> None:
+def previous_key(fig: Figure, lang: str) -> None:
     """One legend entry «- - было» for the dashed lines of every group."""
     fig.add_scatter(
         x=[None],

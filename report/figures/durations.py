@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import plotly.graph_objects as go
 import polars as pl
 
 from report.figures.base import (
@@ -24,6 +23,7 @@ from report.figures.base import (
     solid_and_dotted,
     unit_title,
 )
+from report.figures.plain import Figure
 from report.formatting import fmt_bucket, fmt_duration, fmt_number
 from report.i18n import t
 
@@ -57,7 +57,7 @@ def log_time_axis(values: Sequence[float | None], lang: str) -> dict:
 
 def duration_ranges(
     df: pl.DataFrame, group_col: str | None, lang: str, *, order: Sequence[str] | None = None, limit: int = 25
-) -> go.Figure:
+) -> Figure:
     """Distribution of a duration drawn from its aggregates: a bar to the median, a whisker to p90,
     a diamond at the mean. (Metrics return n/mean/median/p90, not raw durations, so a box plot's
     quartiles are not available; median and p90 are what the spec asks to show.)"""
@@ -92,7 +92,7 @@ def duration_ranges(
     p90_txt = [fmt_duration(v, lang) for v in rows["p90_s"].to_list()]
     mean_txt = [fmt_duration(v, lang) for v in rows["mean_s"].to_list()]
     n_txt = [fmt_number(v, lang) for v in rows["n"].to_list()]
-    custom = list(zip(med_txt, p90_txt, mean_txt, n_txt, strict=True))
+    custom = [list(c) for c in zip(med_txt, p90_txt, mean_txt, n_txt, strict=True)]
     names = ("median", "p90", "mean") if lang == "en" else ("медиана", "p90", "среднее")
     hover = (
         "%{y}<br>"
@@ -101,13 +101,13 @@ def duration_ranges(
         + names[2]
         + ": %{customdata[2]}<br>n = %{customdata[3]}<extra></extra>"
     )
-    fig = go.Figure(layout=base_layout(lang, max(200, 26 * len(labels) + 70)))
+    fig = Figure(base_layout(lang, max(200, 26 * len(labels) + 70)))
     fig.add_bar(
         y=labels,
         x=median,
         orientation="h",
         name=names[0],
-        marker_color=MEDIAN_COLOR,
+        marker={"color": MEDIAN_COLOR},
         text=med_txt,
         textposition="inside",
         customdata=custom,
@@ -133,15 +133,15 @@ def duration_ranges(
     )
     fig.add_scatter(y=[None], x=[None], mode="lines", name=f"{names[0]} → p90", line={"color": P90_COLOR, "width": 2})
     if log:
-        fig.update_xaxes(title_text=t("log_time_axis", lang), **log_time_axis(median + p90 + mean, lang))
+        fig.update_xaxes(title={"text": t("log_time_axis", lang)}, **log_time_axis(median + p90 + mean, lang))
     else:
-        fig.update_xaxes(title_text=unit_title(unit, lang), rangemode="tozero")
+        fig.update_xaxes(title={"text": unit_title(unit, lang)}, rangemode="tozero")
     if group_col is None:
         return fig
     return mark_rows(fig, group_col, rows[group_col].to_list()[::-1], df.height)
 
 
-def duration_over_time(df: pl.DataFrame, grain: str, lang: str) -> go.Figure:
+def duration_over_time(df: pl.DataFrame, grain: str, lang: str) -> Figure:
     """Median and p90 of a duration per bucket (lines), in the unit the data needs (minutes,
     hours or days, as the other duration charts)."""
     rows = df.filter(pl.col("n") > 0)
@@ -150,7 +150,7 @@ def duration_over_time(df: pl.DataFrame, grain: str, lang: str) -> go.Figure:
     labels = [fmt_bucket(b, grain, lang) for b in rows["bucket"].to_list()]
     unit = duration_unit(rows["p90_s"].to_list() + rows["median_s"].to_list())
     cut = partial_flags(rows, rows["bucket"].to_list())
-    fig = go.Figure(layout=base_layout(lang))
+    fig = Figure(base_layout(lang))
     for col, name, color in (
         ("median_s", "медиана" if lang != "en" else "median", MEDIAN_COLOR),
         ("p90_s", "p90", P90_COLOR),
@@ -174,5 +174,5 @@ def duration_over_time(df: pl.DataFrame, grain: str, lang: str) -> go.Figure:
         if f"{col}_prev" in rows.columns:
             add_previous(fig, labels, in_unit(rows[f"{col}_prev"].to_list(), unit), name, color, lang)
     add_partial_key(fig, cut, lang, line=True)
-    fig.update_yaxes(title_text=unit_title(unit, lang), rangemode="tozero")
+    fig.update_yaxes(title={"text": unit_title(unit, lang)}, rangemode="tozero")
     return fig

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import polars as pl
 
 from etl.config import FUNNEL_STAGES
@@ -17,11 +16,12 @@ from report.figures.base import (
     top_groups,
     value_title,
 )
+from report.figures.plain import Figure
 from report.formatting import fmt_number, fmt_percent
 from report.i18n import column_label, stage_label, t
 
 
-def funnel(df: pl.DataFrame, value_col: str, lang: str) -> go.Figure:
+def funnel(df: pl.DataFrame, value_col: str, lang: str) -> Figure:
     """The five funnel stages with counts and the metric's conversions: ``conv_prev`` (to the
     previous stage) on the bar, ``conv_lead`` (to the first stage, when the metric has it) in
     the hover. Nothing is divided here: the funnel metrics return both rates."""
@@ -44,27 +44,26 @@ def funnel(df: pl.DataFrame, value_col: str, lang: str) -> go.Figure:
     if f"{value_col}_prev" in rows.columns:  # a comparison is on: the earlier figure in the hover
         hover += f"<br>{t('prev_header', lang)}: %{{customdata[2]}}"
         custom = [[*c, fmt_number(b, lang)] for c, b in zip(custom, rows[f"{value_col}_prev"].to_list(), strict=True)]
-    fig = go.Figure(
-        go.Funnel(
-            y=[stage_label(s, lang) for s in stages],
-            x=values,
-            text=texts,
-            textinfo="text",
-            textposition="auto",
-            cliponaxis=False,
-            marker={"color": [STAGE_COLORS[s] for s in stages]},
-            connector={"line": {"color": "#ccc", "width": 1}},
-            customdata=custom,
-            hovertemplate=hover + "<extra></extra>",
-        ),
-        # room on the right for the text beside the narrowest bars (outside text is not in automargin)
-        layout=base_layout(lang, 300, margin={"l": 8, "r": 80, "t": 8, "b": 8}),
+    # room on the right for the text beside the narrowest bars (outside text is not in automargin)
+    fig = Figure(base_layout(lang, 300, margin={"l": 8, "r": 80, "t": 8, "b": 8}))
+    fig.add_trace(
+        "funnel",
+        y=[stage_label(s, lang) for s in stages],
+        x=values,
+        text=texts,
+        textinfo="text",
+        textposition="auto",
+        cliponaxis=False,
+        marker={"color": [STAGE_COLORS[s] for s in stages]},
+        connector={"line": {"color": "#ccc", "width": 1}},
+        customdata=custom,
+        hovertemplate=hover + "<extra></extra>",
     )
     fig.update_yaxes(gridcolor="white")
     return fig
 
 
-def status_bars(df: pl.DataFrame, group_col: str, lang: str, *, limit: int = 15) -> go.Figure:
+def status_bars(df: pl.DataFrame, group_col: str, lang: str, *, limit: int = 15) -> Figure:
     """Deals per group stacked by stage (status as of a date): one colour per stage.
 
     A group may come in several rows per stage (the contact centre: one per city); each row is
@@ -78,7 +77,7 @@ def status_bars(df: pl.DataFrame, group_col: str, lang: str, *, limit: int = 15)
     # The stage legend wraps into a row per stage on a phone and takes its height from the bars;
     # 12 px per stage shown keeps every group's label drawn there (on a desktop: roomier bars).
     legend = shown["stage"].n_unique()
-    fig = go.Figure(layout=base_layout(lang, max(200, 24 * len(groups) + 80 + 12 * legend), barmode="stack"))
+    fig = Figure(base_layout(lang, max(200, 24 * len(groups) + 80 + 12 * legend), barmode="stack"))
     part_col = "city" if group_col != "city" and "city" in df.columns else None
     for stage, color in STAGE_COLORS.items():
         part = shown.filter(pl.col("stage") == stage)
@@ -95,13 +94,13 @@ def status_bars(df: pl.DataFrame, group_col: str, lang: str, *, limit: int = 15)
             x=part["deals"].to_list(),
             orientation="h",
             name=name,
-            marker_color=color,
+            marker={"color": color},
             customdata=parts,
             hovertemplate="%{y}" + ("%{customdata}" if parts else "") + ": %{x}<extra>" + name + "</extra>",
         )
     fig.update_yaxes(categoryorder="array", categoryarray=order)
     tallest = shown.group_by(group_col).agg(pl.col("deals").sum())["deals"].max()
-    fig.update_xaxes(title_text=value_title(["deals"], lang), rangemode="tozero", **count_ticks(tallest, lang))
+    fig.update_xaxes(title={"text": value_title(["deals"], lang)}, rangemode="tozero", **count_ticks(tallest, lang))
     return mark_rows(fig, group_col, groups, df[group_col].n_unique())
 
 
@@ -112,7 +111,7 @@ RECONCILIATION_PARTS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-def reconciliation_bars(df: pl.DataFrame, lang: str) -> go.Figure:
+def reconciliation_bars(df: pl.DataFrame, lang: str) -> Figure:
     """Per funnel stage two stacked bars side by side: the flow's entries and the cohort's reached
     deals, each split into the parts funnel.reconciliation returns (they add up to the totals by
     the metric's identities; nothing is added here, plotly stacks the parts)."""
@@ -120,7 +119,7 @@ def reconciliation_bars(df: pl.DataFrame, lang: str) -> go.Figure:
     if rows.is_empty() or not (rows["flow"].fill_null(0) + rows["cohort"].fill_null(0) > 0).any():
         return empty_figure(lang)
     stages = [stage_label(s, lang) for s in rows["stage"].to_list()]
-    fig = go.Figure(layout=base_layout(lang, 340, barmode="stack"))
+    fig = Figure(base_layout(lang, 340, barmode="stack"))
     for side, parts in RECONCILIATION_PARTS.items():
         side_label = column_label(side, lang)
         for col, color in parts:
@@ -130,8 +129,8 @@ def reconciliation_bars(df: pl.DataFrame, lang: str) -> go.Figure:
                 x=[stages, [side_label] * len(stages)],
                 y=rows[col].to_list(),
                 name=name,
-                marker_color=color,
+                marker={"color": color},
                 hovertemplate="%{x}: %{y}<extra>" + name + "</extra>",
             )
-    fig.update_yaxes(title_text=column_label("deals", lang), rangemode="tozero")
+    fig.update_yaxes(title={"text": column_label("deals", lang)}, rangemode="tozero")
     return fig

@@ -5,13 +5,28 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import plotly.graph_objects as go
 import polars as pl
 
 from report.figures.base import base_layout, count_ticks, empty_figure, group_label, mark_rows, row_limit, top_groups
+from report.figures.plain import Figure
 from report.formatting import fmt_duration, fmt_number
 
 LOG_STEPS = (-2, -1, 0, 1, 2)  # log2 of ¼×, ½×, 1×, 2×, 4×
+
+
+def _scale(stops: str) -> list[list]:
+    """A colour scale of evenly spaced ``r,g,b`` stops."""
+    rgb = stops.split()
+    return [[i / (len(rgb) - 1), f"rgb({c})"] for i, c in enumerate(rgb)]
+
+
+#: Colour scales written out, as plotly.py expanded its named ones (plotly.js knows no "RdYlGn_r",
+#: and its own "Blues" is another scale): ColorBrewer's RdYlGn reversed (slow = red), and Blues.
+SLOW_RED = _scale(
+    "0,104,55 26,152,80 102,189,99 166,217,106 217,239,139 255,255,191 "
+    "254,224,139 253,174,97 244,109,67 215,48,39 165,0,38"
+)
+BLUES = _scale("247,251,255 222,235,247 198,219,239 158,202,225 107,174,214 66,146,198 33,113,181 8,81,156 8,48,107")
 
 
 def _multiple(ratio: float, lang: str) -> str:
@@ -51,7 +66,7 @@ def heatmap(
     duration: bool = True,
     limit: int = 20,
     col_labels: Sequence[str] | None = None,
-) -> go.Figure:
+) -> Figure:
     """A rows × columns heat map (e.g. city × transition of the median duration).
 
     Durations are coloured by their ratio to their column's median over the rows shown, so a
@@ -88,21 +103,20 @@ def heatmap(
         text.append(tr)
         multiples.append(mr)
     labels = dict(zip(col_order, col_labels, strict=True)) if col_labels else {}
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=[labels.get(c, c) for c in cols],
-            y=[group_label(r, lang) for r in reversed(row_keys)],
-            text=text,
-            texttemplate="%{text}",
-            customdata=multiples,
-            hovertemplate="%{y} · %{x}: %{text}" + (" (%{customdata})" if duration else "") + "<extra></extra>",
-            colorscale="RdYlGn_r" if duration else "Blues",
-            **(_log_scale(lang) if duration else _count_scale(z, lang)),
-            xgap=2,
-            ygap=2,
-        ),
-        layout=base_layout(lang, max(240, 28 * len(row_keys) + 80)),
+    fig = Figure(base_layout(lang, max(240, 28 * len(row_keys) + 80)))
+    fig.add_trace(
+        "heatmap",
+        z=z,
+        x=[labels.get(c, c) for c in cols],
+        y=[group_label(r, lang) for r in reversed(row_keys)],
+        text=text,
+        texttemplate="%{text}",
+        customdata=multiples,
+        hovertemplate="%{y} · %{x}: %{text}" + (" (%{customdata})" if duration else "") + "<extra></extra>",
+        colorscale=SLOW_RED if duration else BLUES,
+        **(_log_scale(lang) if duration else _count_scale(z, lang)),
+        xgap=2,
+        ygap=2,
     )
     fig.update_xaxes(side="top", gridcolor="white")
     fig.update_yaxes(gridcolor="white")

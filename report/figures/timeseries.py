@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import polars as pl
 
 from report.figures.base import (
@@ -25,17 +24,18 @@ from report.figures.base import (
     top_groups,
     value_title,
 )
+from report.figures.plain import Figure
 from report.formatting import MONEY_COLUMNS, fmt_bucket
 from report.i18n import column_label, stage_label
 
 
-def stacked_over_time(df: pl.DataFrame, value_col: str, group_col: str, grain: str, lang: str) -> go.Figure:
+def stacked_over_time(df: pl.DataFrame, value_col: str, group_col: str, grain: str, lang: str) -> Figure:
     """Counts per bucket as stacked bars, one colour per group: the top groups, the rest left out
     (and said so by the panel), never summed into an "other" bar."""
     if df.is_empty():
         return empty_figure(lang)
     top = top_groups(df, group_col, value_col, row_limit(TOP_N))
-    fig = go.Figure(layout=base_layout(lang, barmode="stack"))
+    fig = Figure(base_layout(lang, barmode="stack"))
     buckets = sorted(df["bucket"].unique().to_list())
     labels = [fmt_bucket(b, grain, lang) for b in buckets]
     heights = [0.0] * len(buckets)
@@ -64,17 +64,19 @@ def stacked_over_time(df: pl.DataFrame, value_col: str, group_col: str, grain: s
     if f"{value_col}_prev" in df.columns:
         previous_key(fig, lang)
     add_partial_key(fig, cut, lang)
-    fig.update_yaxes(title_text=value_title([value_col], lang), rangemode="tozero", **count_ticks(max(heights), lang))
+    fig.update_yaxes(
+        title={"text": value_title([value_col], lang)}, rangemode="tozero", **count_ticks(max(heights), lang)
+    )
     return mark_rows(fig, group_col, top, df[group_col].n_unique())
 
 
-def attendance_over_time(df: pl.DataFrame, grain: str, lang: str) -> go.Figure:
+def attendance_over_time(df: pl.DataFrame, grain: str, lang: str) -> Figure:
     """Attended and no-show per bucket (bars) with the show rate (line, right axis)."""
     if df.is_empty() or not ((df["attended"] > 0).any() or (df["no_show"] > 0).any()):
         return empty_figure(lang)
     labels = [fmt_bucket(b, grain, lang) for b in df["bucket"].to_list()]
     cut = partial_flags(df, df["bucket"].to_list())
-    fig = go.Figure(layout=base_layout(lang, barmode="stack"))
+    fig = Figure(base_layout(lang, barmode="stack"))
     for stage in ("attended", "no_show"):
         marker = {"color": STAGE_COLORS[stage], "pattern": hatch(cut)}
         fig.add_bar(x=labels, y=df[stage].to_list(), name=stage_label(stage, lang), marker=marker)
@@ -112,7 +114,7 @@ def attendance_over_time(df: pl.DataFrame, grain: str, lang: str) -> go.Figure:
 DASHES = ("solid", "dot", "dash")
 
 
-def lines_over_time(df: pl.DataFrame, group_col: str, values: str | dict[str, str], grain: str, lang: str) -> go.Figure:
+def lines_over_time(df: pl.DataFrame, group_col: str, values: str | dict[str, str], grain: str, lang: str) -> Figure:
     """One line per group over buckets (the top groups by the first value's total).
 
     ``values`` is one column, or several ``{column: name}`` drawn as the parts they are (one line
@@ -125,7 +127,7 @@ def lines_over_time(df: pl.DataFrame, group_col: str, values: str | dict[str, st
     buckets = sorted(df["bucket"].unique().to_list())
     labels = [fmt_bucket(b, grain, lang) for b in buckets]
     cut = partial_flags(df, buckets)
-    fig = go.Figure(layout=base_layout(lang))
+    fig = Figure(base_layout(lang))
     for i, g in enumerate(top):
         part = rows_of(df, group_col, g)
         for dash, (col, name) in zip(DASHES, cols.items(), strict=False):
@@ -153,6 +155,6 @@ def lines_over_time(df: pl.DataFrame, group_col: str, values: str | dict[str, st
     if any(f"{c}_prev" in df.columns for c in cols):
         previous_key(fig, lang)
     add_partial_key(fig, cut, lang, line=True)
-    top_value = max((v for tr in fig.data for v in tr.y if v is not None), default=None)
-    fig.update_yaxes(title_text=y_title, rangemode="tozero", **count_ticks(top_value, lang))
+    top_value = max((v for tr in fig.data for v in tr["y"] if v is not None), default=None)
+    fig.update_yaxes(title={"text": y_title}, rangemode="tozero", **count_ticks(top_value, lang))
     return mark_rows(fig, group_col, top, df[group_col].n_unique())

@@ -188,7 +188,7 @@ def _register_drill(app: dash.Dash, source: SnapshotSource) -> None:
                 )
                 shown = panel.rows(df, state) if panel.rows is not None else df
                 traces = figure_of(panel, state, shown, every, partial_buckets(filters, info.today)).data
-                trace = traces[point["curveNumber"]].name if point["curveNumber"] < len(traces) else None
+                trace = traces[point["curveNumber"]].get("name") if point["curveNumber"] < len(traces) else None
             request = drilldown.from_point(panel.id, metric_id, panel.by, df, point, trace, state.lang, state.grain)
         if request is None:
             return closed

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 import polars as pl
 from dash import dcc, html
 
@@ -21,6 +20,7 @@ from etl.snapshot.store import Snapshot
 from report import ids
 from report.cache import compute_metric
 from report.figures import all_rows
+from report.figures.plain import Figure
 from report.i18n import column_label, t
 from report.metrics.compare import compare_with
 from report.metrics.filters import Filters
@@ -31,7 +31,7 @@ from report.views.grid import grid
 
 log = logging.getLogger(__name__)
 
-FigureFn = Callable[[pl.DataFrame, ViewState], go.Figure]
+FigureFn = Callable[[pl.DataFrame, ViewState], Figure]
 
 
 @dataclass(frozen=True)
@@ -91,12 +91,12 @@ def metric_texts(metric_id: str, lang: str, hours: str = "calendar") -> tuple[st
     return metric.title(lang), metric.definition(lang, hours)
 
 
-def graph(fig: go.Figure, panel_id: str, lang: str) -> dcc.Graph:
+def graph(fig: Figure, panel_id: str, lang: str) -> dcc.Graph:
     """The figure at its own height (the container is sized to it, the width follows the card)."""
-    height = fig.layout.height or 320
+    height = fig.layout.get("height") or 320
     return dcc.Graph(
         id=ids.panel_id(ids.GRAPH, panel_id),
-        figure=fig,
+        figure=fig.to_dict(),
         responsive=True,
         style={"height": f"{height}px"},
         config={
@@ -147,7 +147,7 @@ def figure_of(
     every: bool = False,
     partial: frozenset[date] = frozenset(),
     rank: str | None = None,
-) -> go.Figure:
+) -> Figure:
     """The panel's chart of ``df`` (its derived rows), as :func:`draw` draws it: ``every``: all
     groups, not its top N; ``partial``: the cut buckets it marks; ``rank``: a ranking panel's column."""
     assert panel.figure is not None
@@ -177,7 +177,7 @@ def draw(
         df = panel.rows(df, state)
     if panel.figure is not None:
         fig = figure_of(panel, state, df, every, partial, rank)
-        meta = fig.layout.meta
+        meta = fig.layout.get("meta")
         children.append(graph(fig, panel.id, state.lang))
     if panel.table:
         children.append(grid(ordered(df, meta), totals, panel.id, state.lang, state.grain, keys=panel.id in CLICKS))

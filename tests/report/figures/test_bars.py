@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from report import figures
+from tests.report.figures.validated import figures
 
 
 def test_rate_bars_sort_by_rate_and_show_the_counts_they_are_made_of():

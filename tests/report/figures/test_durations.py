@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from report import figures
+from tests.report.figures.validated import figures
 
 
 def test_duration_ranges_draw_median_with_a_whisker_to_p90():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from report import figures
+from tests.report.figures.validated import figures
 
 
 def test_heatmap_rows_are_the_busiest_groups():

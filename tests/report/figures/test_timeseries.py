@@ -6,7 +6,7 @@ from datetime import date
 
 import polars as pl
 
-from report import figures
+from tests.report.figures.validated import figures
 
 
 def test_stacked_over_time_labels_buckets_and_says_what_it_left_out():

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from report import figures
 from report.urlstate import ViewState
 from report.views.funnels import PANELS
 from report.views.panels import draw, rows_control, rows_note
+from tests.report.figures.validated import figures
 
 
 def test_groups_without_a_rate_are_counted_apart_not_as_hidden():
