@@ -145,6 +145,12 @@ def build_app(config: Config, data: Path, warm_up: bool = False) -> Any:
 
     app = create_app(config, data, extra_layout=admin.panel_layout, warm_up=warm_up)
     admin.install(app, config, data)
+    # Dash sets itself up (which component libraries it serves, the index's script tags) on the
+    # first request, marking that done before doing it: in a new gunicorn worker, a browser's
+    # request for a component's JavaScript served by a second thread meanwhile got a 500 ("dash
+    # is not a registered library") and the page stayed blank. One request here, before any
+    # thread serves, does the setup.
+    app.server.test_client().get("/_dash-dependencies")
     return app
 
 

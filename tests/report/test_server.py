@@ -121,3 +121,15 @@ def test_an_old_schema_snapshot_without_a_raw_export_stops_with_the_fix(tmp_path
     assert server.main(["--data-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "no raw export" in err and f"python -m report.admin refresh --data-dir {tmp_path} --full" in err
+
+
+def test_a_new_worker_knows_the_javascript_it_serves_before_its_first_request(tmp_path):
+    """Dash registers the component libraries it serves during its first request, marking that done
+    before doing it; a browser's parallel requests to a new gunicorn worker then found them
+    unregistered (a 500 for dash_html_components.js, a blank page). build_app makes that first
+    request itself, before any thread serves."""
+    config = load_config()
+    server.ensure_snapshot(config, tmp_path, None, demo_deals=300, demo_years=0.1)
+    app = server.build_app(config, tmp_path)
+    assert {"dash", "dash_bootstrap_components", "dash_ag_grid"} <= set(app.registered_paths)
+    assert any("dash_html_components" in path for path in app.registered_paths["dash"])
