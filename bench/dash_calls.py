@@ -91,21 +91,41 @@ def page(page_dep: dict[str, Any], sync_answer: dict[str, Any]) -> dict[str, Any
 
 
 def panels(panel_dep: dict[str, Any], page_answer: dict[str, Any]) -> list[dict[str, Any]]:
-    """Requests 3…: one per panel card the page answered (its ``PANEL_VIEW`` store), as the
-    renderer sends them (at once, in parallel) when the cards appear."""
+    """Requests 3…: one per panel card the page answered, in the page's order, with the view its
+    placeholder carries (``data-view``): what the browser sends for each panel as it comes into
+    view (assets/lazyPanels.js hands the view to the card's ``PANEL_VIEW`` store)."""
     out = []
-    for store in components_of(page_answer, ids.PANEL_VIEW):
-        panel = store["props"]["id"]["panel"]
+    for placeholder in placeholders_of(page_answer):
+        panel = placeholder["data-panel"]
         view = {"type": ids.PANEL_VIEW, "panel": panel}
         out.append(
             {
                 "output": panel_dep["output"],
                 "outputs": {"id": {"type": ids.PANEL_SLOT, "panel": panel}, "property": "children"},
-                "inputs": [{"id": view, "property": "data", "value": store["props"]["data"]}],
+                "inputs": [{"id": view, "property": "data", "value": json.loads(placeholder["data-view"])}],
                 "changedPropIds": [json.dumps(view, sort_keys=True, separators=(",", ":")) + ".data"],
             }
         )
     return out
+
+
+def placeholders_of(tree: Any) -> list[dict[str, Any]]:
+    """The props of every panel placeholder in ``tree`` (an answer's JSON), in the page's order."""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            props = node.get("props")
+            if isinstance(props, dict) and "data-view" in props:
+                found.append(props)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(tree)
+    return found
 
 
 def components_of(tree: Any, kind: str) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import dash
 import polars as pl
 from dash import MATCH, Input, Output, ctx
+from dash.exceptions import PreventUpdate
 
 from etl.config import Config
 from report import ids
@@ -88,7 +89,9 @@ def register_page(app: dash.Dash, source: SnapshotSource, config: Config) -> Non
         browser shows each as soon as it is drawn)."""
         from report.views import render_panel
 
+        if not data:
+            raise PreventUpdate  # not in view yet (assets/lazyPanels.js): the placeholder stays
         info = source.get()
-        if info is None or not data:
+        if info is None:
             return []
         return render_panel(ctx.outputs_list["id"]["panel"], ViewState.from_store(data), info.snap, info.today)

@@ -63,11 +63,14 @@ def set_size(drv, width: int, height: int) -> None:
 
 
 def wait_rendered(drv, timeout: float = 60.0) -> None:
-    """Wait until the page has its panels and no loading spinner (and plots are drawn)."""
+    """Wait until the page has its panels, every panel in the window drawn (panels are drawn as
+    they come into view: assets/lazyPanels.js) and no loading spinner (and plots are drawn)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         ready = drv.execute_script(
             "return document.querySelectorAll('#page-content .card').length > 0 && "
+            "![...document.querySelectorAll('.panel-placeholder')]"
+            ".some(el => el.getBoundingClientRect().top < window.innerHeight) && "
             "!document.querySelector('._dash-loading, .dash-spinner, [data-dash-is-loading=\"true\"]');"
         )
         if ready:
@@ -87,7 +90,7 @@ def shoot(drv, url: str, path: Path, width: int) -> None:
     print(f"saved {top} (first screen, {width}×800)")
     height = drv.execute_script("return document.documentElement.scrollHeight")
     set_size(drv, width, min(int(height) + 20, 16000))
-    time.sleep(1.0)  # responsive plots re-layout at the new size
+    wait_rendered(drv)  # the whole page is in the window now: every panel is drawn
     drv.save_screenshot(str(path))
     print(f"saved {path} ({width}×{height})")
 

@@ -6,6 +6,7 @@ cache) and :func:`card` lays each out. Nothing here filters or adds up data: the
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -247,17 +248,23 @@ def card_title(panel: Panel, state: ViewState) -> str:
 
 def shell(panel: Panel, state: ViewState) -> dbc.Col:
     """The panel's card as the tab lays it out: its title, and a placeholder where its body
-    comes once the panel's own callback has drawn it (``PANEL_VIEW`` says which view)."""
+    comes once the panel's own callback has drawn it.
+
+    The placeholder carries the view (``data-view``); assets/lazyPanels.js hands it to the
+    card's ``PANEL_VIEW`` store when the placeholder comes near the window, which starts the
+    panel's callback. Choice: panels out of view are drawn when scrolled to (within one window
+    height), not all at once: the first screen comes first, and the server draws what is read."""
     placeholder = html.Div(
         dbc.Placeholder(xs=12, animation="glow", style={"height": "12rem"}),
         className="panel-placeholder",
+        **{"data-panel": panel.id, "data-view": json.dumps(state.to_store(), sort_keys=True)},
     )
     return dbc.Col(
         dbc.Card(
             [
                 dbc.CardHeader(html.H3(card_title(panel, state), className="h6 mb-0")),
                 dbc.CardBody(html.Div(placeholder, id=ids.panel_id(ids.PANEL_SLOT, panel.id))),
-                dcc.Store(id=ids.panel_id(ids.PANEL_VIEW, panel.id), data=state.to_store()),
+                dcc.Store(id=ids.panel_id(ids.PANEL_VIEW, panel.id)),
             ],
             id=ids.panel_id(ids.PANEL, panel.id),
             className="h-100 shadow-sm",

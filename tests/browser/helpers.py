@@ -45,10 +45,23 @@ return rows;
 """
 
 
+REVEAL_JS = """
+const card = document.querySelector(arguments[0]);
+if (card && card.querySelector('.panel-placeholder')) { card.scrollIntoView({block: 'center'}); }
+"""
+
+
+def reveal(dash_duo, panel_id: str) -> None:
+    """Scroll a panel's card into view while it still waits to be drawn, as a reader does: panels
+    are drawn when they come into view (assets/lazyPanels.js)."""
+    dash_duo.driver.execute_script(REVEAL_JS, panel_selector("panel", panel_id))
+
+
 def grid_rows(dash_duo, panel_id: str, footer: bool = False) -> list[list[str]] | None:
     """The rows of a panel's grid as the user sees them (after sorting and filtering, formatted),
     read through the grid's API in one script call: the grid draws only the rows in view, so the
     DOM does not hold them all. None while the grid is not ready; ``footer`` adds the totals row."""
+    reveal(dash_duo, panel_id)
     return dash_duo.driver.execute_script(GRID_ROWS_JS, {"panel": panel_id, "type": "table"}, footer)
 
 
@@ -84,6 +97,7 @@ def click(dash_duo, selector: str) -> None:
 def trace_names(dash_duo, panel_id: str) -> list[str]:
     """The names of a panel's chart traces that draw something (legend order), read from the plotly
     element; a legend-only key (e.g. «неполный период») is not a series."""
+    reveal(dash_duo, panel_id)
     return dash_duo.driver.execute_script(
         "const el = document.querySelector(arguments[0] + ' .js-plotly-plot');"
         "const drawn = t => (t.x || []).some(v => v !== null) || (t.y || []).some(v => v !== null);"
@@ -106,4 +120,5 @@ return Array.from(seen);
 def drawn_groups(dash_duo, panel_id: str) -> list[str] | None:
     """The groups a panel's chart draws: the bars' or heat map's rows across, else one trace per
     group (stacked bars, lines over time); None while the chart is not drawn."""
+    reveal(dash_duo, panel_id)
     return dash_duo.driver.execute_script(GROUPS_JS, panel_selector("graph", panel_id))
