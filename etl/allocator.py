@@ -7,7 +7,7 @@ counted in the process' memory next to what the later steps held: a five-year fu
 peaked at 3.0 GiB of which about 1.2 GiB were such pages (bench/README.md, issue 10).  Here a
 background thread returns pages unused for a second: the peak is then close to what the build
 holds at once (1.9 GiB), at the speed of the default; returning them at once (decay 0) saved
-another 0.2 GiB but made a five-year build 30 % slower (one madvise per free).
+another 0.2 GiB but made a five-year build 20–30 % slower (one madvise per free).
 
 The setting is read when polars loads, so it must be made before anything imports polars:
 ``python -m etl`` (every build and refresh, the admin's button included) does it first thing;
