@@ -199,10 +199,10 @@ class ParsedCache:
 
     def _write_now(self, name: str, df: pl.DataFrame) -> Path | None:
         """Write ``df`` (a file parsed whole) as its part at once rather than in :meth:`save`, and
-        return the part: read from it, the frame is one compact buffer per column instead of the
-        many the parse in stretches left (and the text of the rows its filter dropped), a third
-        of the memory for events.  None when it cannot be written (a full disk: :meth:`save`
-        tries again and gives up quietly)."""
+        return the part: read from it, a frame holds its values in one buffer per column, not the
+        many small ones the parse in stretches left (with the text of the rows its filter
+        dropped), and the full build reads it step by step.  None when it cannot be written (a
+        full disk: :meth:`save` tries again and gives up quietly)."""
         pending = self._pending.get(name)
         if pending is None or not df.height:
             return None
