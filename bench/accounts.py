@@ -27,11 +27,13 @@ def ensure_snapshot(work: Path, years: int, deals_per_year: int, seed: int) -> S
     if (snaps / "CURRENT").exists():
         return open_current(snaps)
     if not (raw / "export.json").exists():
-        from etl.simulated.synth import generate_account, write_raw_export
+        from etl.simulated.synth import generate_account
 
         t0 = time.perf_counter()
         account = generate_account(seed=seed, deals_per_year=deals_per_year, years=years, end=END)
-        write_raw_export(raw, account.as_of(END), pulled_at=END)
+        # = write_raw_export(raw, account.as_of(END)), streamed: the five-year view held whole
+        # took 18.5 GiB and was killed for memory.
+        account.export(raw, END, pulled_at=END)
         print(f"  generated {raw} in {time.perf_counter() - t0:.0f} s", flush=True)
     t0 = time.perf_counter()
     build_snapshot(raw, config, data)

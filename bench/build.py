@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -23,6 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
+sys.path.insert(0, str(ROOT))
+
+from etl import allocator  # noqa: E402  (no polars: the children set it before loading polars)
 
 CHILD = r"""
 import json, resource, sys, time
@@ -74,6 +78,7 @@ def run_child(mode: str, raw: Path, data: Path, child: str = CHILD) -> dict:
         capture_output=True,
         text=True,
         check=False,
+        env={**allocator.ENV, **os.environ},  # as ``python -m etl`` runs (etl/allocator.py)
     )
     if proc.returncode != 0:
         raise SystemExit(f"{mode} failed:\n{proc.stderr}")

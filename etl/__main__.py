@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 import sys
 
+from etl import allocator
+
 COMMANDS = {
     "demo": ("etl.simulated.synth", "write the synthetic demo account as a raw export"),
     "build": ("etl.transform.build", "build a parquet snapshot from a raw export"),
@@ -34,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     if command not in COMMANDS:
         print(f"unknown command {command!r}\n\n{usage()}", file=sys.stderr)
         return 2
+    allocator.configure()  # before the command's module imports polars
     module = importlib.import_module(COMMANDS[command][0])
     return int(module.main(rest) or 0)
 

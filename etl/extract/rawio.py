@@ -193,8 +193,74 @@ def read_json_object(path: Path) -> dict[str, Any]:
     return value
 
 
+#: Bytes of a raw file parsed at once when reading it in stretches (:func:`read_jsonl`'s
+#: ``chunk_bytes``): polars reading a file whole maps and holds all of it, which for a five-year
+#: export (a 2 GB events file) was most of the build's peak memory.
+CHUNK_BYTES = 64 * 2**20
+
+
+def line_ranges(path: Path, chunk_bytes: int) -> list[tuple[int, int]]:
+    """``path`` cut into byte ranges of about ``chunk_bytes``, each ending at a line's end."""
+    size = path.stat().st_size
+    ranges, start = [], 0
+    with open(path, "rb") as fh:
+        while start < size:
+            end = min(start + chunk_bytes, size)
+            if end < size:
+                fh.seek(end)
+                end += len(fh.readline())
+            ranges.append((start, end))
+            start = end
+    return ranges
+
+
+def _stretch(path: Path, start: int, end: int | None) -> io.BytesIO:
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        return io.BytesIO(fh.read(-1 if end is None else end - start))
+
+
+def _parse(source: Path | io.BytesIO, schema: dict[str, pl.DataType], keep: pl.Expr | None) -> pl.DataFrame:
+    if keep is None:
+        return pl.read_ndjson(source, schema=schema)
+    lf = pl.scan_ndjson(source, schema=schema).filter(keep | pl.col("id").is_null())  # no id: reported below
+    return lf.collect(engine="streaming")
+
+
+def _decode_nested(df: pl.DataFrame, nested: dict[str, pl.DataType]) -> pl.DataFrame:
+    if not nested or not df.height:
+        return df
+    # PHP sends an empty object as [], which is no struct: treat it as absent.
+    return df.with_columns(
+        pl.when(pl.col(c) != "[]").then(pl.col(c)).str.json_decode(dtype).alias(c) for c, dtype in nested.items()
+    )
+
+
+def _read_in_stretches(
+    path: Path, schema: dict[str, pl.DataType], keep: pl.Expr | None, chunk_bytes: int
+) -> pl.DataFrame | None:
+    """The whole file's frame, parsed ``chunk_bytes`` at a time (so that memory holds one stretch
+    of text, not the file); None on anything unusual, and :func:`read_jsonl` then reads the file
+    whole, whose error names the right line."""
+    nested = NESTED.get(path.name, {})
+    try:
+        parts = [
+            _decode_nested(_parse(_stretch(path, a, b), schema, keep), nested)
+            for a, b in line_ranges(path, chunk_bytes)
+        ]
+    except Exception:  # polars raises several types; the whole read diagnoses
+        return None
+    return pl.concat(parts) if parts else None
+
+
 def read_jsonl(
-    path: Path, schema: dict[str, pl.DataType], keep: pl.Expr | None = None, *, start: int = 0, end: int | None = None
+    path: Path,
+    schema: dict[str, pl.DataType],
+    keep: pl.Expr | None = None,
+    *,
+    start: int = 0,
+    end: int | None = None,
+    chunk_bytes: int | None = None,
 ) -> pl.DataFrame:
     """Read a JSONL collection with ``schema``; on failure, name the first bad line.
 
@@ -202,39 +268,16 @@ def read_jsonl(
     (events, notes) never sit in memory whole.  ``start`` > 0 reads only the lines from that
     byte offset on, up to ``end`` (the lines a pull appended since, :mod:`etl.transform.parsed`); such a read
     raises :class:`RawExportError` without a diagnosis on anything unusual, and the caller then
-    reads the whole file, whose error names the right line.
+    reads the whole file, whose error names the right line.  ``chunk_bytes``: a whole file longer
+    than that is parsed in stretches of about that many bytes (the same frame, less memory).
     """
     if path.stat().st_size <= start:
         return pl.DataFrame(schema=schema)
-    source: Path | io.BytesIO = path
-    if start:
-        with open(path, "rb") as fh:
-            fh.seek(start)
-            source = io.BytesIO(fh.read(-1 if end is None else end - start))
-    try:
-        if keep is None:
-            df = pl.read_ndjson(source, schema=schema)
-        else:
-            lf = pl.scan_ndjson(source, schema=schema).filter(keep | pl.col("id").is_null())  # no id: reported below
-            df = lf.collect(engine="streaming")
-    except Exception as exc:  # polars raises several types; we re-diagnose below
-        if start:
-            raise RawExportError(f"{path}: the lines after byte {start} cannot be read") from exc
-        raise RawExportError(_diagnose(path, exc)) from exc
-    nested = NESTED.get(path.name, {})
-    if nested and df.height:
-        try:
-            # PHP sends an empty object as [], which is no struct: treat it as absent.
-            df = df.with_columns(
-                pl.when(pl.col(c) != "[]").then(pl.col(c)).str.json_decode(dtype).alias(c)
-                for c, dtype in nested.items()
-            )
-        except Exception as exc:
-            if start:
-                raise RawExportError(f"{path}: a nested value after byte {start} has another shape") from exc
-            # Another unexpected shape inside: let polars parse the file with the nested schema;
-            # if that fails too, the error names the file and the first line Python cannot read.
-            df = _read_tolerant(path, {**schema, **nested})
+    df = None
+    if chunk_bytes and not start and end is None and path.stat().st_size > chunk_bytes:
+        df = _read_in_stretches(path, schema, keep, chunk_bytes)
+    if df is None:
+        df = _read_whole(path, schema, keep, start, end)
     if df.height and df["id"].null_count():
         if start:
             raise RawExportError(f"{path}: a record after byte {start} has no id")
@@ -242,6 +285,27 @@ def read_jsonl(
         raise RawExportError(f"{path}: record {first_null + 1} has no id")
     check_ids(path, df)
     return df
+
+
+def _read_whole(
+    path: Path, schema: dict[str, pl.DataType], keep: pl.Expr | None, start: int, end: int | None
+) -> pl.DataFrame:
+    source = _stretch(path, start, end) if start else path
+    try:
+        df = _parse(source, schema, keep)
+    except Exception as exc:  # polars raises several types; we re-diagnose below
+        if start:
+            raise RawExportError(f"{path}: the lines after byte {start} cannot be read") from exc
+        raise RawExportError(_diagnose(path, exc)) from exc
+    nested = NESTED.get(path.name, {})
+    try:
+        return _decode_nested(df, nested)
+    except Exception as exc:
+        if start:
+            raise RawExportError(f"{path}: a nested value after byte {start} has another shape") from exc
+        # Another unexpected shape inside: let polars parse the file with the nested schema;
+        # if that fails too, the error names the file and the first line Python cannot read.
+        return _read_tolerant(path, {**schema, **nested})
 
 
 def _read_tolerant(path: Path, schema: dict[str, pl.DataType]) -> pl.DataFrame:

@@ -39,7 +39,7 @@ from etl.transform.deals import DEAL_ORDER, deal_tables, statuses_table
 from etl.transform.facts import add_derived
 from etl.transform.parsed import PARSED_DIR, ParsedCache
 from etl.transform.quality import first_events, quality_counters
-from etl.transform.raw import Progress, RawFrames, latest_by_id, read_raw, read_raw_lazy
+from etl.transform.raw import Progress, RawFrames, latest_by_id, read_raw, read_raw_lazy, whole
 from etl.transform.splice import ACTIVITY, splice
 
 __all__ = ["BuildError", "Progress", "RawFrames", "build_snapshot", "latest_by_id", "main", "read_raw", "transform"]
@@ -68,19 +68,31 @@ def _sayer(progress: Progress | None) -> Callable[[str, str, int], None]:
 def transform(
     raw: RawFrames, config: Config, progress: Progress | None = None
 ) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
-    """Raw frames → snapshot tables and data-quality counters.  Pure: no I/O."""
+    """Raw frames → snapshot tables and data-quality counters.  Pure: no I/O but reading ``raw``'s
+    lazy scans, when its activity frames are such (``read_raw(lazy=True)``): each is then read
+    by the step that needs it and let go after, so that memory never holds the whole export."""
 
     say = _sayer(progress)
-    if raw.leads.height == 0:
+    leads = whole(raw.leads)
+    if leads.height == 0:
         raise BuildError("leads.jsonl holds no deals: the export is empty, nothing to report")
-    source = raw
-    raw = replace(raw, events=first_events(raw.events))
-    say("сделки", "deals", raw.leads.height)
-    statuses, deals, entries, links = deal_tables(raw, config, statuses_table(raw, config), say)
-    say("звонки и SMS, примечаний", "touches", raw.lead_notes.height + raw.contact_notes.height)
-    touches, _ = touches_table(raw, deals, links, config.attribution_grace_minutes)
-    say("задачи", "tasks", raw.tasks.height)
-    tasks = tasks_table(raw, deals)
+    events = first_events(whole(raw.events))
+    say("сделки", "deals", leads.height)
+    on_deals = replace(raw, leads=leads, events=events)
+    statuses, deals, entries, links = deal_tables(on_deals, config, statuses_table(raw, config), say)
+    del leads, on_deals
+    task_events = events.filter(pl.col("entity_type") == "task")  # all task_rows reads of them
+    del events
+    notes = replace(
+        raw, contacts=whole(raw.contacts), lead_notes=whole(raw.lead_notes), contact_notes=whole(raw.contact_notes)
+    )
+    say("звонки и SMS, примечаний", "touches", notes.lead_notes.height + notes.contact_notes.height)
+    touches, _ = touches_table(notes, deals, links, config.attribution_grace_minutes)
+    del notes, links
+    on_tasks = replace(raw, tasks=whole(raw.tasks), events=task_events)
+    say("задачи", "tasks", on_tasks.tasks.height)
+    tasks = tasks_table(on_tasks, deals)
+    del on_tasks, task_events
     users = users_table(raw, deals, config)
     cities = cities_table(deals, config)
     deals = deals.select(DEALS.built).sort(DEAL_ORDER, nulls_last=True)
@@ -93,8 +105,9 @@ def transform(
         "statuses": statuses,
         "cities": cities,
     }
-    quality = quality_counters(source, tables, config)
-    say("производные столбцы, переходов", "facts", entries.height)
+    del deals, entries, touches, tasks
+    quality = quality_counters(raw, tables, config)
+    say("производные столбцы, переходов", "facts", tables["entries"].height)
     # Facts several metrics need (next entry, previous touch, touch counts, local days), computed
     # once here so that a filter change is a scan, not a group-by over the whole history.
     return add_derived(tables, config.timezone), quality
@@ -199,8 +212,9 @@ def build_snapshot(
         if spliced:
             raw, (tables, quality) = spliced
         else:
-            raw = read_raw(raw_dir, progress, cache)
+            raw = read_raw(raw_dir, progress, cache, lazy=True)
             tables, quality = transform(raw, config, progress)
+            cache.save()  # after the scans: compacting may remove the parts they read
     except (RawExportError, ConfigError) as exc:
         raise BuildError(str(exc)) from exc
     data_as_of = _data_as_of(raw, tables)

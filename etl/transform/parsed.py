@@ -125,6 +125,8 @@ class ParsedCache:
         #: raw file → rawio.wrong_types of its whole frame, summed over the parts (it is a count
         #: per record, so the parts' counts add up)
         self.wrong: dict[str, dict[str, int]] = {}
+        #: parts written before :meth:`save` (:meth:`_write_now`), removed if it gives up
+        self._written: list[Path] = []
 
     def _load(self) -> dict[str, Any]:
         try:
@@ -161,10 +163,15 @@ class ParsedCache:
             return None
         return entry
 
-    def read(self, name: str) -> pl.DataFrame:
+    def read(self, name: str, *, lazy: bool = False) -> pl.DataFrame | pl.LazyFrame:
         """The parsed frame of raw file ``name`` (``leads.jsonl`` …), from the parts plus the
         appended lines when the parts are still valid, else from the whole file; the cache is
-        brought up to date on the way."""
+        brought up to date on the way.  ``lazy``: as a lazy scan of the parts (the lines appended
+        since, or a file parsed whole, written as a part at once), so that the build reads each
+        collection when it needs it, not all of them at once; :meth:`save` then waits until the
+        scans are read (it may compact the parts they read)."""
+        if lazy and (scanned := self.scan(name)) is not None:
+            return scanned[0]
         path = self.raw_dir / name
         entry = self._valid(name, path)
         size = self.size[name] = path.stat().st_size
@@ -177,11 +184,44 @@ class ParsedCache:
             return df
         self.how[name] = "parsed"
         self.before.pop(name, None)
-        df = rawio.read_jsonl(path, rawio.SCHEMAS[name], rawio.KEEP.get(name))
-        df = self.frames[name] = self._private_free(name, df)
+        df = rawio.read_jsonl(path, rawio.SCHEMAS[name], rawio.KEEP.get(name), chunk_bytes=rawio.CHUNK_BYTES)
+        df = self._private_free(name, df)
         self.wrong[name] = rawio.wrong_types(name, df)
         self._record(name, path, size, [], df)
+        part = self._write_now(name, df)
+        if lazy:
+            return df.lazy() if part is None else pl.scan_parquet(part)
+        if part is not None:
+            with contextlib.suppress(pl.exceptions.PolarsError):
+                df = pl.read_parquet(part)
+        self.frames[name] = df
         return df
+
+    def _write_now(self, name: str, df: pl.DataFrame) -> Path | None:
+        """Write ``df`` (a file parsed whole) as its part at once rather than in :meth:`save`, and
+        return the part: read from it, a frame holds its values in one buffer per column, not the
+        many small ones the parse in stretches left (with the text of the rows its filter
+        dropped), and the full build reads it step by step.  None when it cannot be written (a
+        full disk: :meth:`save` tries again and gives up quietly)."""
+        pending = self._pending.get(name)
+        if pending is None or not df.height:
+            return None
+        size, _, _, wrong = pending
+        stem = name.removesuffix(".jsonl")
+        part = self._part_name(stem)
+        try:
+            (self.folder / stem).mkdir(parents=True, exist_ok=True)
+            with writing(self.folder / part):
+                df.write_parquet(self.folder / part, compression="lz4", statistics=False)
+            if pl.scan_parquet(self.folder / part).select(pl.len()).collect().item() != df.height:
+                raise OSError(f"{part}: not all rows written")
+        except (OSError, pl.exceptions.PolarsError):
+            with contextlib.suppress(OSError):
+                (self.folder / part).unlink()
+            return None
+        self._written.append(self.folder / part)
+        self._pending[name] = (size, [part], df.clear(), wrong)
+        return self.folder / part
 
     def scan(self, name: str) -> tuple[pl.LazyFrame, pl.DataFrame] | None:
         """The frame of ``name`` as a lazy scan of the parts followed by the appended lines, and
@@ -231,7 +271,7 @@ class ParsedCache:
         pending, self._pending = self._pending, {}
         if not pending:
             return
-        written: list[Path] = []
+        written, self._written = self._written, []
         tmp = self.folder / f".{MANIFEST}.{os.getpid()}.tmp"
         try:
             for name, (size, parts, new, wrong) in pending.items():

@@ -46,27 +46,36 @@ class RawFrames:
     wrong_types: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-def read_raw(raw_dir: Path, progress: Progress | None = None, cache: ParsedCache | None = None) -> RawFrames:
+def read_raw(
+    raw_dir: Path, progress: Progress | None = None, cache: ParsedCache | None = None, *, lazy: bool = False
+) -> RawFrames:
     """Every collection of the export in ``raw_dir``; through ``cache`` (the parsed parts of the
-    lines read before, :mod:`etl.transform.parsed`) when given, which is then brought up to date."""
+    lines read before, :mod:`etl.transform.parsed`) when given, which is then brought up to date.
+    ``lazy`` (with a cache): the activity collections (leads … tasks) as lazy scans of their
+    parts, read by the transform one step at a time (:func:`whole`); the caller saves ``cache``
+    once done with them."""
     rawio.check_files(raw_dir)
-    frames: dict[str, pl.DataFrame] = {}
+    frames: dict[str, Any] = {}
     wrong: dict[str, dict[str, int]] = {}
     files = list(rawio.SCHEMAS.items())
+    read = 0
     for i, (name, schema) in enumerate(files):
         if progress:
-            read = sum(f.height for f in frames.values())
             progress(f"чтение {name}", step="read", count=read, part=(i, len(files)))
         collection = name.removesuffix(".jsonl")
         if cache is None:
-            frames[collection] = rawio.read_jsonl(raw_dir / name, schema, rawio.KEEP.get(name))
+            frames[collection] = rawio.read_jsonl(
+                raw_dir / name, schema, rawio.KEEP.get(name), chunk_bytes=rawio.CHUNK_BYTES
+            )
             found = rawio.wrong_types(name, frames[collection])
         else:
-            frames[collection] = cache.read(name)
+            frames[collection] = cache.read(name, lazy=lazy and collection not in REFERENCE)
             found = cache.wrong[name]
         if found:
             wrong[collection] = found
-    if cache is not None:
+        if progress:
+            read += whole(frames[collection].select(pl.len())).item()
+    if cache is not None and not lazy:
         cache.save()
     return RawFrames(
         **frames,
@@ -105,8 +114,12 @@ def read_raw_lazy(raw_dir: Path, cache: ParsedCache) -> tuple[RawFrames, dict[st
 
 def columns(frame: pl.DataFrame | pl.LazyFrame, *cols: str) -> pl.DataFrame:
     """``cols`` of a raw frame, read now when it is a lazy scan (:func:`read_raw_lazy`)."""
-    out = frame.select(cols)
-    return out.collect() if isinstance(out, pl.LazyFrame) else out
+    return whole(frame.select(cols))
+
+
+def whole(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """A raw frame in memory, read now when it is a lazy scan (``read_raw(lazy=True)``)."""
+    return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
 
 
 def latest_by_id(df: pl.DataFrame, order_col: str = "updated_at") -> tuple[pl.DataFrame, int]:

@@ -124,7 +124,9 @@ def splice(
     """The snapshot tables and quality counters for ``raw``, from the ``prev`` snapshot's tables
     (built from ``raw`` without the records ``new``); None when splicing is not safe.  ``raw``'s
     activity frames may be lazy scans (etl.transform.raw.read_raw_lazy): only the columns and
-    rows needed are read."""
+    rows needed are read.  Once splicing is safe, ``prev`` is emptied as its tables are used, so
+    that memory never holds a whole previous table next to its spliced copy (a five-year
+    account's incremental build peaked there)."""
     statuses = statuses_table(raw, config)
     if not statuses.equals(prev["statuses"]):
         return None
@@ -145,10 +147,10 @@ def splice(
             sub.contact_notes.select(source=pl.lit("contact"), touch_id=int_col("id")),
         ]
     )
-    kept = prev["touches"].join(redone, on=["source", "touch_id"], how="anti", nulls_equal=True)
+    kept = prev.pop("touches").join(redone, on=["source", "touch_id"], how="anti", nulls_equal=True)
     say("задачи (изменённые)", "tasks", sub.tasks.height)
     sub_tasks = tasks_table(sub, deals)
-    kept_tasks = prev["tasks"].filter(~pl.col("task_id").is_in(t.tasks.implode()).fill_null(False))
+    kept_tasks = prev.pop("tasks").filter(~pl.col("task_id").is_in(t.tasks.implode()).fill_null(False))
     users = users_table(raw, deals, config)
     zones_moved = not users.equals(prev["users"])
     part = {
@@ -162,11 +164,19 @@ def splice(
     }
     say("производные столбцы (изменённые), переходов", "facts", sub_entries.height)
     part = add_derived(part, config.timezone)
-    tables = {
-        **part,
-        "deals": pl.concat([prev["deals"].filter(~in_deals), part["deals"]]).sort(DEAL_ORDER, nulls_last=True),
-        "entries": pl.concat([prev["entries"].filter(~in_deals), part["entries"]]).sort(ENTRY_ORDER),
-        "touches": pl.concat([kept.filter(~in_deals), part["touches"]]).sort(TOUCH_ORDER),
-        "tasks": (part["tasks"] if zones_moved else pl.concat([kept_tasks, part["tasks"]])).sort(TASK_ORDER),
-    }
+    del sub, sub_deals, sub_entries, sub_touches, deals
+    # One table at a time, each previous one let go as soon as it is filtered.
+    tables = dict(part)
+    tables["deals"] = pl.concat([prev.pop("deals").filter(~in_deals), part.pop("deals")]).sort(
+        DEAL_ORDER, nulls_last=True
+    )
+    tables["entries"] = pl.concat([prev.pop("entries").filter(~in_deals), part.pop("entries")]).sort(ENTRY_ORDER)
+    kept = kept.filter(~in_deals)
+    tables["touches"] = pl.concat([kept, part.pop("touches")]).sort(TOUCH_ORDER)
+    del kept
+    old_tasks = [] if zones_moved else [kept_tasks]  # else in part["tasks"] already
+    del kept_tasks
+    tables["tasks"] = pl.concat([*old_tasks, part.pop("tasks")]).sort(TASK_ORDER)
+    del old_tasks, part
+    prev.clear()
     return tables, quality_counters(raw, tables, config)
