@@ -21,6 +21,7 @@ import argparse
 import csv
 import http.client
 import json
+import os
 import random
 import shutil
 import socket
@@ -223,7 +224,15 @@ def sweep_main(argv: list[str]) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--locust", default=None, help="the locust command (default: python -m locust)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "report-load-sweep")
+    parser.add_argument(
+        "--scroll",
+        type=float,
+        default=1.0,
+        help="share of views after which the viewer scrolls through every panel (else the first screen's only)",
+    )
     args = parser.parse_args(argv)
+    os.environ["REPORT_LOAD_SCROLL"] = str(args.scroll)  # read by bench/locustfile.py
+    print(f"viewers scroll through every panel after {args.scroll:.0%} of their views")
     locust = [args.locust] if args.locust else [sys.executable, "-m", "locust"]
     results = sweep(args.data_dir, args.users, args.seconds, args.workers, locust, args.work)
     print(report(results, args.seconds, args.workers))

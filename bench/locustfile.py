@@ -10,8 +10,9 @@ a pause of 0.5–2 s between actions (someone reading a chart):
 - *open a tab* (1 in 4): the tab's HTML and the callbacks of opening its link;
 - *change a filter* (3 in 4): one or two cities, a manager, the grain, the period or the pipeline
   class on the current tab, then the callbacks a filter change sends (bench/dash_calls.py: URL ⇄
-  filters, the tab (KPI cards, empty panel cards), then one per panel, six at a time as a
-  browser sends them to one host).
+  filters, the tab (KPI cards, empty panel cards), then one per panel in view, six at a time as
+  a browser sends them to one host: the first screen's, and every panel when the viewer
+  scrolls through, see ``SCROLL``).
 
 Cities and managers come from the layout's options, so every user picks among real ones,
 and most changes are combinations the metric cache has not seen yet at the start of a run.
@@ -21,6 +22,7 @@ Requests are named ``html``, ``static``, ``sync``, ``page`` and ``panel`` in loc
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 import time
@@ -40,6 +42,12 @@ LANG = "ru"
 BROWSER_CONNECTIONS = 6  # requests a browser sends to one host at once (HTTP/1.1)
 PERIODS = ("this_year", "last_quarter", "this_month", "last_7_days")  # presets of report.urlstate
 GRAINS = ("day", "week", "month")
+#: Panels a 1440×900 window and the window height ahead that assets/lazyPanels.js loads hold:
+#: the first two rows of half-width cards.
+FIRST_SCREEN = 4
+#: The share of views after which the viewer scrolls through the whole tab ($REPORT_LOAD_SCROLL,
+#: default 1: every panel of every view, the heaviest case; 0: nobody scrolls).
+SCROLL = float(os.environ.get("REPORT_LOAD_SCROLL", "1"))
 
 
 class Viewer(FastHttpUser):
@@ -78,12 +86,18 @@ class Viewer(FastHttpUser):
         return answer
 
     def _view(self, sync_answer: dict, started: float) -> None:
-        """The tab, then its panels in parallel; ``view``: from the change to the last panel."""
+        """The tab, then its panels in parallel; ``view``: from the change to the last panel
+        asked for. Panels are drawn as they come into view (assets/lazyPanels.js): a viewer asks
+        for the first screen's (:data:`FIRST_SCREEN`) and, with probability :data:`SCROLL`, scrolls
+        on and asks for every other panel too."""
         shells = self._post("page", dash_calls.page(self.page, sync_answer))
         if not shells:
             return
+        requests = dash_calls.panels(self.panel, shells)
+        if self.rng.random() >= SCROLL:
+            requests = requests[:FIRST_SCREEN]
         pool = Pool(BROWSER_CONNECTIONS)
-        for request in dash_calls.panels(self.panel, shells):
+        for request in requests:
             pool.spawn(self._post, "panel", request)
         pool.join()
         self.environment.events.request.fire(
