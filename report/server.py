@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from etl import allocator
 from etl.config import REPO_ROOT, Config, ConfigError, data_dir, load_config
 from etl.snapshot.store import SCHEMA_VERSION, current_id
 
@@ -192,6 +193,7 @@ def gunicorn_command(
     * No ``--preload``: the app (and polars) is imported in each worker after the fork, never in
       the master before it (polars in a forked child hangs, STYLE.md).
     * ``POLARS_MAX_THREADS`` = cores / workers, so N workers do not start N × cores threads each.
+    * polars' allocator set as for the ETL (``etl.allocator``): freed pages go back within a second.
     """
     cores = cpu_count or os.cpu_count() or 1
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -203,6 +205,10 @@ def gunicorn_command(
         "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT,
     ]  # fmt: skip
     env = {"POLARS_MAX_THREADS": str(max(1, cores // max(1, workers)))}
+    # polars' allocator returns pages freed by a view's reads within a second (etl/allocator.py),
+    # so a worker's memory is what it holds, not what it held at its busiest. Always set: once
+    # this process has imported polars, polars has put its own default in the environment.
+    env |= allocator.ENV
     return cmd, env
 
 
