@@ -38,6 +38,9 @@ from report.metrics.periods import in_period, period_utc
 from report.metrics.shaping import MetricInputError
 
 REMEMBERED_MAX = 8
+#: ... and at most this many bytes of them (the newest is kept whatever its size): a whole
+#: year's touches are ~60 MB, and a worker's memory is bounded (issue 10: ≤ 600 MB).
+REMEMBERED_MAX_BYTES = 128 * 2**20
 _REMEMBERED: OrderedDict[tuple, pl.DataFrame] = OrderedDict()
 _LOCK = threading.Lock()
 
@@ -105,7 +108,9 @@ def remembered(snap: Snapshot, key: tuple, compute: Callable[[], pl.DataFrame]) 
     df = compute()
     with _LOCK:
         _REMEMBERED[full] = df
-        while len(_REMEMBERED) > REMEMBERED_MAX:
+        while len(_REMEMBERED) > REMEMBERED_MAX or (
+            len(_REMEMBERED) > 1 and sum(d.estimated_size() for d in _REMEMBERED.values()) > REMEMBERED_MAX_BYTES
+        ):
             _REMEMBERED.popitem(last=False)
     return df
 

@@ -86,3 +86,15 @@ def test_decoded_tables_stay_within_their_bound(march, monkeypatch):
     assert not access._TABLES and lazy.collect().height == march.read("deals").height
     assert "parquet" in access.table(march, "deals").explain().lower()  # scanned from then on
     access.forget(tables=True)
+
+
+def test_the_kept_reads_stay_within_their_bytes_but_the_newest_is_always_kept(march, monkeypatch):
+    size = march.read("deals").estimated_size()
+    monkeypatch.setattr(access, "REMEMBERED_MAX_BYTES", int(size * 2.5))  # room for two such reads
+    access.forget()
+    for day in range(1, 5):
+        access.remembered(march, ("test-bytes", day), lambda: march.read("deals"))
+    assert [key[-1] for key in access._REMEMBERED] == [3, 4]
+    monkeypatch.setattr(access, "REMEMBERED_MAX_BYTES", 1)  # no room at all: the newest stays
+    access.remembered(march, ("test-bytes", 5), lambda: march.read("deals"))
+    assert [key[-1] for key in access._REMEMBERED] == [5]
