@@ -8,7 +8,7 @@ process, alternating old and new, so both see the same load on the machine.
 Each data folder holds a snapshot of the same raw export built by its own code (``python -m etl
 build`` of that version, or ``bench/dump_metrics.py`` with ``--work``). A pass runs every metric
 of a tab with no breakdown and with each of its city/manager breakdowns, over October 2026 and
-the year to 2026-10-31, after one warm-up call on an empty period (thread pool, settings); imports
+the year to 2026-10-31 (``--metrics``: each metric of the list apart instead), after one warm-up call on an empty period (thread pool, settings); imports
 are done before timing. "Cold": a fresh process, so no in-process cache of either version holds
 anything; the parquet files are in the OS page cache. Prints the median per tab and period and
 the new/old ratio.
@@ -43,7 +43,7 @@ TABS = {
 }  # fmt: skip
 
 
-def one_pass(code: str, data: str) -> dict[str, float]:
+def one_pass(code: str, data: str, groups: dict[str, list[str]]) -> dict[str, float]:
     """Run inside the child: ``code`` first on the path, so its ``etl`` and ``report`` load."""
     sys.path.insert(0, code)
     try:
@@ -58,7 +58,7 @@ def one_pass(code: str, data: str) -> dict[str, float]:
     get("deals.created").fn(snap, Filters(date(1990, 1, 1), date(1990, 1, 1)), ())
     out = {}
     for period, (start, end) in PERIODS.items():
-        for tab, metric_ids in TABS.items():
+        for tab, metric_ids in groups.items():
             filters = Filters(start, end)
             t0 = time.perf_counter()
             for metric_id in metric_ids:
@@ -76,16 +76,19 @@ def main() -> int:
     ap.add_argument("--new-code", default=str(Path(__file__).resolve().parents[1]))
     ap.add_argument("--new-data", required=True)
     ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--metrics", default="", help="comma-separated metric ids, each timed apart (default: the tabs)")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    groups = {m: [m] for m in args.metrics.split(",")} if args.metrics else TABS
     if args.child:
-        print(json.dumps(one_pass(*args.child)))
+        print(json.dumps(one_pass(*args.child, groups)))
         return 0
     runs: dict[str, list[dict[str, float]]] = {"old": [], "new": []}
     sides = {"old": (args.old_code, args.old_data), "new": (args.new_code, args.new_data)}
     for _ in range(args.repeat):
         for name, (code, data) in sides.items():
             cmd = [sys.executable, __file__, "--old-code", "-", "--old-data", "-", "--new-data", "-"]
+            cmd += ["--metrics", args.metrics] if args.metrics else []
             done = subprocess.run([*cmd, "--child", code, data], capture_output=True, text=True, cwd=code)
             if done.returncode:
                 print(done.stderr[-2000:], file=sys.stderr)
@@ -94,7 +97,7 @@ def main() -> int:
     for key in runs["old"][0]:
         old = statistics.median(r[key] for r in runs["old"])
         new = statistics.median(r[key] for r in runs["new"])
-        print(f"{key:16s} old {old:7.0f} ms  new {new:7.0f} ms  new/old {new / old:.2f}")
+        print(f"{key:34s} old {old:7.0f} ms  new {new:7.0f} ms  new/old {new / old:.2f}")
     return 0
 
 
