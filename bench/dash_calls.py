@@ -15,6 +15,7 @@ left out. Pure: no Dash, no polars, no HTTP client here.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -111,32 +112,17 @@ def panels(panel_dep: dict[str, Any], page_answer: dict[str, Any]) -> list[dict[
 
 def placeholders_of(tree: Any) -> list[dict[str, Any]]:
     """The props of every panel placeholder in ``tree`` (an answer's JSON), in the page's order."""
+    return [node["props"] for node in _nodes(tree, lambda props: "data-view" in props)]
+
+
+def _nodes(tree: Any, keep: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+    """The components of ``tree`` whose props ``keep`` says yes to, depth first (the page's order)."""
     found: list[dict[str, Any]] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             props = node.get("props")
-            if isinstance(props, dict) and "data-view" in props:
-                found.append(props)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(tree)
-    return found
-
-
-def components_of(tree: Any, kind: str) -> list[dict[str, Any]]:
-    """The components in ``tree`` (an answer's JSON) whose pattern-matching id has type ``kind``,
-    in the page's order."""
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            props = node.get("props")
-            if isinstance(props, dict) and isinstance(props.get("id"), dict) and props["id"].get("type") == kind:
+            if isinstance(props, dict) and keep(props):
                 found.append(node)
             for value in node.values():
                 walk(value)
