@@ -17,7 +17,7 @@ a filter on them selects the same rows as on the facts:
   keep them, and ``on_deal`` says which they are;
 - ``overdue`` is counted against the snapshot's ``data_as_of``, as ``tasks.by_manager`` does.
 
-tests/report/metrics/test_daily.py checks each metric read from here against the same count
+tests/report/metrics/test_metric_daily.py checks each metric read from here against the same count
 made over the facts.
 """
 
