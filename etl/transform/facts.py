@@ -11,7 +11,11 @@ Columns added (docs/data-model.md lists them, generated from the schema):
 - ``deals``: ``first_booked_at``, ``rebooked_at`` (first booked entry after a no_show that followed
   the first booking), ``first_no_answer_at``, ``lost_from_no_answer_at`` (first lost entry coming
   from no_answer), ``first_out_at`` (first call_out/sms_out at or after creation), ``n_touches``,
-  ``n_calls``, ``n_sms`` (touches attributed to the deal so far).
+  ``n_calls``, ``n_sms`` (touches attributed to the deal so far), ``n_answered``, ``answered_s``
+  (its answered calls and their total duration) — a deal's touches up to an instant are then its
+  totals minus the few touches after it; ``last_entry_at``, ``last_pipeline_id``,
+  ``last_status_id``, ``last_stage`` (the deal's last entry) — a deal's status at an instant after
+  its last entry is then read from the deal, not from the whole entries table.
 - ``tasks.completed_day``: the local date of completion in the responsible user's time zone
   (users.tz) — "the manager's local day".
 - ``entries``: ``touches_upto``, ``calls_upto``, ``sms_upto`` (the deal's touches at or before the
@@ -31,8 +35,10 @@ CALLS = ("call_in", "call_out")
 SMSES = ("sms_in", "sms_out")
 OUTGOING = ("call_out", "sms_out")
 DEAL_TIME_COLS = ("first_booked_at", "rebooked_at", "first_no_answer_at", "lost_from_no_answer_at", "first_out_at")
-DEAL_COUNT_COLS = ("n_touches", "n_calls", "n_sms")
-DEAL_COLS = DEAL_TIME_COLS + DEAL_COUNT_COLS
+DEAL_COUNT_COLS = ("n_touches", "n_calls", "n_sms", "n_answered", "answered_s")
+#: The deal's last entry (by ``seq``): its time, pipeline, status and stage.
+DEAL_LAST_COLS = ("last_entry_at", "last_pipeline_id", "last_status_id", "last_stage")
+DEAL_COLS = DEAL_TIME_COLS + DEAL_COUNT_COLS + DEAL_LAST_COLS
 ENTRY_UPTO_COLS = ("touches_upto", "calls_upto", "sms_upto")
 ENTRY_BEFORE_COLS = ("touches_before", "calls_before", "sms_before")
 CONTRACT_COLS = ("touches_before_contract", "calls_before_contract", "sms_before_contract")
@@ -58,7 +64,10 @@ def deal_extras(entries: pl.LazyFrame, touches: pl.LazyFrame) -> pl.LazyFrame:
     lost_na = _first(
         se.filter((pl.col("stage") == "lost") & (pl.col("from_stage") == "no_answer")), "lost_from_no_answer_at"
     )
-    t = touches.filter(pl.col("deal_id").is_not_null()).select("deal_id", "kind", "at", "deal_created_at")
+    t = touches.filter(pl.col("deal_id").is_not_null()).select(
+        "deal_id", "kind", "at", "deal_created_at", "answered", "duration_s"
+    )
+    answered = pl.col("answered") & pl.col("kind").is_in(CALLS)
     counts = t.group_by("deal_id").agg(
         pl.col("at")
         .filter(pl.col("kind").is_in(OUTGOING) & (pl.col("at") >= pl.col("deal_created_at")))
@@ -67,10 +76,16 @@ def deal_extras(entries: pl.LazyFrame, touches: pl.LazyFrame) -> pl.LazyFrame:
         pl.len().cast(pl.Int32).alias("n_touches"),
         pl.col("kind").is_in(CALLS).sum().cast(pl.Int32).alias("n_calls"),
         pl.col("kind").is_in(SMSES).sum().cast(pl.Int32).alias("n_sms"),
+        answered.sum().cast(pl.Int32).alias("n_answered"),
+        pl.col("duration_s").filter(answered).sum().cast(pl.Int64).alias("answered_s"),
+    )
+    last = entries.group_by("deal_id").agg(
+        pl.col(src).sort_by("seq").last().alias(name)
+        for src, name in zip(("at", "pipeline_id", "status_id", "stage"), DEAL_LAST_COLS, strict=True)
     )
     ids = pl.concat([entries.select("deal_id"), t.select("deal_id")]).unique()
     out = ids
-    for part in (first_booked, rebooked, first_na, lost_na, counts):
+    for part in (first_booked, rebooked, first_na, lost_na, counts, last):
         out = out.join(part, on="deal_id", how="left")
     return out.select("deal_id", *DEAL_COLS)
 

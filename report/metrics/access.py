@@ -10,8 +10,8 @@ that say what they give:
 - :func:`deals_created_in`, :func:`touches_in`, :func:`tasks_created_in` and
   :func:`first_losses_in` decode the period's rows once per filter choice for the several
   metrics of a view;
-- :func:`touches_of_deals` bounds its scan by the oldest deal's creation, so the reader skips
-  older row groups (touches are stored in time order).
+- :func:`touch_totals_before` takes a deal's touch totals back to an instant by reading only the
+  touches after it.
 
 Two things are kept in each process, keyed by the snapshot (its id and folder: a snapshot never
 changes, so nothing goes stale):
@@ -35,7 +35,7 @@ from etl.snapshot.store import Snapshot, rebuild_command
 from report.metrics.business_hours import Clock
 from report.metrics.filters import Filters
 from report.metrics.periods import in_period, period_utc
-from report.metrics.shaping import MetricInputError
+from report.metrics.shaping import CALL_KINDS, MetricInputError
 
 REMEMBERED_MAX = 8
 _REMEMBERED: OrderedDict[tuple, pl.DataFrame] = OrderedDict()
@@ -241,11 +241,44 @@ def entries(snap: Snapshot, filters: Filters, columns: Sequence[str], *, period:
     return _filter(lf, filters, snap, time_col="at" if period else None)
 
 
+#: Entry columns → the deal facts that hold them for the deal's last entry.
+LAST_ENTRY_COLS = {
+    "at": "last_entry_at",
+    "pipeline_id": "last_pipeline_id",
+    "status_id": "last_status_id",
+    "stage": "last_stage",
+}
+
+
 def status_entries(snap: Snapshot, filters: Filters, end: datetime, columns: Sequence[str]) -> pl.LazyFrame:
     """Each filtered deal's status entry at ``end``: its last entry before ``end`` (the entry
-    whose next one, ``next_at``, is not before ``end``)."""
-    ent = entries(snap, filters, [*columns, "next_at"], period=False)
-    return ent.filter((pl.col("at") < end) & (pl.col("next_at").is_null() | (pl.col("next_at") >= end)))
+    whose next one, ``next_at``, is not before ``end``); ``columns`` among :data:`LAST_ENTRY_COLS`.
+
+    Read in two disjoint parts, the same rows as that filter over the whole entries table: the
+    entries with ``at < end <= next_at`` (only deals that moved at or after ``end``: few for a
+    recent instant; found with two cheap column comparisons before any other filter), and the
+    deal's last entry (``next_at`` null, facts on ``deals``) when it is before ``end`` — one row
+    per deal instead of one per entry.
+    """
+    names = ["deal_id", "at", "city", "channel", "deal_user_id", "is_deleted", *columns, "next_at"]
+    cols = _columns(names)
+    moved = table(snap, "entries").select(cols).filter((pl.col("at") < end) & (pl.col("next_at") >= end)).collect()
+    last = (
+        table(snap, "deals")
+        .select(
+            "deal_id",
+            *[pl.col(LAST_ENTRY_COLS[c]).alias(c) for c in cols if c in LAST_ENTRY_COLS],
+            "city",
+            "channel",
+            pl.col("user_id").alias("deal_user_id"),
+            "is_deleted",
+            pl.lit(None, dtype=moved.schema["next_at"]).alias("next_at"),
+        )
+        .filter(pl.col("at") < end)
+        .select(cols)
+    )
+    both = pl.concat([moved.lazy(), last]).rename({"deal_user_id": "manager"})
+    return _filter(both, filters, snap, time_col=None)
 
 
 def stages_at(snap: Snapshot, filters: Filters, at: datetime) -> pl.LazyFrame:
@@ -317,7 +350,7 @@ def touches_in(snap: Snapshot, filters: Filters, *, manager: str = "user_id") ->
 
 def calls_in(snap: Snapshot, filters: Filters) -> pl.LazyFrame:
     """Calls in the period, ``manager`` = the call's user (unattributed calls included)."""
-    return touches_in(snap, filters).filter(pl.col("kind").is_in(["call_in", "call_out"]))
+    return touches_in(snap, filters).filter(pl.col("kind").is_in(CALL_KINDS))
 
 
 def touches_with_previous(snap: Snapshot, filters: Filters) -> pl.LazyFrame:
@@ -326,25 +359,32 @@ def touches_with_previous(snap: Snapshot, filters: Filters) -> pl.LazyFrame:
     return touches_in(snap, filters, manager="deal_user_id").filter(pl.col("deal_id").is_not_null())
 
 
-def touches_of_deals(
-    snap: Snapshot, deal_ids: pl.Series, columns: Sequence[str] = ("kind", "at"), *, oldest: datetime | None = None
-) -> pl.LazyFrame:
-    """The touches of these (live) deals. Their ``deal_created_at`` is at least the oldest deal's
-    creation (``oldest``, read from the deals when not given), and touches are stored in time
-    order, so that bound lets the reader skip older row groups."""
-    if oldest is None:
-        oldest = (
-            table(snap, "deals")
-            .filter(pl.col("deal_id").is_in(deal_ids.implode()))
-            .select(pl.col("created_at").min())
-            .collect()
-            .item()
+#: A deal's touch totals (facts on ``deals``) that :func:`touch_totals_before` takes back to an instant.
+TOUCH_TOTALS = ("n_touches", "n_answered", "answered_s")
+
+
+def touch_totals_before(snap: Snapshot, deal_ids: pl.Series, end: datetime) -> pl.LazyFrame:
+    """``deal_id`` and :data:`TOUCH_TOTALS` of these (live) deals counting their touches strictly
+    before ``end`` only: the deal's totals (build-time facts) minus its touches at or after ``end``.
+    Only the touches after ``end`` are read (few for a recent instant), not every touch of deals
+    that may be years old."""
+    ids = deal_ids.implode()
+    answered = pl.col("answered") & pl.col("kind").is_in(CALL_KINDS)
+    later = (
+        table(snap, "touches")
+        .select("deal_id", "kind", "at", "answered", "duration_s")
+        .filter((pl.col("at") >= end) & pl.col("deal_id").is_in(ids))
+        .group_by("deal_id")
+        .agg(
+            pl.len().cast(pl.Int32).alias("_n_touches"),
+            answered.sum().cast(pl.Int32).alias("_n_answered"),
+            pl.col("duration_s").filter(answered).sum().alias("_answered_s"),
         )
-    lf = table(snap, "touches").filter(pl.col("deal_id").is_not_null() & ~pl.col("is_deleted"))
-    lf = lf.select(_columns(["deal_id", *columns, "deal_created_at"]))
-    if oldest is not None:
-        lf = lf.filter(pl.col("deal_created_at") >= oldest)
-    return lf.filter(pl.col("deal_id").is_in(deal_ids.implode())).select(_columns(["deal_id", *columns]))
+    )
+    totals = table(snap, "deals").select("deal_id", *TOUCH_TOTALS).filter(pl.col("deal_id").is_in(ids))
+    return totals.join(later, on="deal_id", how="left").select(
+        "deal_id", *[(pl.col(c) - pl.col(f"_{c}").fill_null(0)).alias(c) for c in TOUCH_TOTALS]
+    )
 
 
 def tasks_created_in(snap: Snapshot, filters: Filters, *, manager: str = "user_id") -> pl.LazyFrame:
