@@ -79,10 +79,10 @@ def test_decoded_tables_stay_within_their_bound(march, monkeypatch):
     monkeypatch.setattr(access, "TABLES_MAX_BYTES", max(deals_bytes, entries_bytes))
     access.table(march, "deals")
     access.table(march, "entries")  # both do not fit: the least recently used (deals) goes
-    assert [key[2] for key in access._TABLES] == ["entries"]
+    assert {key[2] for key in access._COLUMNS} == {"entries"}
     monkeypatch.setattr(access, "TABLES_MAX_BYTES", deals_bytes - 1)
     access.forget(tables=True)
     lazy = access.table(march, "deals")  # larger than the bound alone: decoded, not kept
-    assert not access._TABLES and lazy.collect().height == march.read("deals").height
+    assert not access._COLUMNS and lazy.collect().height == march.read("deals").height
     assert "parquet" in access.table(march, "deals").explain().lower()  # scanned from then on
     access.forget(tables=True)
