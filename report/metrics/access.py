@@ -31,6 +31,7 @@ from datetime import datetime
 
 import polars as pl
 
+from etl.snapshot.schema import SCHEMA
 from etl.snapshot.store import Snapshot, rebuild_command
 from report.metrics.business_hours import Clock
 from report.metrics.filters import Filters
@@ -122,24 +123,48 @@ def forget(*, tables: bool = False) -> None:
             _TOO_LARGE.clear()
 
 
-def table(snap: Snapshot, name: str, columns: Sequence[str] | None = None) -> pl.LazyFrame:
+def table(
+    snap: Snapshot, name: str, columns: Sequence[str] | None = None, *, within: tuple[str, object, object] | None = None
+) -> pl.LazyFrame:
     """The snapshot's table ``name``, only ``columns`` (None = every column), in that order: each
     column decoded once per process, then read from memory (a lazy frame over it: the same rows,
-    in the same order, as ``snap.scan(name).select(columns)``)."""
+    in the same order, as ``snap.scan(name).select(columns)``).
+
+    ``within`` = (the table's time column, lo, hi): only the rows with lo <= column < hi (None =
+    no bound; a bounded read leaves out the rows whose column is null). The
+    tables are stored in the order of that column (``Table.sorted_by``, nulls last), so the rows
+    are found by two binary searches, not a pass over the whole history.
+    """
     base = (snap.id, str(snap.path), name)
     cols = _column_names(snap, base) if columns is None else tuple(columns)
-    got = _kept(base, cols)
-    if len(got) < len(cols):
-        if (*base, cols) in _TOO_LARGE:
-            return snap.scan(name).select(cols)
+    if within is not None and SCHEMA[name].sorted_by != within[0]:
+        raise ValueError(f"{name} is not stored in the order of {within[0]}")
+    need = cols if within is None or within[0] in cols else (*cols, within[0])
+    got = _kept(base, need)
+    if len(got) < len(need):
+        if (*base, need) in _TOO_LARGE:
+            lf = snap.scan(name)
+            if within is not None:
+                col, lo, hi = within
+                lf = lf.filter(pl.col(col) >= lo) if lo is not None else lf
+                lf = lf.filter(pl.col(col) < hi) if hi is not None else lf
+            return lf.select(cols)
         with _DECODING:  # one decode per column, whichever thread asks first
-            got = _kept(base, cols)
-            missing = [c for c in cols if c not in got]
+            got = _kept(base, need)
+            missing = [c for c in need if c not in got]
             if missing:
                 decoded = pl.read_parquet(snap.path / f"{name}.parquet", columns=missing)
                 got |= {c: decoded.get_column(c) for c in missing}
-                _keep(base, cols, got)
-    return pl.DataFrame([got[c] for c in cols]).lazy()
+                _keep(base, need, got)
+    df = pl.DataFrame([got[c] for c in cols])
+    if within is not None:
+        col, lo, hi = within
+        key = got[col]
+        key = key.slice(0, key.len() - key.null_count())  # nulls are stored last
+        first = 0 if lo is None else int(key.search_sorted(pl.Series([lo], dtype=key.dtype), side="left")[0])
+        stop = key.len() if hi is None else int(key.search_sorted(pl.Series([hi], dtype=key.dtype), side="left")[0])
+        df = df.slice(first, max(stop - first, 0))
+    return df.lazy()
 
 
 def _column_names(snap: Snapshot, base: tuple[str, str, str]) -> tuple[str, ...]:
@@ -262,7 +287,7 @@ def deals_created_in(snap: Snapshot, filters: Filters) -> pl.LazyFrame:
     """Deals created in the period, city and pipeline-class filters applied, columns
     :data:`PERIOD_DEAL_COLS` (``user_id`` not renamed); decoded once per filter choice."""
     base = _shared(filters)
-    lf = table(snap, "deals", PERIOD_DEAL_COLS)
+    lf = table(snap, "deals", PERIOD_DEAL_COLS, within=("created_at", *period_utc(base, snap.timezone)))
     key = ("deals_created_in", base)
     return remembered(snap, key, lambda: apply_filters(lf, base, snap.timezone, time_col="created_at").collect()).lazy()
 
@@ -271,7 +296,8 @@ def entries(snap: Snapshot, filters: Filters, columns: Sequence[str], *, period:
     """Filtered entries (``manager`` = the deal's responsible user); ``period`` False = the whole
     history (for a deal's status at some instant)."""
     cols = _columns(["deal_id", "at", "city", "channel", "deal_user_id", "is_deleted", *columns])
-    lf = table(snap, "entries", cols).rename({"deal_user_id": "manager"})
+    within = ("at", *period_utc(filters, snap.timezone)) if period else None
+    lf = table(snap, "entries", cols, within=within).rename({"deal_user_id": "manager"})
     return _filter(lf, filters, snap, time_col="at" if period else None)
 
 
@@ -359,7 +385,7 @@ def touches_in(snap: Snapshot, filters: Filters, *, manager: str = "user_id") ->
     ``manager`` = ``manager`` (the touch's user, or ``deal_user_id``: the deal's responsible
     user). The period's rows are decoded once per filter choice."""
     base = _shared(filters)
-    lf = table(snap, "touches", PERIOD_TOUCH_COLS)
+    lf = table(snap, "touches", PERIOD_TOUCH_COLS, within=("at", *period_utc(base, snap.timezone)))
     rows = remembered(
         snap, ("touches_in", base), lambda: apply_filters(lf, base, snap.timezone, time_col="at").collect()
     )
@@ -389,7 +415,7 @@ def touch_totals_before(snap: Snapshot, deal_ids: pl.Series, end: datetime) -> p
     ids = deal_ids.implode()
     answered = pl.col("answered") & pl.col("kind").is_in(CALL_KINDS)
     later = (
-        table(snap, "touches", ["deal_id", "kind", "at", "answered", "duration_s"])
+        table(snap, "touches", ["deal_id", "kind", "at", "answered", "duration_s"], within=("at", end, None))
         .filter((pl.col("at") >= end) & pl.col("deal_id").is_in(ids))
         .group_by("deal_id")
         .agg(
@@ -409,7 +435,7 @@ def tasks_created_in(snap: Snapshot, filters: Filters, *, manager: str = "user_i
     ``manager`` = ``manager`` (the task's responsible user, or ``deal_user_id``); decoded once
     per filter choice."""
     base = _shared(filters)
-    lf = table(snap, "tasks", PERIOD_TASK_COLS)
+    lf = table(snap, "tasks", PERIOD_TASK_COLS, within=("created_at", *period_utc(base, snap.timezone)))
     rows = remembered(
         snap,
         ("tasks_created_in", base),
