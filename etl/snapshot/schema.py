@@ -160,6 +160,13 @@ DEALS = Table(
         Column("last_status_id", I64, "status of the deal's last entry", nullable=True, fact=True),
         Column("last_stage", STR, "stage of the deal's last entry", nullable=True, fact=True),
         *_counts("_before_contract", "strictly before first_reach(contract); null without one", nullable=True),
+        Column(
+            "bookings_before_contract",
+            I32,
+            "entries into `booked` strictly before first_reach(contract); null without one",
+            nullable=True,
+            fact=True,
+        ),
     ),
     sorted_by="created_at",
 )

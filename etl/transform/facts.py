@@ -22,7 +22,8 @@ Columns added (docs/data-model.md lists them, generated from the schema):
   entry) and ``touches_before``, ``calls_before``, ``sms_before`` (strictly before) — touches
   before a loss or since a no-show are then read, not joined.
 - ``deals``: ``touches_before_contract``, ``calls_before_contract``, ``sms_before_contract``
-  (strictly before first_reach(contract); null without a contract).
+  (strictly before first_reach(contract); null without a contract) and
+  ``bookings_before_contract`` (entries into booked strictly before it).
 - ``entries.first_stage_entry``: the deal's first entry into exactly this stage — which entries
   are firsts and which are repeats is then a filter, not a window over the whole history.
 """
@@ -42,6 +43,7 @@ DEAL_COLS = DEAL_TIME_COLS + DEAL_COUNT_COLS + DEAL_LAST_COLS
 ENTRY_UPTO_COLS = ("touches_upto", "calls_upto", "sms_upto")
 ENTRY_BEFORE_COLS = ("touches_before", "calls_before", "sms_before")
 CONTRACT_COLS = ("touches_before_contract", "calls_before_contract", "sms_before_contract")
+BOOKINGS_COL = "bookings_before_contract"
 
 
 def _first(lf: pl.LazyFrame, name: str) -> pl.LazyFrame:
@@ -199,6 +201,22 @@ def counts_at(
     return out.with_columns(pl.col(names).fill_null(0)) if fill else out
 
 
+def with_bookings_before_contract(deals: pl.DataFrame, entries: pl.DataFrame) -> pl.DataFrame:
+    """``deals`` with :data:`BOOKINGS_COL`: its entries into booked strictly before first reaching
+    contract (0 if none; null without a contract), row order kept."""
+    booked = entries.filter(pl.col("is_stage_entry") & (pl.col("stage") == "booked")).select("deal_id", "at")
+    n = (
+        booked.join(deals.select("deal_id", "reach_contract"), on="deal_id")
+        .filter(pl.col("at") < pl.col("reach_contract"))
+        .group_by("deal_id")
+        .agg(pl.len().cast(pl.Int32).alias(BOOKINGS_COL))
+    )
+    out = deals.join(n, on="deal_id", how="left", maintain_order="left")
+    return out.with_columns(
+        pl.when(pl.col("reach_contract").is_not_null()).then(pl.col(BOOKINGS_COL).fill_null(0)).alias(BOOKINGS_COL)
+    )
+
+
 def add_derived(tables: dict[str, pl.DataFrame], timezone: str = "Europe/Moscow") -> dict[str, pl.DataFrame]:
     """The snapshot tables with the derived columns added, row order unchanged (for etl.transform.build)."""
     out = dict(tables)
@@ -209,6 +227,7 @@ def add_derived(tables: dict[str, pl.DataFrame], timezone: str = "Europe/Moscow"
     out["entries"] = entries.with_columns(first_stage_entry())
     out["touches"] = _shift_within_deal(tables["touches"], ["at", "touch_id"], -1, "prev_at")
     deals = with_deal_extras(tables["deals"].lazy(), tables["entries"].lazy(), tables["touches"].lazy()).collect()
-    out["deals"] = counts_at(deals, "reach_contract", running, CONTRACT_COLS, strict=True, fill=False)
+    deals = counts_at(deals, "reach_contract", running, CONTRACT_COLS, strict=True, fill=False)
+    out["deals"] = with_bookings_before_contract(deals, tables["entries"])
     out["tasks"] = with_completed_day(tables["tasks"], tables["users"], timezone)
     return out
