@@ -16,8 +16,9 @@ that say what they give:
 Two things are kept in each process, keyed by the snapshot (its id and folder: a snapshot never
 changes, so nothing goes stale):
 
-- :func:`table`: the snapshot's tables, decoded once (parquet → memory) and read from memory by
-  every later query, within ``TABLES_MAX_BYTES``;
+- :func:`table`: the snapshot's columns, each decoded once (parquet → memory) and read from memory
+  by every later query, within ``TABLES_MAX_BYTES``; a period read slices them by binary search
+  on the table's time column;
 - :func:`remembered`: the last ``REMEMBERED_MAX`` period reads, keyed also by every input of the
   read.
 """
