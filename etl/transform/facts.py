@@ -11,14 +11,19 @@ Columns added (docs/data-model.md lists them, generated from the schema):
 - ``deals``: ``first_booked_at``, ``rebooked_at`` (first booked entry after a no_show that followed
   the first booking), ``first_no_answer_at``, ``lost_from_no_answer_at`` (first lost entry coming
   from no_answer), ``first_out_at`` (first call_out/sms_out at or after creation), ``n_touches``,
-  ``n_calls``, ``n_sms`` (touches attributed to the deal so far).
+  ``n_calls``, ``n_sms`` (touches attributed to the deal so far), ``n_answered``, ``answered_s``
+  (its answered calls and their total duration) — a deal's touches up to an instant are then its
+  totals minus the few touches after it; ``last_entry_at``, ``last_pipeline_id``,
+  ``last_status_id``, ``last_stage`` (the deal's last entry) — a deal's status at an instant after
+  its last entry is then read from the deal, not from the whole entries table.
 - ``tasks.completed_day``: the local date of completion in the responsible user's time zone
   (users.tz) — "the manager's local day".
 - ``entries``: ``touches_upto``, ``calls_upto``, ``sms_upto`` (the deal's touches at or before the
   entry) and ``touches_before``, ``calls_before``, ``sms_before`` (strictly before) — touches
   before a loss or since a no-show are then read, not joined.
 - ``deals``: ``touches_before_contract``, ``calls_before_contract``, ``sms_before_contract``
-  (strictly before first_reach(contract); null without a contract).
+  (strictly before first_reach(contract); null without a contract) and
+  ``bookings_before_contract`` (entries into booked strictly before it).
 - ``entries.first_stage_entry``: the deal's first entry into exactly this stage — which entries
   are firsts and which are repeats is then a filter, not a window over the whole history.
 """
@@ -31,11 +36,14 @@ CALLS = ("call_in", "call_out")
 SMSES = ("sms_in", "sms_out")
 OUTGOING = ("call_out", "sms_out")
 DEAL_TIME_COLS = ("first_booked_at", "rebooked_at", "first_no_answer_at", "lost_from_no_answer_at", "first_out_at")
-DEAL_COUNT_COLS = ("n_touches", "n_calls", "n_sms")
-DEAL_COLS = DEAL_TIME_COLS + DEAL_COUNT_COLS
+DEAL_COUNT_COLS = ("n_touches", "n_calls", "n_sms", "n_answered", "answered_s")
+#: The deal's last entry (by ``seq``): its time, pipeline, status and stage.
+DEAL_LAST_COLS = ("last_entry_at", "last_pipeline_id", "last_status_id", "last_stage")
+DEAL_COLS = DEAL_TIME_COLS + DEAL_COUNT_COLS + DEAL_LAST_COLS
 ENTRY_UPTO_COLS = ("touches_upto", "calls_upto", "sms_upto")
 ENTRY_BEFORE_COLS = ("touches_before", "calls_before", "sms_before")
 CONTRACT_COLS = ("touches_before_contract", "calls_before_contract", "sms_before_contract")
+BOOKINGS_COL = "bookings_before_contract"
 
 
 def _first(lf: pl.LazyFrame, name: str) -> pl.LazyFrame:
@@ -58,7 +66,10 @@ def deal_extras(entries: pl.LazyFrame, touches: pl.LazyFrame) -> pl.LazyFrame:
     lost_na = _first(
         se.filter((pl.col("stage") == "lost") & (pl.col("from_stage") == "no_answer")), "lost_from_no_answer_at"
     )
-    t = touches.filter(pl.col("deal_id").is_not_null()).select("deal_id", "kind", "at", "deal_created_at")
+    t = touches.filter(pl.col("deal_id").is_not_null()).select(
+        "deal_id", "kind", "at", "deal_created_at", "answered", "duration_s"
+    )
+    answered = pl.col("answered") & pl.col("kind").is_in(CALLS)
     counts = t.group_by("deal_id").agg(
         pl.col("at")
         .filter(pl.col("kind").is_in(OUTGOING) & (pl.col("at") >= pl.col("deal_created_at")))
@@ -67,10 +78,16 @@ def deal_extras(entries: pl.LazyFrame, touches: pl.LazyFrame) -> pl.LazyFrame:
         pl.len().cast(pl.Int32).alias("n_touches"),
         pl.col("kind").is_in(CALLS).sum().cast(pl.Int32).alias("n_calls"),
         pl.col("kind").is_in(SMSES).sum().cast(pl.Int32).alias("n_sms"),
+        answered.sum().cast(pl.Int32).alias("n_answered"),
+        pl.col("duration_s").filter(answered).sum().cast(pl.Int64).alias("answered_s"),
+    )
+    last = entries.group_by("deal_id").agg(
+        pl.col(src).sort_by("seq").last().alias(name)
+        for src, name in zip(("at", "pipeline_id", "status_id", "stage"), DEAL_LAST_COLS, strict=True)
     )
     ids = pl.concat([entries.select("deal_id"), t.select("deal_id")]).unique()
     out = ids
-    for part in (first_booked, rebooked, first_na, lost_na, counts):
+    for part in (first_booked, rebooked, first_na, lost_na, counts, last):
         out = out.join(part, on="deal_id", how="left")
     return out.select("deal_id", *DEAL_COLS)
 
@@ -184,6 +201,22 @@ def counts_at(
     return out.with_columns(pl.col(names).fill_null(0)) if fill else out
 
 
+def with_bookings_before_contract(deals: pl.DataFrame, entries: pl.DataFrame) -> pl.DataFrame:
+    """``deals`` with :data:`BOOKINGS_COL`: its entries into booked strictly before first reaching
+    contract (0 if none; null without a contract), row order kept."""
+    booked = entries.filter(pl.col("is_stage_entry") & (pl.col("stage") == "booked")).select("deal_id", "at")
+    n = (
+        booked.join(deals.select("deal_id", "reach_contract"), on="deal_id")
+        .filter(pl.col("at") < pl.col("reach_contract"))
+        .group_by("deal_id")
+        .agg(pl.len().cast(pl.Int32).alias(BOOKINGS_COL))
+    )
+    out = deals.join(n, on="deal_id", how="left", maintain_order="left")
+    return out.with_columns(
+        pl.when(pl.col("reach_contract").is_not_null()).then(pl.col(BOOKINGS_COL).fill_null(0)).alias(BOOKINGS_COL)
+    )
+
+
 def add_derived(tables: dict[str, pl.DataFrame], timezone: str = "Europe/Moscow") -> dict[str, pl.DataFrame]:
     """The snapshot tables with the derived columns added, row order unchanged (for etl.transform.build)."""
     out = dict(tables)
@@ -194,6 +227,7 @@ def add_derived(tables: dict[str, pl.DataFrame], timezone: str = "Europe/Moscow"
     out["entries"] = entries.with_columns(first_stage_entry())
     out["touches"] = _shift_within_deal(tables["touches"], ["at", "touch_id"], -1, "prev_at")
     deals = with_deal_extras(tables["deals"].lazy(), tables["entries"].lazy(), tables["touches"].lazy()).collect()
-    out["deals"] = counts_at(deals, "reach_contract", running, CONTRACT_COLS, strict=True, fill=False)
+    deals = counts_at(deals, "reach_contract", running, CONTRACT_COLS, strict=True, fill=False)
+    out["deals"] = with_bookings_before_contract(deals, tables["entries"])
     out["tasks"] = with_completed_day(tables["tasks"], tables["users"], timezone)
     return out

@@ -10,14 +10,15 @@ that say what they give:
 - :func:`deals_created_in`, :func:`touches_in`, :func:`tasks_created_in` and
   :func:`first_losses_in` decode the period's rows once per filter choice for the several
   metrics of a view;
-- :func:`touches_of_deals` bounds its scan by the oldest deal's creation, so the reader skips
-  older row groups (touches are stored in time order).
+- :func:`touch_totals_before` takes a deal's touch totals back to an instant by reading only the
+  touches after it.
 
 Two things are kept in each process, keyed by the snapshot (its id and folder: a snapshot never
 changes, so nothing goes stale):
 
-- :func:`table`: the snapshot's tables, decoded once (parquet → memory) and read from memory by
-  every later query, within ``TABLES_MAX_BYTES``;
+- :func:`table`: the snapshot's columns, each decoded once (parquet → memory) and read from memory
+  by every later query, within ``TABLES_MAX_BYTES``; a period read slices them by binary search
+  on the table's time column;
 - :func:`remembered`: the last ``REMEMBERED_MAX`` period reads, keyed also by every input of the
   read.
 """
@@ -31,11 +32,12 @@ from datetime import datetime
 
 import polars as pl
 
+from etl.snapshot.schema import SCHEMA
 from etl.snapshot.store import Snapshot, rebuild_command
 from report.metrics.business_hours import Clock
 from report.metrics.filters import Filters
 from report.metrics.periods import in_period, period_utc
-from report.metrics.shaping import MetricInputError
+from report.metrics.shaping import CALL_KINDS, MetricInputError
 
 REMEMBERED_MAX = 8
 #: ... and at most this many bytes of them (the newest is kept whatever its size): a whole
@@ -44,13 +46,15 @@ REMEMBERED_MAX_BYTES = 128 * 2**20
 _REMEMBERED: OrderedDict[tuple, pl.DataFrame] = OrderedDict()
 _LOCK = threading.Lock()
 
-#: Bytes of decoded tables one process keeps (polars' estimated size). The one-year demo
-#: account's tables take ~160 MB; beyond the bound the least recently used table goes, and a
-#: table larger than the bound on its own is scanned from parquet on every read (its row groups
-#: outside the period skipped) instead.
+#: Bytes of decoded columns one process keeps (polars' estimated size). Columns, not whole
+#: tables: a process holds what the metrics read (the one-year demo account's whole tables take
+#: ~160 MB, the five-year one's ~730 MB, more than the bound). Beyond the bound the least recently
+#: used column goes; columns that do not fit on their own are scanned from parquet on every read
+#: (their row groups outside the period skipped) instead.
 TABLES_MAX_BYTES = 512 * 2**20
-_TABLES: OrderedDict[tuple[str, str, str], pl.DataFrame] = OrderedDict()
-_TOO_LARGE: set[tuple[str, str, str]] = set()
+_COLUMNS: OrderedDict[tuple[str, str, str, str], pl.Series] = OrderedDict()
+_NAMES: dict[tuple[str, str, str], tuple[str, ...]] = {}
+_TOO_LARGE: set[tuple[str, str, str, tuple[str, ...]]] = set()
 _DECODING = threading.Lock()
 
 #: The deal columns :func:`deals_created_in` keeps (the ones the touches and time tabs read).
@@ -117,38 +121,93 @@ def remembered(snap: Snapshot, key: tuple, compute: Callable[[], pl.DataFrame]) 
 
 def forget(*, tables: bool = False) -> None:
     """Drop the period reads kept in this process (:func:`remembered`), and with ``tables`` the
-    decoded tables (:func:`table`) too: for a benchmark's cold runs."""
+    decoded columns (:func:`table`) too: for a benchmark's cold runs."""
     with _LOCK:
         _REMEMBERED.clear()
         if tables:
-            _TABLES.clear()
+            _COLUMNS.clear()
             _TOO_LARGE.clear()
 
 
-def table(snap: Snapshot, name: str) -> pl.LazyFrame:
-    """The snapshot's table ``name``: decoded once per process, then read from memory (a lazy
-    frame over it: the same rows, in the same order, as ``snap.scan(name)``)."""
-    key = (snap.id, str(snap.path), name)
+def table(
+    snap: Snapshot, name: str, columns: Sequence[str] | None = None, *, within: tuple[str, object, object] | None = None
+) -> pl.LazyFrame:
+    """The snapshot's table ``name``, only ``columns`` (None = every column), in that order: each
+    column decoded once per process, then read from memory (a lazy frame over it: the same rows,
+    in the same order, as ``snap.scan(name).select(columns)``).
+
+    ``within`` = (the table's time column, lo, hi): only the rows with lo <= column < hi (None =
+    no bound; a bounded read leaves out the rows whose column is null). The
+    tables are stored in the order of that column (``Table.sorted_by``, nulls last), so the rows
+    are found by two binary searches, not a pass over the whole history.
+    """
+    base = (snap.id, str(snap.path), name)
+    cols = _column_names(snap, base) if columns is None else tuple(columns)
+    if within is not None and SCHEMA[name].sorted_by != within[0]:
+        raise ValueError(f"{name} is not stored in the order of {within[0]}")
+    need = cols if within is None or within[0] in cols else (*cols, within[0])
+    got = _kept(base, need)
+    if len(got) < len(need):
+        if (*base, need) in _TOO_LARGE:
+            lf = snap.scan(name)
+            if within is not None:
+                col, lo, hi = within
+                lf = lf.filter(pl.col(col) >= lo) if lo is not None else lf
+                lf = lf.filter(pl.col(col) < hi) if hi is not None else lf
+            return lf.select(cols)
+        with _DECODING:  # one decode per column, whichever thread asks first
+            got = _kept(base, need)
+            missing = [c for c in need if c not in got]
+            if missing:
+                decoded = pl.read_parquet(snap.path / f"{name}.parquet", columns=missing)
+                got |= {c: decoded.get_column(c) for c in missing}
+                _keep(base, need, got)
+    df = pl.DataFrame([got[c] for c in cols])
+    if within is not None:
+        col, lo, hi = within
+        key = got[col]
+        key = key.slice(0, key.len() - key.null_count())  # nulls are stored last
+        first = 0 if lo is None else int(key.search_sorted(pl.Series([lo], dtype=key.dtype), side="left")[0])
+        stop = key.len() if hi is None else int(key.search_sorted(pl.Series([hi], dtype=key.dtype), side="left")[0])
+        df = df.slice(first, max(stop - first, 0))
+    return df.lazy()
+
+
+def _column_names(snap: Snapshot, base: tuple[str, str, str]) -> tuple[str, ...]:
+    names = _NAMES.get(base)
+    if names is None:
+        names = _NAMES[base] = tuple(pl.read_parquet_schema(snap.path / f"{base[2]}.parquet"))
+    return names
+
+
+def _kept(base: tuple[str, str, str], cols: tuple[str, ...]) -> dict[str, pl.Series]:
+    """The columns of ``cols`` decoded already (marked as just used)."""
+    got = {}
     with _LOCK:
-        hit = _TABLES.get(key)
-        if hit is not None:
-            _TABLES.move_to_end(key)
-            return hit.lazy()
-        if key in _TOO_LARGE:
-            return snap.scan(name)
-    with _DECODING:  # one decode per table, whichever thread asks first
-        with _LOCK:
-            hit = _TABLES.get(key)
-        if hit is None:
-            hit = snap.read(name)
-            with _LOCK:
-                if hit.estimated_size() > TABLES_MAX_BYTES:
-                    _TOO_LARGE.add(key)
-                else:
-                    _TABLES[key] = hit
-                    while sum(df.estimated_size() for df in _TABLES.values()) > TABLES_MAX_BYTES:
-                        _TABLES.popitem(last=False)
-    return hit.lazy()
+        for c in cols:
+            hit = _COLUMNS.get((*base, c))
+            if hit is not None:
+                _COLUMNS.move_to_end((*base, c))
+                got[c] = hit
+    return got
+
+
+def _keep(base: tuple[str, str, str], cols: tuple[str, ...], got: dict[str, pl.Series]) -> None:
+    """Keep ``got`` (the columns ``cols`` of one read), then drop the least recently used other
+    columns until the bound holds; a read that alone exceeds it is not kept (scanned next time)."""
+    mine = {(*base, c) for c in cols}
+    with _LOCK:
+        for c in cols:
+            _COLUMNS[(*base, c)] = got[c]
+        size = sum(s.estimated_size() for s in _COLUMNS.values())
+        for key in [k for k in _COLUMNS if k not in mine]:
+            if size <= TABLES_MAX_BYTES:
+                break
+            size -= _COLUMNS.pop(key).estimated_size()
+        if size > TABLES_MAX_BYTES:
+            for key in mine:
+                _COLUMNS.pop(key, None)
+            _TOO_LARGE.add((*base, cols))
 
 
 def apply_filters(
@@ -195,7 +254,8 @@ def contact_centre_users(snap: Snapshot) -> frozenset[int]:
     account marks them «(КЦ)» in the name, a real account need not)."""
 
     def compute() -> pl.DataFrame:
-        deals = table(snap, "deals").filter(~pl.col("is_deleted") & pl.col("user_id").is_not_null())
+        deals = table(snap, "deals", ["is_deleted", "user_id", "channel"])
+        deals = deals.filter(~pl.col("is_deleted") & pl.col("user_id").is_not_null())
         share = deals.group_by("user_id").agg(cc=(pl.col("channel") == "contact_center").mean())
         return share.filter(pl.col("cc") > 0.5).select("user_id").collect()
 
@@ -225,7 +285,7 @@ def deals(
     (``time_col`` None = no period filter)."""
     cols = _columns(["deal_id", "city", "channel", "user_id", "is_deleted", *columns], [time_col] if time_col else [])
     shared = time_col == "created_at" and set(cols) <= set(PERIOD_DEAL_COLS)
-    src = deals_created_in(snap, filters) if shared else table(snap, "deals")
+    src = deals_created_in(snap, filters) if shared else table(snap, "deals", cols)
     return _filter(src.select(cols).rename({"user_id": "manager"}), filters, snap, time_col=time_col)
 
 
@@ -233,7 +293,7 @@ def deals_created_in(snap: Snapshot, filters: Filters) -> pl.LazyFrame:
     """Deals created in the period, city and pipeline-class filters applied, columns
     :data:`PERIOD_DEAL_COLS` (``user_id`` not renamed); decoded once per filter choice."""
     base = _shared(filters)
-    lf = table(snap, "deals").select(PERIOD_DEAL_COLS)
+    lf = table(snap, "deals", PERIOD_DEAL_COLS, within=("created_at", *period_utc(base, snap.timezone)))
     key = ("deals_created_in", base)
     return remembered(snap, key, lambda: apply_filters(lf, base, snap.timezone, time_col="created_at").collect()).lazy()
 
@@ -242,15 +302,50 @@ def entries(snap: Snapshot, filters: Filters, columns: Sequence[str], *, period:
     """Filtered entries (``manager`` = the deal's responsible user); ``period`` False = the whole
     history (for a deal's status at some instant)."""
     cols = _columns(["deal_id", "at", "city", "channel", "deal_user_id", "is_deleted", *columns])
-    lf = table(snap, "entries").select(cols).rename({"deal_user_id": "manager"})
+    within = ("at", *period_utc(filters, snap.timezone)) if period else None
+    lf = table(snap, "entries", cols, within=within).rename({"deal_user_id": "manager"})
     return _filter(lf, filters, snap, time_col="at" if period else None)
+
+
+#: Entry columns → the deal facts that hold them for the deal's last entry.
+LAST_ENTRY_COLS = {
+    "at": "last_entry_at",
+    "pipeline_id": "last_pipeline_id",
+    "status_id": "last_status_id",
+    "stage": "last_stage",
+}
 
 
 def status_entries(snap: Snapshot, filters: Filters, end: datetime, columns: Sequence[str]) -> pl.LazyFrame:
     """Each filtered deal's status entry at ``end``: its last entry before ``end`` (the entry
-    whose next one, ``next_at``, is not before ``end``)."""
-    ent = entries(snap, filters, [*columns, "next_at"], period=False)
-    return ent.filter((pl.col("at") < end) & (pl.col("next_at").is_null() | (pl.col("next_at") >= end)))
+    whose next one, ``next_at``, is not before ``end``); ``columns`` among :data:`LAST_ENTRY_COLS`.
+
+    Read in two disjoint parts, the same rows as that filter over the whole entries table: the
+    entries with ``at < end <= next_at`` (only deals that moved at or after ``end``: few for a
+    recent instant; found with two cheap column comparisons before any other filter), and the
+    deal's last entry (``next_at`` null, facts on ``deals``) when it is before ``end`` — one row
+    per deal instead of one per entry.
+    """
+    names = ["deal_id", "at", "city", "channel", "deal_user_id", "is_deleted", *columns, "next_at"]
+    cols = _columns(names)
+    last_cols = [LAST_ENTRY_COLS[c] for c in cols if c in LAST_ENTRY_COLS]
+    moved = table(snap, "entries", cols).filter((pl.col("at") < end) & (pl.col("next_at") >= end)).collect()
+    last = (
+        table(snap, "deals", ["deal_id", *last_cols, "city", "channel", "user_id", "is_deleted"])
+        .select(
+            "deal_id",
+            *[pl.col(LAST_ENTRY_COLS[c]).alias(c) for c in cols if c in LAST_ENTRY_COLS],
+            "city",
+            "channel",
+            pl.col("user_id").alias("deal_user_id"),
+            "is_deleted",
+            pl.lit(None, dtype=moved.schema["next_at"]).alias("next_at"),
+        )
+        .filter(pl.col("at") < end)
+        .select(cols)
+    )
+    both = pl.concat([moved.lazy(), last]).rename({"deal_user_id": "manager"})
+    return _filter(both, filters, snap, time_col=None)
 
 
 def stages_at(snap: Snapshot, filters: Filters, at: datetime) -> pl.LazyFrame:
@@ -259,8 +354,7 @@ def stages_at(snap: Snapshot, filters: Filters, at: datetime) -> pl.LazyFrame:
     ``at`` (the entry into that stage: a move within the stage is not an entry, METRICS.md)."""
     status = status_entries(snap, filters, at, ["stage"]).select("deal_id", "city", "channel", "manager", "stage")
     since = (
-        table(snap, "entries")
-        .select("deal_id", "at", "is_stage_entry")
+        table(snap, "entries", ["deal_id", "at", "is_stage_entry"])
         .filter(pl.col("is_stage_entry") & (pl.col("at") < at))
         .group_by("deal_id")
         .agg(pl.col("at").max().alias("stage_entered_at"))
@@ -268,26 +362,10 @@ def stages_at(snap: Snapshot, filters: Filters, at: datetime) -> pl.LazyFrame:
     return status.join(since, on="deal_id", how="left")
 
 
-def stages_of_deals_at(snap: Snapshot, deal_ids: pl.Series, end: datetime, stages: Sequence[str]) -> pl.LazyFrame:
-    """``deal_id``, ``stage`` of these deals whose status at ``end`` has one of ``stages``. The
-    deals passed the filters already, so only four columns are read."""
-    return (
-        table(snap, "entries")
-        .select("deal_id", "at", "next_at", "stage")
-        .filter(
-            pl.col("stage").is_in(list(stages))
-            & (pl.col("at") < end)
-            & (pl.col("next_at").is_null() | (pl.col("next_at") >= end))
-            & pl.col("deal_id").is_in(deal_ids.implode())
-        )
-        .select("deal_id", "stage")
-    )
-
-
 def stage_entries(snap: Snapshot, stage: str, columns: Sequence[str] = ()) -> pl.LazyFrame:
     """Entries into ``stage`` of every deal (``deal_id``, ``at`` and ``columns``): for joining to
     a cohort that passed the filters."""
-    lf = table(snap, "entries").select(_columns(["deal_id", "at", "stage", "is_stage_entry", *columns]))
+    lf = table(snap, "entries", _columns(["deal_id", "at", "stage", "is_stage_entry", *columns]))
     return lf.filter(pl.col("is_stage_entry") & (pl.col("stage") == stage)).select(
         _columns(["deal_id", "at", *columns])
     )
@@ -313,7 +391,7 @@ def touches_in(snap: Snapshot, filters: Filters, *, manager: str = "user_id") ->
     ``manager`` = ``manager`` (the touch's user, or ``deal_user_id``: the deal's responsible
     user). The period's rows are decoded once per filter choice."""
     base = _shared(filters)
-    lf = table(snap, "touches").select(PERIOD_TOUCH_COLS)
+    lf = table(snap, "touches", PERIOD_TOUCH_COLS, within=("at", *period_utc(base, snap.timezone)))
     rows = remembered(
         snap, ("touches_in", base), lambda: apply_filters(lf, base, snap.timezone, time_col="at").collect()
     )
@@ -322,7 +400,7 @@ def touches_in(snap: Snapshot, filters: Filters, *, manager: str = "user_id") ->
 
 def calls_in(snap: Snapshot, filters: Filters) -> pl.LazyFrame:
     """Calls in the period, ``manager`` = the call's user (unattributed calls included)."""
-    return touches_in(snap, filters).filter(pl.col("kind").is_in(["call_in", "call_out"]))
+    return touches_in(snap, filters).filter(pl.col("kind").is_in(CALL_KINDS))
 
 
 def touches_with_previous(snap: Snapshot, filters: Filters) -> pl.LazyFrame:
@@ -331,25 +409,31 @@ def touches_with_previous(snap: Snapshot, filters: Filters) -> pl.LazyFrame:
     return touches_in(snap, filters, manager="deal_user_id").filter(pl.col("deal_id").is_not_null())
 
 
-def touches_of_deals(
-    snap: Snapshot, deal_ids: pl.Series, columns: Sequence[str] = ("kind", "at"), *, oldest: datetime | None = None
-) -> pl.LazyFrame:
-    """The touches of these (live) deals. Their ``deal_created_at`` is at least the oldest deal's
-    creation (``oldest``, read from the deals when not given), and touches are stored in time
-    order, so that bound lets the reader skip older row groups."""
-    if oldest is None:
-        oldest = (
-            table(snap, "deals")
-            .filter(pl.col("deal_id").is_in(deal_ids.implode()))
-            .select(pl.col("created_at").min())
-            .collect()
-            .item()
+#: A deal's touch totals (facts on ``deals``) that :func:`touch_totals_before` takes back to an instant.
+TOUCH_TOTALS = ("n_touches", "n_answered", "answered_s")
+
+
+def touch_totals_before(snap: Snapshot, deal_ids: pl.Series, end: datetime) -> pl.LazyFrame:
+    """``deal_id`` and :data:`TOUCH_TOTALS` of these (live) deals counting their touches strictly
+    before ``end`` only: the deal's totals (build-time facts) minus its touches at or after ``end``.
+    Only the touches after ``end`` are read (few for a recent instant), not every touch of deals
+    that may be years old."""
+    ids = deal_ids.implode()
+    answered = pl.col("answered") & pl.col("kind").is_in(CALL_KINDS)
+    later = (
+        table(snap, "touches", ["deal_id", "kind", "at", "answered", "duration_s"], within=("at", end, None))
+        .filter((pl.col("at") >= end) & pl.col("deal_id").is_in(ids))
+        .group_by("deal_id")
+        .agg(
+            pl.len().cast(pl.Int32).alias("_n_touches"),
+            answered.sum().cast(pl.Int32).alias("_n_answered"),
+            pl.col("duration_s").filter(answered).sum().alias("_answered_s"),
         )
-    lf = table(snap, "touches").filter(pl.col("deal_id").is_not_null() & ~pl.col("is_deleted"))
-    lf = lf.select(_columns(["deal_id", *columns, "deal_created_at"]))
-    if oldest is not None:
-        lf = lf.filter(pl.col("deal_created_at") >= oldest)
-    return lf.filter(pl.col("deal_id").is_in(deal_ids.implode())).select(_columns(["deal_id", *columns]))
+    )
+    totals = table(snap, "deals", ["deal_id", *TOUCH_TOTALS]).filter(pl.col("deal_id").is_in(ids))
+    return totals.join(later, on="deal_id", how="left").select(
+        "deal_id", *[(pl.col(c) - pl.col(f"_{c}").fill_null(0)).alias(c) for c in TOUCH_TOTALS]
+    )
 
 
 def tasks_created_in(snap: Snapshot, filters: Filters, *, manager: str = "user_id") -> pl.LazyFrame:
@@ -357,7 +441,7 @@ def tasks_created_in(snap: Snapshot, filters: Filters, *, manager: str = "user_i
     ``manager`` = ``manager`` (the task's responsible user, or ``deal_user_id``); decoded once
     per filter choice."""
     base = _shared(filters)
-    lf = table(snap, "tasks").select(PERIOD_TASK_COLS)
+    lf = table(snap, "tasks", PERIOD_TASK_COLS, within=("created_at", *period_utc(base, snap.timezone)))
     rows = remembered(
         snap,
         ("tasks_created_in", base),
@@ -369,7 +453,7 @@ def tasks_created_in(snap: Snapshot, filters: Filters, *, manager: str = "user_i
 def completions_in(snap: Snapshot, filters: Filters) -> pl.DataFrame:
     """Tasks completed in the period: ``manager`` (responsible user), ``completed_at`` and ``day``
     (the local day in the manager's time zone), sorted by manager and completion time."""
-    lf = table(snap, "tasks").select("city", "channel", "user_id", "is_deleted", "completed_at", "completed_day")
+    lf = table(snap, "tasks", ["city", "channel", "user_id", "is_deleted", "completed_at", "completed_day"])
     lf = _filter(lf.rename({"user_id": "manager"}), filters, snap, time_col="completed_at")
     done = lf.select("manager", "completed_at", pl.col("completed_day").alias("day")).collect()
     # two stable one-key sorts give the order of sort("manager", "completed_at") in half the time
@@ -378,12 +462,16 @@ def completions_in(snap: Snapshot, filters: Filters) -> pl.DataFrame:
 
 def status_names(snap: Snapshot) -> pl.LazyFrame:
     """``pipeline_id``, ``status_id``, ``status`` (the status's name)."""
-    return table(snap, "statuses").select("pipeline_id", "status_id", "status")
+    return table(snap, "statuses", ["pipeline_id", "status_id", "status"])
 
 
 def manager_names(snap: Snapshot) -> pl.DataFrame:
     """``manager`` (user id), ``_name``."""
-    return table(snap, "users").select(pl.col("user_id").alias("manager"), pl.col("name").alias("_name")).collect()
+    return (
+        table(snap, "users", ["user_id", "name"])
+        .select(pl.col("user_id").alias("manager"), pl.col("name").alias("_name"))
+        .collect()
+    )
 
 
 def clock(snap: Snapshot, filters: Filters) -> Clock | None:
@@ -398,7 +486,7 @@ def clock(snap: Snapshot, filters: Filters) -> Clock | None:
             f"snapshot {snap.id} records no working hours: rebuild it to count business hours "
             f"({rebuild_command(snap.path, snap.manifest)})"
         )
-    cities = table(snap, "cities").select("city", "tz").collect()
+    cities = table(snap, "cities", ["city", "tz"]).collect()
     return Clock.from_settings(hours, dict(cities.iter_rows()), snap.timezone)
 
 

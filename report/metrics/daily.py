@@ -9,6 +9,7 @@ class, the row's manager) and it holds live deals' rows only.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 import polars as pl
 
@@ -26,7 +27,8 @@ MANAGER_COLUMN |= {"entries_daily": "deal_user_id"}
 def daily(snap: Snapshot, name: str, filters: Filters, by: Sequence[str] = ()) -> pl.LazyFrame:
     """The aggregate ``name``'s days in the period, every filter applied, its manager column as
     ``manager`` and, when ``by`` asks for it, the ``bucket`` of each day."""
-    lf = table(snap, name).rename({MANAGER_COLUMN[name]: "manager"})
+    within = ("day", filters.date_from, filters.date_to + timedelta(days=1))
+    lf = table(snap, name, within=within).rename({MANAGER_COLUMN[name]: "manager"})
     cc = frozenset() if filters.cc_managers else contact_centre_users(snap)
     lf = apply_filters(lf, filters, snap.timezone, day_col="day", cc_users=cc)
     return lf.with_columns(bucket=day_bucket("day", filters.grain)) if "bucket" in by else lf

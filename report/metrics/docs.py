@@ -83,8 +83,9 @@ call the metrics they name and never recompute them.
 group-by over the whole history on every filter change: `entries.next_at`, running touch counts on
 entries (`touches_upto`, `touches_before`…), `touches.prev_at`, `tasks.completed_day` (local date in
 the user's time zone) and, on `deals`, `first_booked_at`, `rebooked_at`, `first_no_answer_at`,
-`lost_from_no_answer_at`, `first_out_at`, `n_touches`, `n_calls`, `n_sms` and the touch counts before
-the contract. Every snapshot has them; the metrics read them and never derive them.
+`lost_from_no_answer_at`, `first_out_at`, `n_touches`, `n_calls`, `n_sms`, `n_answered`, `answered_s`,
+the last entry (`last_entry_at`, `last_status_id`…) and the touch counts before the contract. Every
+snapshot has them; the metrics read them and never derive them.
 
 ## Caches
 Two layers, no more (`report/cache.py` tells the same story):

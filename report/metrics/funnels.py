@@ -153,13 +153,16 @@ def status_as_of(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) -> 
     end = as_of_end_utc(filters, snap.timezone)
     keys = list(by)
     last = status_entries(snap, filters, end, ["pipeline_id", "status_id", "stage"])
+    # counted per status id first, then named: the names join and the text key touch a few rows,
+    # not one per deal (a status's stage is a function of its pipeline and id)
+    per_status = last.group_by([*keys, "pipeline_id", "status_id", "stage"]).agg(pl.len().cast(pl.Int64).alias("deals"))
     names = status_names(snap)
     # coalesce, not fill_null(pl.format(...)): the latter panics in polars 1.35 when the filter
     # above is pushed into the parquet reader
-    last = last.join(names, on=["pipeline_id", "status_id"], how="left").with_columns(
+    named = per_status.join(names, on=["pipeline_id", "status_id"], how="left").with_columns(
         pl.coalesce("status", pl.lit("#") + pl.col("status_id").cast(pl.String))
     )
-    counts = last.group_by([*keys, "status", "stage"]).agg(pl.len().cast(pl.Int64).alias("deals")).collect()
+    counts = named.group_by([*keys, "status", "stage"]).agg(pl.col("deals").sum()).collect()
     order = {s: i for i, s in enumerate(ALL_STAGES)}
     counts = counts.with_columns(
         _order=pl.col("stage").replace_strict(order, default=len(order), return_dtype=pl.Int32)

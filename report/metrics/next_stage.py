@@ -75,7 +75,7 @@ def _touch_durations(snap: Snapshot, filters: Filters) -> pl.DataFrame:
 
     def compute() -> pl.DataFrame:
         touches = touches_in(snap, filters).filter(pl.col("kind").is_in(OUT_KINDS) & pl.col("deal_id").is_not_null())
-        reach = table(snap, "deals").select("deal_id", *(f"reach_{s}" for s in NEXT_STAGES))
+        reach = table(snap, "deals", ["deal_id", *(f"reach_{s}" for s in NEXT_STAGES)])
         touches = touches.join(reach, on="deal_id", how="inner")
         after = [pl.when(pl.col(f"reach_{s}") > pl.col("at")).then(pl.col(f"reach_{s}")) for s in NEXT_STAGES]
         following = pl.min_horizontal(after)

@@ -12,7 +12,8 @@ import polars as pl
 
 from etl.config import FUNNEL_STAGES
 from etl.snapshot.store import Snapshot
-from report.metrics.access import clock, deals, stage_entries
+from etl.transform.facts import BOOKINGS_COL
+from report.metrics.access import clock, deals
 from report.metrics.filters import Filters
 from report.metrics.periods import in_period, with_bucket
 from report.metrics.registry import metric
@@ -245,13 +246,7 @@ def bookings_before_contract_distribution(snap: Snapshot, filters: Filters, by: 
 
 
 def _bookings_per_contract_deal(snap: Snapshot, filters: Filters, by: tuple[str, ...]) -> pl.LazyFrame:
-    tz = snap.timezone
-    cohort = with_bucket(deals(snap, filters, [], time_col="reach_contract"), by, "reach_contract", filters, tz)
-    booked = (
-        stage_entries(snap, "booked")
-        .join(cohort.select("deal_id", "reach_contract"), on="deal_id", how="inner")
-        .filter(pl.col("at") < pl.col("reach_contract"))
-        .group_by("deal_id")
-        .agg(pl.len().cast(pl.Int64).alias("bookings"))
-    )
-    return cohort.join(booked, on="deal_id", how="left").with_columns(pl.col("bookings").fill_null(0))
+    """Deals that first reached contract in the period with ``bookings`` (the build-time fact)."""
+    cohort = deals(snap, filters, [BOOKINGS_COL], time_col="reach_contract")
+    cohort = cohort.with_columns(pl.col(BOOKINGS_COL).cast(pl.Int64).alias("bookings")).drop(BOOKINGS_COL)
+    return with_bucket(cohort, by, "reach_contract", filters, snap.timezone)

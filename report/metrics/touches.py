@@ -17,14 +17,13 @@ from report.metrics.access import (
     period_end,
     stage_entries,
     status_entries,
-    touches_of_deals,
+    touch_totals_before,
     touches_with_previous,
 )
 from report.metrics.filters import Filters
 from report.metrics.periods import with_bucket
 from report.metrics.registry import metric
 from report.metrics.shaping import (
-    CALL_KINDS,
     aggregate,
     check_by,
     duration,
@@ -179,21 +178,12 @@ def negative_status(snap: Snapshot, filters: Filters, by: tuple[str, ...] = ()) 
     keys = list(by)
     at_end = status_entries(snap, filters, end, ["stage"]).filter(pl.col("stage").is_in(NEGATIVE_STAGES))
     cohort = at_end.select("deal_id", *keys, pl.col("stage").alias("end_stage")).collect()
-    t = touches_of_deals(snap, cohort["deal_id"], ["kind", "at", "duration_s", "answered"]).filter(pl.col("at") < end)
-    answered = pl.col("answered") & pl.col("kind").is_in(CALL_KINDS)
-    per = t.group_by("deal_id").agg(
-        pl.len().alias("touches"),
-        pl.col("duration_s").filter(answered).sum().alias("ans_s"),
-        answered.sum().alias("ans_n"),
-    )
-    per = (
-        cohort.lazy().join(per, on="deal_id", how="left").with_columns(pl.col("touches", "ans_s", "ans_n").fill_null(0))
-    )
+    per = cohort.lazy().join(touch_totals_before(snap, cohort["deal_id"], end), on="deal_id", how="left")
     agg = per.group_by([*keys, "end_stage"]).agg(
         pl.len().cast(pl.Int64).alias("deals"),
-        pl.col("touches").mean().cast(pl.Float64).alias("mean_touches"),
-        pl.col("ans_s").sum().alias("_ans_s"),
-        pl.col("ans_n").sum().alias("_ans_n"),
+        pl.col("n_touches").mean().cast(pl.Float64).alias("mean_touches"),
+        pl.col("answered_s").sum().alias("_ans_s"),
+        pl.col("n_answered").sum().alias("_ans_n"),
     )
     agg = agg.rename({"end_stage": "stage"}).with_columns(mean_answered_s=rate("_ans_s", "_ans_n")).collect()
     agg = with_all_stages(agg, keys, NEGATIVE_STAGES, ["deals"])

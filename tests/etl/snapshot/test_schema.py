@@ -59,7 +59,7 @@ def test_validate_names_table_column_expected_and_found(one_deal):
 
 def test_the_facts_are_the_columns_facts_py_adds():
     declared = {(t.name, c.name) for t in SCHEMA.values() for c in t.columns if c.fact}
-    added = {("deals", c) for c in (*facts.DEAL_COLS, *facts.CONTRACT_COLS)}
+    added = {("deals", c) for c in (*facts.DEAL_COLS, *facts.CONTRACT_COLS, facts.BOOKINGS_COL)}
     added |= {("entries", c) for c in ("next_at", *facts.ENTRY_UPTO_COLS, *facts.ENTRY_BEFORE_COLS)}
     added |= {("entries", "first_stage_entry")}
     added |= {("touches", "prev_at"), ("tasks", "completed_day")}

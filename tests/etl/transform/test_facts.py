@@ -33,7 +33,7 @@ def test_entries_next_at_and_deal_facts():
     assert d[4]["lost_from_no_answer_at"] == t("2026-03-12 09:00")
     assert d[10]["lost_from_no_answer_at"] is None  # lost from attended
     assert d[1]["n_touches"] == 0 and d[1]["first_out_at"] is None
-    assert tables["deals"].columns[-len(DEAL_COLS) - 3 : -3] == list(DEAL_COLS)
+    assert tables["deals"].columns[-len(DEAL_COLS) - 4 : -4] == list(DEAL_COLS)
     assert tables["entries"]["at"].is_sorted()  # row order kept
     # its booking of 03-03 is its first into booked, the one of 03-10 a repeat
     firsts = {(r["stage"], r["at"]): r["first_stage_entry"] for r in e.to_dicts()}
@@ -77,3 +77,32 @@ def test_tasks_completed_day_in_the_users_zone():
     day = dict(zip(tables["tasks"]["task_id"], tables["tasks"]["completed_day"], strict=True))
     assert day[9] == date(2026, 3, 10) and day[10] == date(2026, 3, 11) and day[1] == date(2026, 3, 3)
     assert day[3] is None  # still open
+
+
+def test_answered_call_totals_and_last_entry_per_deal():
+    """#21 got t1 (missed call before its creation), t2 (SMS), t3 (call_in, 120 s), t4 (call_out,
+    60 s): 2 answered calls, 180 s. #25: t10 (40 s), t11 (SMS), t14 (80 s): 2 calls, 120 s. #26's
+    two calls were missed: 0, 0 s. #21's last entry is its loss of 03-10 10:00; #24 never moved,
+    so its last entry is its creation."""
+    tables = add_derived(build_tables(TOUCH_DEALS, TOUCHES, TASKS, TOUCH_USERS))
+    d = {r["deal_id"]: r for r in tables["deals"].to_dicts()}
+    assert (d[21]["n_answered"], d[21]["answered_s"]) == (2, 180)
+    assert (d[25]["n_answered"], d[25]["answered_s"]) == (2, 120)
+    assert (d[26]["n_answered"], d[26]["answered_s"]) == (0, 0)
+    assert (d[23]["n_answered"], d[23]["answered_s"]) == (0, 0)  # no touches at all
+    assert (d[21]["last_entry_at"], d[21]["last_stage"]) == (t("2026-03-10 10:00"), "lost")
+    assert (d[24]["last_entry_at"], d[24]["last_stage"]) == (t("2026-03-06 10:00"), "lead")
+    e21 = tables["entries"].filter(pl.col("deal_id") == 21).sort("seq").row(-1, named=True)
+    assert (d[21]["last_pipeline_id"], d[21]["last_status_id"]) == (e21["pipeline_id"], e21["status_id"])
+
+
+def test_bookings_before_contract():
+    """#1 was booked 03-03 10:00, moved to the contact centre's booked status 03-04 (same stage: not
+    a new booking) and reached contract 03-06: 1. #22 reached contract without a booking: 0. #21
+    never reached contract: empty."""
+    march = add_derived(build_tables(MARCH, users=MARCH_USERS))["deals"]
+    assert dict(zip(march["deal_id"], march["bookings_before_contract"], strict=True))[1] == 1
+    d = {
+        r["deal_id"]: r for r in add_derived(build_tables(TOUCH_DEALS, TOUCHES, TASKS, TOUCH_USERS))["deals"].to_dicts()
+    }
+    assert d[22]["bookings_before_contract"] == 0 and d[21]["bookings_before_contract"] is None

@@ -3,9 +3,10 @@ and only the last few."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import polars as pl
+import pytest
 from metric_snapshots import MARCH, MARCH_USERS
 
 from report.metrics import access
@@ -79,11 +80,11 @@ def test_decoded_tables_stay_within_their_bound(march, monkeypatch):
     monkeypatch.setattr(access, "TABLES_MAX_BYTES", max(deals_bytes, entries_bytes))
     access.table(march, "deals")
     access.table(march, "entries")  # both do not fit: the least recently used (deals) goes
-    assert [key[2] for key in access._TABLES] == ["entries"]
+    assert {key[2] for key in access._COLUMNS} == {"entries"}
     monkeypatch.setattr(access, "TABLES_MAX_BYTES", deals_bytes - 1)
     access.forget(tables=True)
     lazy = access.table(march, "deals")  # larger than the bound alone: decoded, not kept
-    assert not access._TABLES and lazy.collect().height == march.read("deals").height
+    assert not access._COLUMNS and lazy.collect().height == march.read("deals").height
     assert "parquet" in access.table(march, "deals").explain().lower()  # scanned from then on
     access.forget(tables=True)
 
@@ -98,3 +99,18 @@ def test_the_kept_reads_stay_within_their_bytes_but_the_newest_is_always_kept(ma
     monkeypatch.setattr(access, "REMEMBERED_MAX_BYTES", 1)  # no room at all: the newest stays
     access.remembered(march, ("test-bytes", 5), lambda: march.read("deals"))
     assert [key[-1] for key in access._REMEMBERED] == [5]
+
+
+def test_a_period_read_slices_the_rows_of_its_time_column(march):
+    """Deals are stored in creation order: the rows created from 03-02 00:00 up to (not including)
+    03-06 00:00 Moscow are #2 (03-02 09:00) and the others a filter over every row finds; without
+    an upper bound, every deal from 03-06 on; a column the table is not stored by is refused."""
+    lo, hi = datetime(2026, 3, 1, 21, tzinfo=UTC), datetime(2026, 3, 5, 21, tzinfo=UTC)  # Moscow midnights
+    within = access.table(march, "deals", ["deal_id", "created_at"], within=("created_at", lo, hi)).collect()
+    every = march.read("deals").filter((pl.col("created_at") >= lo) & (pl.col("created_at") < hi))
+    assert within["deal_id"].to_list() == every["deal_id"].to_list() and 2 in within["deal_id"].to_list()
+    assert access.table(march, "deals", ["deal_id"], within=("created_at", hi, None)).collect().height == (
+        march.read("deals").filter(pl.col("created_at") >= hi).height
+    )
+    with pytest.raises(ValueError):
+        access.table(march, "deals", ["deal_id"], within=("closed_at", lo, hi))
