@@ -2,7 +2,7 @@
 
    A tab's page answers every panel's card with a placeholder that carries the view it is to
    show (`data-view`, JSON) and the panel's id (`data-panel`). When a placeholder comes within
-   one window height of the window (and at once for those already in it), this hands the view to
+   a quarter of a window height of the window (and at once for those already in it), this hands the view to
    the card's store (`dash_clientside.set_props`), which starts the panel's own callback. So a
    filter change draws the first screen first, and a panel nobody scrolls to costs nothing. */
 (function () {
@@ -41,7 +41,7 @@
         if (!('IntersectionObserver' in window)) { // no way to know what is in view: draw all
             watcher = {observe: function (el) { start(el); }, unobserve: function () {}};
         } else {
-            watcher = new IntersectionObserver(seen, {rootMargin: '100% 0px 100% 0px'});
+            watcher = new IntersectionObserver(seen, {rootMargin: '25% 0px 25% 0px'});
         }
         new MutationObserver(watchAll).observe(document.body, {childList: true, subtree: true});
         watchAll();

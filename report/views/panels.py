@@ -252,7 +252,7 @@ def shell(panel: Panel, state: ViewState) -> dbc.Col:
 
     The placeholder carries the view (``data-view``); assets/lazyPanels.js hands it to the
     card's ``PANEL_VIEW`` store when the placeholder comes near the window, which starts the
-    panel's callback. Choice: panels out of view are drawn when scrolled to (within one window
+    panel's callback. Choice: panels out of view are drawn when scrolled to (within a quarter window
     height), not all at once: the first screen comes first, and the server draws what is read."""
     placeholder = html.Div(
         dbc.Placeholder(xs=12, animation="glow", style={"height": "12rem"}),
