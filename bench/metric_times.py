@@ -1,5 +1,5 @@
 """Each metric of each tab (``bench.metrics.TAB_CALLS``) timed alone, cold: median of 5 runs, each
-after ``report.metrics.access.forget()`` (the decoded tables kept, the period reads forgotten).
+after ``report.metrics.kept.forget()`` (the decoded tables kept, the period reads forgotten).
 
     .venv/bin/python bench/metric_times.py --work WORK --years 1 --years 5
     .venv/bin/python bench/metric_times.py --work WORK --years 5 --only touches.negative_status
@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.accounts import END, ensure_snapshot  # noqa: E402
 from bench.metrics import TAB_CALLS, tab_filters  # noqa: E402
-from report.metrics import access  # noqa: E402
+from report.metrics import kept  # noqa: E402
 from report.metrics.filters import Filters  # noqa: E402
 from report.metrics.registry import get  # noqa: E402
 
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
                     get(mid).fn(snap, ff, by)  # the tables it reads decoded
                     times = []
                     for _ in range(5):
-                        access.forget()
+                        kept.forget()
                         t0 = time.perf_counter()
                         get(mid).fn(snap, ff, by)
                         times.append(time.perf_counter() - t0)

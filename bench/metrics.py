@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO))
 from bench.accounts import END, ensure_snapshot  # noqa: E402
 from etl.snapshot.store import Snapshot  # noqa: E402
 from report.cache import MetricCache  # noqa: E402
-from report.metrics import access  # noqa: E402
+from report.metrics import kept  # noqa: E402
 from report.metrics.filters import Filters  # noqa: E402
 from report.metrics.periods import period_utc  # noqa: E402
 from report.metrics.registry import get  # noqa: E402
@@ -242,7 +242,7 @@ def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
 def alone(snap: Snapshot, mid: str, f: Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """One metric on its own, cold: the period reads of other metrics (and of its last run)
     forgotten, the decoded tables kept."""
-    access.forget()
+    kept.forget()
     return get(mid).fn(snap, f, by)
 
 
@@ -285,11 +285,11 @@ def bench_account(snap: Snapshot, years: int, repeat: int, label: str) -> list[s
                 ff = tab_filters(tab, f)
 
                 def first(calls=calls, ff=ff):
-                    access.forget(tables=True)  # a fresh worker: nothing decoded yet
+                    kept.forget(tables=True)  # a fresh worker: nothing decoded yet
                     return [get(mid).fn(snap, ff, by) for mid, by in calls]
 
                 def cold(calls=calls, ff=ff):
-                    access.forget()  # filters not seen before: the tables are decoded, not the period
+                    kept.forget()  # filters not seen before: the tables are decoded, not the period
                     return [get(mid).fn(snap, ff, by) for mid, by in calls]
 
                 def cached(calls=calls, ff=ff, cache=cache):

@@ -16,7 +16,7 @@ The cache story (docs/metrics.md repeats it) — two layers, no more:
    Next to the tables, the same store keeps rendered panels (:func:`rendered`): a panel's Dash
    components as JSON, keyed by (view code version, snapshot id, panel, ``Filters.key()``, the
    view state, the cut buckets), so a view seen before costs no metric call and no figure.
-2. **In process** (``report.metrics.access.remembered``): the last few period reads (a period's
+2. **In process** (``report.metrics.kept.remembered``): the last few period reads (a period's
    deals, touches, tasks, first losses) that several metrics of one view share, keyed by the
    snapshot (id and folder) and every input of the read. A snapshot never changes, so nothing
    there goes stale; it only saves decoding the same rows again within a view.

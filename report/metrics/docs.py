@@ -95,7 +95,7 @@ Two layers, no more (`report/cache.py` tells the same story):
    `report/metrics/**`, `etl/transform/**`, `etl/snapshot/**` and `etl/config.py`, so a code change
    never serves stale numbers; a new snapshot has a new id. `quality.panel` is not cached (it
    depends on the clock). A broken cache degrades to computing.
-2. **In process** (`report.metrics.access.remembered`): the last few period reads that several
+2. **In process** (`report.metrics.kept.remembered`): the last few period reads that several
    metrics of one view share (the period's deals, touches, tasks and first losses), keyed by the
    snapshot (id and folder) and every input of the read. A snapshot never changes, so these never
    go stale.

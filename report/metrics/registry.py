@@ -16,7 +16,7 @@ from report.metrics.filters import Filters
 
 MetricFn = Callable[[Snapshot, Filters, tuple[str, ...]], pl.DataFrame]
 #: The modules that hold no metric (the rest are imported by :func:`all_metrics`).
-HELPER_MODULES = frozenset({"registry", "filters", "docs", "access", "periods", "shaping"})
+HELPER_MODULES = frozenset({"registry", "filters", "docs", "access", "kept", "daily", "periods", "shaping"})
 #: What a duration counts in business hours (``Filters.hours`` = business), said once for every
 #: metric declared with ``hours=True``: the docs and the app append it to the definition.
 BUSINESS_HOURS_RU = (

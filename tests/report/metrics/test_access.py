@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from metric_snapshots import MARCH, MARCH_USERS
 
-from report.metrics import access
+from report.metrics import access, kept
 from report.metrics.filters import Filters
 
 MARCH_F = Filters(date(2026, 3, 1), date(2026, 3, 31))
@@ -25,7 +25,7 @@ def test_a_period_read_is_decoded_once_per_snapshot_and_filters(make_snapshot):
             calls.append(snap.id)
             return snap.read("deals")
 
-        return access.remembered(snap, ("test-read", MARCH_F), compute)
+        return kept.remembered(snap, ("test-read", MARCH_F), compute)
 
     assert read(old) is read(old)
     assert read(new).height == 3 and read(old).height == 10  # another snapshot: its own rows
@@ -37,18 +37,18 @@ def test_forget_makes_the_next_read_decode_again(march):
     calls: list[int] = []
 
     def read() -> pl.DataFrame:
-        return access.remembered(march, ("test-forget", MARCH_F), lambda: calls.append(1) or march.read("deals"))
+        return kept.remembered(march, ("test-forget", MARCH_F), lambda: calls.append(1) or march.read("deals"))
 
     read(), read()
-    access.forget()
+    kept.forget()
     read()
     assert calls == [1, 1]
 
 
 def test_the_cache_keeps_only_the_last_reads(march):
-    for day in range(1, access.REMEMBERED_MAX + 2):
+    for day in range(1, kept.REMEMBERED_MAX + 2):
         access.deals_created_in(march, Filters(date(2026, 3, day), date(2026, 3, 31)))
-    assert len(access._REMEMBERED) == access.REMEMBERED_MAX
+    assert len(kept._REMEMBERED) == kept.REMEMBERED_MAX
 
 
 def test_shared_reads_apply_the_manager_filter_of_the_caller(march):
@@ -60,45 +60,45 @@ def test_shared_reads_apply_the_manager_filter_of_the_caller(march):
 
 
 def test_a_table_is_decoded_once_and_then_read_from_memory(march):
-    access.forget(tables=True)
-    first = access.table(march, "deals").collect()
+    kept.forget(tables=True)
+    first = kept.table(march, "deals").collect()
     assert first.equals(march.read("deals"))  # same rows, same order as the parquet file
     (march.path / "deals.parquet").rename(march.path / "deals.moved")  # the file is no longer read
     try:
-        assert access.table(march, "deals").collect().equals(first)
+        assert kept.table(march, "deals").collect().equals(first)
         # a metric read through the access layer is served from memory too: March's 7 live deals
         assert access.deals(march, MARCH_F, []).collect().height == 7
     finally:
         (march.path / "deals.moved").rename(march.path / "deals.parquet")
-        access.forget(tables=True)
+        kept.forget(tables=True)
 
 
 def test_decoded_tables_stay_within_their_bound(march, monkeypatch):
-    access.forget(tables=True)
+    kept.forget(tables=True)
     deals_bytes = march.read("deals").estimated_size()
     entries_bytes = march.read("entries").estimated_size()
-    monkeypatch.setattr(access, "TABLES_MAX_BYTES", max(deals_bytes, entries_bytes))
-    access.table(march, "deals")
-    access.table(march, "entries")  # both do not fit: the least recently used (deals) goes
-    assert {key[2] for key in access._COLUMNS} == {"entries"}
-    monkeypatch.setattr(access, "TABLES_MAX_BYTES", deals_bytes - 1)
-    access.forget(tables=True)
-    lazy = access.table(march, "deals")  # larger than the bound alone: decoded, not kept
-    assert not access._COLUMNS and lazy.collect().height == march.read("deals").height
-    assert "parquet" in access.table(march, "deals").explain().lower()  # scanned from then on
-    access.forget(tables=True)
+    monkeypatch.setattr(kept, "TABLES_MAX_BYTES", max(deals_bytes, entries_bytes))
+    kept.table(march, "deals")
+    kept.table(march, "entries")  # both do not fit: the least recently used (deals) goes
+    assert {key[2] for key in kept._COLUMNS} == {"entries"}
+    monkeypatch.setattr(kept, "TABLES_MAX_BYTES", deals_bytes - 1)
+    kept.forget(tables=True)
+    lazy = kept.table(march, "deals")  # larger than the bound alone: decoded, not kept
+    assert not kept._COLUMNS and lazy.collect().height == march.read("deals").height
+    assert "parquet" in kept.table(march, "deals").explain().lower()  # scanned from then on
+    kept.forget(tables=True)
 
 
 def test_the_kept_reads_stay_within_their_bytes_but_the_newest_is_always_kept(march, monkeypatch):
     size = march.read("deals").estimated_size()
-    monkeypatch.setattr(access, "REMEMBERED_MAX_BYTES", int(size * 2.5))  # room for two such reads
-    access.forget()
+    monkeypatch.setattr(kept, "REMEMBERED_MAX_BYTES", int(size * 2.5))  # room for two such reads
+    kept.forget()
     for day in range(1, 5):
-        access.remembered(march, ("test-bytes", day), lambda: march.read("deals"))
-    assert [key[-1] for key in access._REMEMBERED] == [3, 4]
-    monkeypatch.setattr(access, "REMEMBERED_MAX_BYTES", 1)  # no room at all: the newest stays
-    access.remembered(march, ("test-bytes", 5), lambda: march.read("deals"))
-    assert [key[-1] for key in access._REMEMBERED] == [5]
+        kept.remembered(march, ("test-bytes", day), lambda: march.read("deals"))
+    assert [key[-1] for key in kept._REMEMBERED] == [3, 4]
+    monkeypatch.setattr(kept, "REMEMBERED_MAX_BYTES", 1)  # no room at all: the newest stays
+    kept.remembered(march, ("test-bytes", 5), lambda: march.read("deals"))
+    assert [key[-1] for key in kept._REMEMBERED] == [5]
 
 
 def test_a_period_read_slices_the_rows_of_its_time_column(march):
@@ -106,11 +106,11 @@ def test_a_period_read_slices_the_rows_of_its_time_column(march):
     03-06 00:00 Moscow are #2 (03-02 09:00) and the others a filter over every row finds; without
     an upper bound, every deal from 03-06 on; a column the table is not stored by is refused."""
     lo, hi = datetime(2026, 3, 1, 21, tzinfo=UTC), datetime(2026, 3, 5, 21, tzinfo=UTC)  # Moscow midnights
-    within = access.table(march, "deals", ["deal_id", "created_at"], within=("created_at", lo, hi)).collect()
+    within = kept.table(march, "deals", ["deal_id", "created_at"], within=("created_at", lo, hi)).collect()
     every = march.read("deals").filter((pl.col("created_at") >= lo) & (pl.col("created_at") < hi))
     assert within["deal_id"].to_list() == every["deal_id"].to_list() and 2 in within["deal_id"].to_list()
-    assert access.table(march, "deals", ["deal_id"], within=("created_at", hi, None)).collect().height == (
+    assert kept.table(march, "deals", ["deal_id"], within=("created_at", hi, None)).collect().height == (
         march.read("deals").filter(pl.col("created_at") >= hi).height
     )
     with pytest.raises(ValueError):
-        access.table(march, "deals", ["deal_id"], within=("closed_at", lo, hi))
+        kept.table(march, "deals", ["deal_id"], within=("closed_at", lo, hi))
