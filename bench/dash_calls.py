@@ -27,6 +27,11 @@ PAGE = f"{ids.PAGE}.children"
 PANEL = f'{{"panel":["MATCH"],"type":"{ids.PANEL_SLOT}"}}.children'
 
 
+#: What the load bench's viewers choose among (presets of report.urlstate, grains of the filter bar).
+PERIODS = ("this_year", "last_quarter", "this_month", "last_7_days")
+GRAINS = ("day", "week", "month")
+
+
 def find(deps: list[dict[str, Any]], marker: str) -> dict[str, Any]:
     """The callback of ``/_dash-dependencies`` whose outputs name ``marker`` (``id.property``)."""
     return next(d for d in deps if marker in outputs_of(d["output"], as_keys=True))

@@ -35,13 +35,12 @@ from locust import FastHttpUser, between, task
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import dash_calls  # noqa: E402
+from bench.dash_calls import GRAINS, PERIODS  # noqa: E402
 from report import ids, urlstate  # noqa: E402
 from report.urlstate import ViewState  # noqa: E402
 
 LANG = "ru"
 BROWSER_CONNECTIONS = 6  # requests a browser sends to one host at once (HTTP/1.1)
-PERIODS = ("this_year", "last_quarter", "this_month", "last_7_days")  # presets of report.urlstate
-GRAINS = ("day", "week", "month")
 #: Panels a browser asks for at once after a filter change without scrolling: what a 1440×900
 #: window and the quarter window ahead (assets/lazyPanels.js) hold of the cards while they are
 #: placeholders — three rows of half-width cards (6 counted in Chromium on the touches tab).
