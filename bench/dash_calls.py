@@ -15,6 +15,7 @@ left out. Pure: no Dash, no polars, no HTTP client here.
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -30,6 +31,21 @@ PANEL = f'{{"panel":["MATCH"],"type":"{ids.PANEL_SLOT}"}}.children'
 #: What the load bench's viewers choose among (presets of report.urlstate, grains of the filter bar).
 PERIODS = ("this_year", "last_quarter", "this_month", "last_7_days")
 GRAINS = ("day", "week", "month")
+
+
+def changed_filter(rng: random.Random, shown: ViewState, cities: list[str], managers: list[int]) -> ViewState:
+    """The view after one filter change as the load bench's viewers make it: one or two cities, a
+    manager, the grain, the period or the pipeline class, on the tab shown."""
+    what = rng.choice(("cities", "manager", "grain", "period", "channel"))
+    if what == "cities" and cities:
+        return shown.with_(cities=tuple(rng.sample(cities, rng.choice((1, 2)))), managers=())
+    if what == "manager" and managers:
+        return shown.with_(managers=(rng.choice(managers),))
+    if what == "grain":
+        return shown.with_(grain=rng.choice([g for g in GRAINS if g != shown.grain]))
+    if what == "period":
+        return shown.with_(period=rng.choice([p for p in PERIODS if p != shown.period]))
+    return shown.with_(channel="office" if shown.channel == "all" else "all")
 
 
 def find(deps: list[dict[str, Any]], marker: str) -> dict[str, Any]:

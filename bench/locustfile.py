@@ -35,7 +35,6 @@ from locust import FastHttpUser, between, task
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import dash_calls  # noqa: E402
-from bench.dash_calls import GRAINS, PERIODS  # noqa: E402
 from report import ids, urlstate  # noqa: E402
 from report.urlstate import ViewState  # noqa: E402
 
@@ -115,18 +114,8 @@ class Viewer(FastHttpUser):
 
     @task(3)
     def change_filter(self) -> None:
-        rng, shown = self.rng, self.state
-        what = rng.choice(("cities", "manager", "grain", "period", "channel"))
-        if what == "cities" and self.cities:
-            state = shown.with_(cities=tuple(rng.sample(self.cities, rng.choice((1, 2)))), managers=())
-        elif what == "manager" and self.managers:
-            state = shown.with_(managers=(rng.choice(self.managers),))
-        elif what == "grain":
-            state = shown.with_(grain=rng.choice([g for g in GRAINS if g != shown.grain]))
-        elif what == "period":
-            state = shown.with_(period=rng.choice([p for p in PERIODS if p != shown.period]))
-        else:
-            state = shown.with_(channel="office" if shown.channel == "all" else "all")
+        shown = self.state
+        state = dash_calls.changed_filter(self.rng, shown, self.cities, self.managers)
         started = time.perf_counter()
         answer = self._post("sync", dash_calls.change_filters(self.sync, state, shown, LANG, self.today))
         if answer:

@@ -30,7 +30,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench import dash_calls  # noqa: E402
-from bench.dash_calls import GRAINS, PERIODS  # noqa: E402
 from report import ids, urlstate  # noqa: E402
 from report.urlstate import ViewState  # noqa: E402
 
@@ -78,17 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             state = ViewState(tab=rng.choice([t for t in urlstate.TAB_PATHS if t != state.tab]))
             answer = post(dash_calls.open_link(sync, state, "ru"))
         else:
-            what, shown = rng.choice(("cities", "manager", "grain", "period", "channel")), state
-            if what == "cities":
-                state = shown.with_(cities=tuple(rng.sample(cities, rng.choice((1, 2)))), managers=())
-            elif what == "manager":
-                state = shown.with_(managers=(rng.choice(managers),))
-            elif what == "grain":
-                state = shown.with_(grain=rng.choice([g for g in GRAINS if g != shown.grain]))
-            elif what == "period":
-                state = shown.with_(period=rng.choice([p for p in PERIODS if p != shown.period]))
-            else:
-                state = shown.with_(channel="office" if shown.channel == "all" else "all")
+            shown = state
+            state = dash_calls.changed_filter(rng, shown, cities, managers)
             answer = post(dash_calls.change_filters(sync, state, shown, "ru", today))
         view(answer)
     profile.disable()
